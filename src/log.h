@@ -1,0 +1,51 @@
+/*
+ * openccid - logging with levels, through pcscd's log_msg().
+ *
+ * Levels are a bitmask: CRITICAL 1, INFO 2, COMM 4 (every CCID message
+ * in hex, secrets redacted), PERIODIC 8 (presence polling). The mask
+ * comes from Info.plist ifdLogLevel and is overridden by the environment
+ * variable OPENCCID_LOG_LEVEL (decimal or 0x hex).
+ */
+#ifndef OPENCCID_LOG_H
+#define OPENCCID_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ccid_desc.h"
+
+#define OC_LOG_CRITICAL 0x01u
+#define OC_LOG_INFO 0x02u
+#define OC_LOG_COMM 0x04u
+#define OC_LOG_PERIODIC 0x08u
+#define OC_LOG_DEFAULT (OC_LOG_CRITICAL | OC_LOG_INFO)
+
+/*
+ * The level is written once, when the first reader is opened, and only
+ * read afterwards (atomic). It is configuration, not state.
+ */
+void oc_log_set_level(unsigned mask);
+unsigned oc_log_get_level(void);
+/* Parse "7", "0x0f"; OC_EINVAL on garbage or values above 0xff. */
+int oc_log_parse_level(const char *s, unsigned *mask);
+
+void oc_log_printf(unsigned level, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Hex dump of a CCID message at COMM level, with redact_ccid_msg(). */
+void oc_log_ccid(const char *dir, const uint8_t *msg, size_t len,
+    enum ccid_level level);
+/* Hex dump of non-secret bytes at the given level. */
+void oc_log_hex(unsigned level, const char *func, const char *what,
+    const uint8_t *buf, size_t len);
+
+#define OC_LOG(level, ...)                                                   \
+	do {                                                                 \
+		if (oc_log_get_level() & (level))                            \
+			oc_log_printf((level), __func__, __VA_ARGS__);       \
+	} while (0)
+#define OC_LOG_CRIT(...) OC_LOG(OC_LOG_CRITICAL, __VA_ARGS__)
+#define OC_LOG_INFO(...) OC_LOG(OC_LOG_INFO, __VA_ARGS__)
+#define OC_LOG_COMM(...) OC_LOG(OC_LOG_COMM, __VA_ARGS__)
+#define OC_LOG_PERIODIC(...) OC_LOG(OC_LOG_PERIODIC, __VA_ARGS__)
+
+#endif
