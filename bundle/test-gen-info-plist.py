@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Tests of the Info.plist generator: real list, merges, malformed input."""
+import os
+import plistlib
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GEN = os.path.join(HERE, 'gen-info-plist.py')
+LIST = os.path.join(HERE, 'readers.list')
+
+
+def run(lists, *extra):
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, 'Info.plist')
+        p = subprocess.run([sys.executable, GEN, '--version', '9.9', '-o', out, *extra, *lists],
+                           capture_output=True, text=True)
+        data = None
+        if p.returncode == 0:
+            with open(out, 'rb') as f:
+                data = plistlib.load(f)
+        return p, data
+
+
+def write(d, name, text):
+    path = os.path.join(d, name)
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text)
+    return path
+
+
+class GenInfoPlist(unittest.TestCase):
+    def test_shipped_list(self):
+        p, d = run([LIST])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(d['CFBundleExecutable'], 'libopenccid.so')
+        self.assertEqual(d['ifdLogLevel'], '0x0003')
+        self.assertEqual(len(d['ifdVendorID']), 613)
+        self.assertEqual(len(d['ifdProductID']), 613)
+        self.assertEqual(len(d['ifdFriendlyName']), 613)
+        i = d['ifdProductID'].index('0x3438')
+        self.assertEqual(d['ifdVendorID'][i], '0x08E6')
+        self.assertEqual(d['ifdFriendlyName'][i], 'Gemalto USB Shell Token V2')
+        # names with XML specials survive escaping
+        self.assertIn('Giesecke & Devrient GmbH StarSign CUT S', d['ifdFriendlyName'])
+
+    def test_no_unsupported_readers(self):
+        with open(os.path.join(HERE, '..', 'tests', 'data', 'readers.tsv'), encoding='utf-8') as f:
+            rows = [l.rstrip('\n').split('\t') for l in f][1:]
+        excluded = {(r[0], r[1]) for r in rows if r[3] in ('unsupported', 'disabled')}
+        p, d = run([LIST])
+        listed = set(zip((v[2:].lower() for v in d['ifdVendorID']),
+                         (v[2:].lower() for v in d['ifdProductID'])))
+        self.assertTrue(excluded)
+        self.assertFalse(listed & excluded)
+
+    def test_local_list_merges(self):
+        with tempfile.TemporaryDirectory() as t:
+            local = write(t, 'local.list', '# mine\n1234:abcd\tlocal\tMy New Reader\n')
+            p, d = run([LIST, local])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(d['ifdFriendlyName'][-1], 'My New Reader')
+            self.assertEqual(d['ifdVendorID'][-1], '0x1234')
+            self.assertEqual(d['ifdProductID'][-1], '0xABCD')
+
+    def test_malformed_lines_rejected(self):
+        bad = ['08E6:3438\tsupported\tupper case hex\n',
+               '8e6:3438\tsupported\tshort vid\n',
+               '08e6:3438 supported spaces not tabs\n',
+               '08e6:3438\tgreat\tunknown status\n',
+               '08e6:3438\tsupported\t\n',
+               '08e6:3438\tsupported\tctl\x01char\n',
+               'garbage\n']
+        with tempfile.TemporaryDirectory() as t:
+            for i, text in enumerate(bad):
+                path = write(t, f'bad{i}.list', text)
+                p, d = run([path])
+                self.assertNotEqual(p.returncode, 0, text)
+                self.assertIn(f'bad{i}.list:1:', p.stderr)
+                self.assertIsNone(d)
+
+    def test_duplicate_rejected(self):
+        with tempfile.TemporaryDirectory() as t:
+            dup = write(t, 'dup.list', '08e6:3438\tlocal\tRenamed\n')
+            p, _ = run([LIST, dup])
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn('already listed', p.stderr)
+
+    def test_empty_and_bad_options(self):
+        with tempfile.TemporaryDirectory() as t:
+            empty = write(t, 'empty.list', '# nothing\n')
+            p, _ = run([empty])
+            self.assertNotEqual(p.returncode, 0)
+            p, _ = run([LIST], '--log-level', 'seven')
+            self.assertNotEqual(p.returncode, 0)
+            p, _ = run([os.path.join(t, 'missing.list')])
+            self.assertNotEqual(p.returncode, 0)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
