@@ -4,9 +4,7 @@
  * Every check is written as "n > len - off" with off <= len as an
  * invariant, so no addition can wrap on a hostile length.
  */
-#ifdef HAVE_CONFIG_H
 #include "config.h"
-#endif
 
 #include "bytes.h"
 

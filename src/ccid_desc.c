@@ -6,9 +6,7 @@
  * device, so every count is checked or capped here, once, before the rest
  * of the driver sizes anything from it.
  */
-#ifdef HAVE_CONFIG_H
 #include "config.h"
-#endif
 
 #include "ccid_desc.h"
 

@@ -6,9 +6,7 @@
  * value, and anything not matching one of the three forms exactly is
  * refused rather than guessed at.
  */
-#ifdef HAVE_CONFIG_H
 #include "config.h"
-#endif
 
 #include "devname.h"
 

@@ -1,9 +1,7 @@
 /*
  * openccid - names of the internal error codes (see err.h).
  */
-#ifdef HAVE_CONFIG_H
 #include "config.h"
-#endif
 
 #include "err.h"
 

@@ -1,9 +1,7 @@
 /*
  * openccid - unit tests for the bounds-checked byte cursor.
  */
-#ifdef HAVE_CONFIG_H
 #include "config.h"
-#endif
 
 #include <check.h>
 #include <stdint.h>

@@ -6,9 +6,7 @@
  * and checks each decoded field against what the generator derived from
  * the rules in ccid_desc.h; the rest feeds malformed descriptors.
  */
-#ifdef HAVE_CONFIG_H
 #include "config.h"
-#endif
 
 #include <check.h>
 #include <stdio.h>

@@ -1,9 +1,7 @@
 /*
  * openccid - unit tests for the pcscd device name parser.
  */
-#ifdef HAVE_CONFIG_H
 #include "config.h"
-#endif
 
 #include <check.h>
 #include <stdlib.h>
