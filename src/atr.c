@@ -58,7 +58,10 @@ atr_next(struct oc_cur *c, size_t *pos, uint8_t *v)
 	return OC_OK;
 }
 
-/* Interface byte groups (8.2.3): Y in the high nibble of T0 and each TD. */
+/*
+ * Interface byte groups (8.2.3): Y in the high nibble of T0 and of each
+ * TD says which of TA, TB, TC, TD follow. Only non-empty groups count.
+ */
 static int
 parse_groups(struct oc_cur *c, size_t *pos, struct atr_info *a)
 {
@@ -66,28 +69,24 @@ parse_groups(struct oc_cur *c, size_t *pos, struct atr_info *a)
 	unsigned i = 0;
 	int rc;
 
-	for (;;) {
+	while (y != 0) {
 		if (i >= ATR_MAX_GROUPS)
 			return OC_ERANGE;
-		if ((y & 0x1u) && (rc = atr_next(c, pos, &a->group[i].ta)) != 0)
-			return rc;
 		a->group[i].has_ta = (y & 0x1u) != 0;
-		if ((y & 0x2u) && (rc = atr_next(c, pos, &a->group[i].tb)) != 0)
-			return rc;
 		a->group[i].has_tb = (y & 0x2u) != 0;
-		if ((y & 0x4u) && (rc = atr_next(c, pos, &a->group[i].tc)) != 0)
-			return rc;
 		a->group[i].has_tc = (y & 0x4u) != 0;
-		if ((y & 0x8u) && (rc = atr_next(c, pos, &a->group[i].td)) != 0)
-			return rc;
 		a->group[i].has_td = (y & 0x8u) != 0;
+		if ((a->group[i].has_ta &&
+		        (rc = atr_next(c, pos, &a->group[i].ta)) != 0) ||
+		    (a->group[i].has_tb &&
+		        (rc = atr_next(c, pos, &a->group[i].tb)) != 0) ||
+		    (a->group[i].has_tc &&
+		        (rc = atr_next(c, pos, &a->group[i].tc)) != 0) ||
+		    (a->group[i].has_td &&
+		        (rc = atr_next(c, pos, &a->group[i].td)) != 0))
+			return rc;
+		y = a->group[i].has_td ? (unsigned)(a->group[i].td >> 4) : 0;
 		i++;
-		if (!a->group[i - 1].has_td)
-			break;
-		y = (unsigned)(a->group[i - 1].td >> 4);
-		/* A last TD announcing no further byte closes the chain. */
-		if (y == 0)
-			break;
 	}
 	a->ngroups = i;
 	return OC_OK;

@@ -30,27 +30,27 @@ check_header(const uint8_t *b, uint8_t type, uint32_t dwLength, uint8_t slot,
 }
 
 static const uint8_t all_cmd_types[] = {
-	PC_TO_RDR_SETPARAMETERS,
-	PC_TO_RDR_ICCPOWERON,
-	PC_TO_RDR_ICCPOWEROFF,
-	PC_TO_RDR_GETSLOTSTATUS,
-	PC_TO_RDR_SECURE,
-	PC_TO_RDR_T0APDU,
-	PC_TO_RDR_ESCAPE,
-	PC_TO_RDR_GETPARAMETERS,
-	PC_TO_RDR_RESETPARAMETERS,
-	PC_TO_RDR_ICCCLOCK,
-	PC_TO_RDR_XFRBLOCK,
-	PC_TO_RDR_MECHANICAL,
-	PC_TO_RDR_ABORT,
-	PC_TO_RDR_SETDATARATEANDCLOCKFREQUENCY,
+    PC_TO_RDR_SETPARAMETERS,
+    PC_TO_RDR_ICCPOWERON,
+    PC_TO_RDR_ICCPOWEROFF,
+    PC_TO_RDR_GETSLOTSTATUS,
+    PC_TO_RDR_SECURE,
+    PC_TO_RDR_T0APDU,
+    PC_TO_RDR_ESCAPE,
+    PC_TO_RDR_GETPARAMETERS,
+    PC_TO_RDR_RESETPARAMETERS,
+    PC_TO_RDR_ICCCLOCK,
+    PC_TO_RDR_XFRBLOCK,
+    PC_TO_RDR_MECHANICAL,
+    PC_TO_RDR_ABORT,
+    PC_TO_RDR_SETDATARATEANDCLOCKFREQUENCY,
 };
 #define N_CMD_TYPES (sizeof(all_cmd_types) / sizeof(all_cmd_types[0]))
 
 /* Every command type with raw specific bytes and a payload. */
 START_TEST(test_encode_every_type)
 {
-	static const uint8_t data[] = { 0xA0, 0xA1, 0xA2 };
+	static const uint8_t data[] = {0xA0, 0xA1, 0xA2};
 	struct ccid_cmd c;
 	uint8_t out[64];
 	size_t n = 0;
@@ -80,9 +80,9 @@ END_TEST
 
 START_TEST(test_encode_helpers)
 {
-	static const uint8_t apdu[] = { 0x00, 0xA4, 0x04, 0x00, 0x00 };
-	static const uint8_t t1p[] = { 0x11, 0x00, 0x00, 0x0A, 0x00 };
-	static const uint8_t rate[8] = { 0x40, 0x1F, 0, 0, 0x80, 0x25, 0, 0 };
+	static const uint8_t apdu[] = {0x00, 0xA4, 0x04, 0x00, 0x00};
+	static const uint8_t t1p[] = {0x11, 0x00, 0x00, 0x0A, 0x00};
+	static const uint8_t rate[8] = {0x40, 0x1F, 0, 0, 0x80, 0x25, 0, 0};
 	struct ccid_cmd c;
 	uint8_t out[64];
 	size_t n = 0;
@@ -133,7 +133,7 @@ END_TEST
 
 START_TEST(test_encode_errors)
 {
-	static const uint8_t d[4] = { 1, 2, 3, 4 };
+	static const uint8_t d[4] = {1, 2, 3, 4};
 	struct ccid_cmd c;
 	uint8_t out[16];
 	size_t n = 99;
@@ -160,18 +160,18 @@ START_TEST(test_encode_errors)
 END_TEST
 
 static const uint8_t all_reply_types[] = {
-	RDR_TO_PC_DATABLOCK,
-	RDR_TO_PC_SLOTSTATUS,
-	RDR_TO_PC_PARAMETERS,
-	RDR_TO_PC_ESCAPE,
-	RDR_TO_PC_DATARATEANDCLOCKFREQUENCY,
+    RDR_TO_PC_DATABLOCK,
+    RDR_TO_PC_SLOTSTATUS,
+    RDR_TO_PC_PARAMETERS,
+    RDR_TO_PC_ESCAPE,
+    RDR_TO_PC_DATARATEANDCLOCKFREQUENCY,
 };
 #define N_REPLY_TYPES (sizeof(all_reply_types) / sizeof(all_reply_types[0]))
 
 START_TEST(test_decode_every_reply_type)
 {
-	uint8_t msg[] = { 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x42, 0x41,
-		0xFE, 0x02, 0x90, 0x00, 0x55 };
+	uint8_t msg[] = {0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x42, 0x41, 0xFE,
+	    0x02, 0x90, 0x00, 0x55};
 	struct ccid_reply r;
 	uint8_t *copy;
 
@@ -199,8 +199,8 @@ END_TEST
 /* A SlotStatus reply as a reader sends it after GetSlotStatus. */
 START_TEST(test_decode_slot_status)
 {
-	static const uint8_t msg[] = { 0x81, 0, 0, 0, 0, 0, 0x07, 0x02, 0x00,
-		0x00 };
+	static const uint8_t msg[] = {
+	    0x81, 0, 0, 0, 0, 0, 0x07, 0x02, 0x00, 0x00};
 	struct ccid_reply r;
 
 	ck_assert_int_eq(ccid_msg_decode_reply(msg, 10, MAX_DATA, &r), OC_OK);
@@ -211,9 +211,9 @@ START_TEST(test_decode_slot_status)
 END_TEST
 
 /* A DataBlock with an 18-byte ATR, cut at every length */
-static const uint8_t datablock[] = { 0x80, 0x12, 0x00, 0x00, 0x00, 0x00, 0x01,
-	0x00, 0x00, 0x00, 0x3B, 0xF8, 0x13, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x15,
-	0x59, 0x75, 0x62, 0x69, 0x6B, 0x65, 0x79, 0x34, 0xD4 };
+static const uint8_t datablock[] = {0x80, 0x12, 0x00, 0x00, 0x00, 0x00, 0x01,
+    0x00, 0x00, 0x00, 0x3B, 0xF8, 0x13, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x15,
+    0x59, 0x75, 0x62, 0x69, 0x6B, 0x65, 0x79, 0x34, 0xD4};
 
 START_TEST(test_decode_every_truncation)
 {
@@ -236,8 +236,8 @@ START_TEST(test_decode_full_datablock)
 {
 	struct ccid_reply r;
 
-	ck_assert_int_eq(ccid_msg_decode_reply(datablock, sizeof(datablock),
-			     MAX_DATA, &r),
+	ck_assert_int_eq(
+	    ccid_msg_decode_reply(datablock, sizeof(datablock), MAX_DATA, &r),
 	    OC_OK);
 	ck_assert_uint_eq(r.data_len, 18);
 	ck_assert_uint_eq(r.data[0], 0x3B);
@@ -253,8 +253,8 @@ START_TEST(test_decode_bad_lengths)
 	memset(msg, 0, sizeof(msg));
 	memcpy(msg, datablock, sizeof(datablock));
 	/* trailing bytes: dwLength 18 but 19 data bytes */
-	ck_assert_int_eq(ccid_msg_decode_reply(msg, sizeof(datablock) + 1,
-			     MAX_DATA, &r),
+	ck_assert_int_eq(
+	    ccid_msg_decode_reply(msg, sizeof(datablock) + 1, MAX_DATA, &r),
 	    OC_EPROTO);
 	/* dwLength too small for what arrived */
 	msg[1] = 0x11;
@@ -275,11 +275,11 @@ START_TEST(test_decode_bad_lengths)
 	for (unsigned k = 2; k <= 4; k++) {
 		memcpy(msg, datablock, sizeof(datablock));
 		msg[k] = 0xFF;
-		ck_assert_int_eq(ccid_msg_decode_reply(msg, sizeof(datablock),
-				     MAX_DATA, &r),
+		ck_assert_int_eq(
+		    ccid_msg_decode_reply(msg, sizeof(datablock), MAX_DATA, &r),
 		    OC_ERANGE);
-		ck_assert_int_eq(ccid_msg_decode_reply(msg, sizeof(datablock),
-				     SIZE_MAX, &r),
+		ck_assert_int_eq(
+		    ccid_msg_decode_reply(msg, sizeof(datablock), SIZE_MAX, &r),
 		    OC_ETRUNC);
 	}
 	/* bigger than what arrived, within max: caller may read more */
@@ -288,14 +288,14 @@ START_TEST(test_decode_bad_lengths)
 	ck_assert_int_eq(
 	    ccid_msg_decode_reply(msg, sizeof(datablock), MAX_DATA, &r),
 	    OC_ETRUNC);
-	ck_assert_int_eq(ccid_msg_decode_reply(NULL, 0, MAX_DATA, &r),
-	    OC_EINVAL);
+	ck_assert_int_eq(
+	    ccid_msg_decode_reply(NULL, 0, MAX_DATA, &r), OC_EINVAL);
 }
 END_TEST
 
 START_TEST(test_decode_unknown_types)
 {
-	uint8_t msg[10] = { 0 };
+	uint8_t msg[10] = {0};
 	struct ccid_reply r;
 	int rc;
 	unsigned t = (unsigned)_i;
@@ -311,9 +311,9 @@ END_TEST
 
 START_TEST(test_intr_slot_change)
 {
-	static const uint8_t one[] = { 0x50, 0x03 };
-	static const uint8_t all_ff[] = { 0x50, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
-	static const uint8_t padded[] = { 0x50, 0x02, 0x00, 0x00, 0x00 };
+	static const uint8_t one[] = {0x50, 0x03};
+	static const uint8_t all_ff[] = {0x50, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+	static const uint8_t padded[] = {0x50, 0x02, 0x00, 0x00, 0x00};
 	struct ccid_intr in;
 
 	ck_assert_int_eq(ccid_msg_decode_intr(one, 2, 1, &in), OC_OK);
@@ -352,8 +352,8 @@ END_TEST
 
 START_TEST(test_intr_hw_error)
 {
-	static const uint8_t hw[] = { 0x51, 0x01, 0x09, 0x01, 0x00 };
-	static const uint8_t other[] = { 0x52, 0x00 };
+	static const uint8_t hw[] = {0x51, 0x01, 0x09, 0x01, 0x00};
+	static const uint8_t other[] = {0x52, 0x00};
 	struct ccid_intr in;
 
 	ck_assert_int_eq(ccid_msg_decode_intr(hw, 4, 2, &in), OC_OK);
@@ -362,11 +362,12 @@ START_TEST(test_intr_hw_error)
 	ck_assert_uint_eq(in.seq, 9);
 	ck_assert_uint_eq(in.hw_error_code, 1);
 	for (size_t n = 0; n < 4; n++)
-		ck_assert_int_eq(ccid_msg_decode_intr(hw, n, 2, &in), OC_ETRUNC);
+		ck_assert_int_eq(
+		    ccid_msg_decode_intr(hw, n, 2, &in), OC_ETRUNC);
 	ck_assert_int_eq(ccid_msg_decode_intr(hw, 5, 2, &in), OC_EPROTO);
 	ck_assert_int_eq(ccid_msg_decode_intr(other, 2, 1, &in), OC_EPROTO);
-	ck_assert_int_eq(ccid_msg_decode_intr(datablock, 10, 1, &in),
-	    OC_EPROTO);
+	ck_assert_int_eq(
+	    ccid_msg_decode_intr(datablock, 10, 1, &in), OC_EPROTO);
 }
 END_TEST
 
@@ -374,7 +375,8 @@ START_TEST(test_names)
 {
 	ck_assert_str_eq(ccid_msg_type_name(0x6F), "PC_to_RDR_XfrBlock");
 	ck_assert_str_eq(ccid_msg_type_name(0x80), "RDR_to_PC_DataBlock");
-	ck_assert_str_eq(ccid_msg_type_name(0x50), "RDR_to_PC_NotifySlotChange");
+	ck_assert_str_eq(
+	    ccid_msg_type_name(0x50), "RDR_to_PC_NotifySlotChange");
 	ck_assert_str_eq(ccid_msg_type_name(0x00), "unknown message type");
 	for (unsigned k = 0; k < N_CMD_TYPES; k++)
 		ck_assert_str_ne(ccid_msg_type_name(all_cmd_types[k]),
@@ -382,13 +384,15 @@ START_TEST(test_names)
 	ck_assert_str_eq(ccid_error_name(0xFE), "ICC_MUTE");
 	ck_assert_str_eq(ccid_error_name(0xEF), "PIN_CANCELLED");
 	ck_assert_str_eq(ccid_error_name(0x00), "CMD_NOT_SUPPORTED");
-	ck_assert_str_eq(ccid_error_name(0x05), "bad parameter at offset bError");
+	ck_assert_str_eq(
+	    ccid_error_name(0x05), "bad parameter at offset bError");
 	ck_assert_str_eq(ccid_error_name(0x90), "user defined");
 	ck_assert_str_eq(ccid_error_name(0xF9), "RFU");
 	for (unsigned k = 0; k < 256; k++)
 		ck_assert_ptr_nonnull(ccid_error_name((uint8_t)k));
 	ck_assert_str_eq(ccid_icc_status_name(0x40), "ICC present and active");
-	ck_assert_str_eq(ccid_icc_status_name(0x01), "ICC present and inactive");
+	ck_assert_str_eq(
+	    ccid_icc_status_name(0x01), "ICC present and inactive");
 	ck_assert_str_eq(ccid_icc_status_name(0x02), "no ICC present");
 	ck_assert_str_eq(ccid_icc_status_name(0x03), "RFU");
 }
