@@ -50,7 +50,7 @@ fi
 echo "== clang-tidy"
 for f in $files; do
 	# shellcheck disable=SC2086 # word splitting of flags intended
-	if ! "$tidy" --quiet "$f" -- $cflags >"$tmp/tidy.out" 2>&1; then
+	if ! "$tidy" --quiet --config-file="$top/.clang-tidy" "$f" -- $cflags >"$tmp/tidy.out" 2>&1; then
 		grep -v '^[0-9]* warnings\? generated\.$' "$tmp/tidy.out" || true
 		status=1
 	fi
