@@ -84,10 +84,11 @@ xfr_pin_range(const uint8_t *data, size_t n, enum ccid_level level, size_t *off,
 
 	/* Character and TPDU levels may carry T=1 blocks. */
 	if (level == CCID_XCHG_TPDU || level == CCID_XCHG_CHARACTER) {
+		/* The EDC is computed over the PIN: hide it as well. */
 		if (t1_iblock_inf(data, n, &inf_len) &&
 		    apdu_pin_field(data + T1_PROLOGUE_LEN, inf_len, &o, &l)) {
 			*off = T1_PROLOGUE_LEN + o;
-			*dlen = l;
+			*dlen = n - *off;
 			return true;
 		}
 	}
