@@ -14,11 +14,11 @@
 
 #include "ccid_desc.h"
 
-#define OC_LOG_CRITICAL 0x01u
-#define OC_LOG_INFO 0x02u
-#define OC_LOG_COMM 0x04u
-#define OC_LOG_PERIODIC 0x08u
-#define OC_LOG_DEFAULT (OC_LOG_CRITICAL | OC_LOG_INFO)
+#define OC_LOG_MASK_CRITICAL 0x01u
+#define OC_LOG_MASK_INFO 0x02u
+#define OC_LOG_MASK_COMM 0x04u
+#define OC_LOG_MASK_PERIODIC 0x08u
+#define OC_LOG_DEFAULT (OC_LOG_MASK_CRITICAL | OC_LOG_MASK_INFO)
 
 /*
  * The level is written once, when the first reader is opened, and only
@@ -43,9 +43,9 @@ void oc_log_hex(unsigned level, const char *func, const char *what,
 		if (oc_log_get_level() & (level))                            \
 			oc_log_printf((level), __func__, __VA_ARGS__);       \
 	} while (0)
-#define OC_LOG_CRIT(...) OC_LOG(OC_LOG_CRITICAL, __VA_ARGS__)
-#define OC_LOG_INFO(...) OC_LOG(OC_LOG_INFO, __VA_ARGS__)
-#define OC_LOG_COMM(...) OC_LOG(OC_LOG_COMM, __VA_ARGS__)
-#define OC_LOG_PERIODIC(...) OC_LOG(OC_LOG_PERIODIC, __VA_ARGS__)
+#define OC_LOG_CRIT(...) OC_LOG(OC_LOG_MASK_CRITICAL, __VA_ARGS__)
+#define OC_LOG_INFO(...) OC_LOG(OC_LOG_MASK_INFO, __VA_ARGS__)
+#define OC_LOG_COMM(...) OC_LOG(OC_LOG_MASK_COMM, __VA_ARGS__)
+#define OC_LOG_PERIODIC(...) OC_LOG(OC_LOG_MASK_PERIODIC, __VA_ARGS__)
 
 #endif

@@ -1,0 +1,407 @@
+/*
+ * openccid - CCID bulk commands over a struct transport (see ccid_cmd.h).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "ccid_cmd.h"
+
+#include <string.h>
+
+#include "ccid_msg.h"
+#include "err.h"
+#include "log.h"
+
+#define CCID_REQ_ABORT 0x01     /* CCID rev 1.1 section 5.3.1 */
+#define CCID_REQTYPE_CLASS_IF 0x21 /* host-to-device, class, interface */
+#define CCID_ABORT_TIMEOUT_MS 1000
+#define CCID_MAX_ABORT_READS 8
+#define CCID_MAX_READ_PIECES 64 /* transfers joined into one message */
+
+void
+ccid_io_init(struct ccid_io *io, const struct transport *tr, size_t max_msg,
+    enum ccid_level level, uint8_t *buf)
+{
+	memset(io, 0, sizeof(*io));
+	io->tr = *tr;
+	io->max_msg = max_msg;
+	io->level = level;
+	io->timeout_ms = CCID_READ_TIMEOUT_MS;
+	io->time_ext_cap_ms = CCID_TIME_EXT_CAP_MS;
+	io->buf = buf;
+}
+
+static void
+log_msg_dump(const struct ccid_io *io, const char *dir, const uint8_t *msg,
+    size_t len)
+{
+	/* Presence polling would flood COMM logs: needs PERIODIC too. */
+	if (io->quiet && (oc_log_get_level() & OC_LOG_MASK_PERIODIC) == 0)
+		return;
+	oc_log_ccid(dir, msg, len, io->level);
+}
+
+/* bError of a failed command (section 6.2.6) -> OC_E*. */
+static const struct {
+	uint8_t bError;
+	int err;
+} ccid_error_map[] = {
+	{CCID_ERR_CMD_ABORTED, OC_ECANCELED},
+	{CCID_ERR_ICC_MUTE, OC_ECARD},
+	{CCID_ERR_XFR_PARITY_ERROR, OC_ECARD},
+	{CCID_ERR_XFR_OVERRUN, OC_ECARD},
+	{CCID_ERR_HW_ERROR, OC_EIO},
+	{CCID_ERR_BAD_ATR_TS, OC_ECARD},
+	{CCID_ERR_BAD_ATR_TCK, OC_ECARD},
+	{CCID_ERR_ICC_PROTOCOL_NOT_SUPPORTED, OC_ENOTSUP},
+	{CCID_ERR_ICC_CLASS_NOT_SUPPORTED, OC_ENOTSUP},
+	{CCID_ERR_PROCEDURE_BYTE_CONFLICT, OC_ECARD},
+	{CCID_ERR_DEACTIVATED_PROTOCOL, OC_ENOTSUP},
+	{CCID_ERR_BUSY_WITH_AUTO_SEQUENCE, OC_EBUSY},
+	{CCID_ERR_PIN_TIMEOUT, OC_ETIMEDOUT},
+	{CCID_ERR_PIN_CANCELLED, OC_ECANCELED},
+	{CCID_ERR_CMD_SLOT_BUSY, OC_EBUSY},
+	{CCID_ERR_CMD_NOT_SUPPORTED, OC_ENOTSUP},
+};
+
+int
+ccid_status_to_err(const struct ccid_status *st)
+{
+	size_t i;
+
+	if (CCID_CMD_STATUS(st->bStatus) != CCID_CMD_FAILED)
+		return OC_OK;
+	/* Whatever failed, an empty slot is the real reason. */
+	if (CCID_ICC_STATUS(st->bStatus) == CCID_ICC_ABSENT)
+		return OC_ENOCARD;
+	for (i = 0; i < sizeof(ccid_error_map) / sizeof(ccid_error_map[0]);
+	    i++)
+		if (ccid_error_map[i].bError == st->bError)
+			return ccid_error_map[i].err;
+	/* 1..127: index of the offending field of the command (6.2.6). */
+	return OC_EINVAL;
+}
+
+static int
+send_cmd(struct ccid_io *io, const struct ccid_cmd *c)
+{
+	size_t len;
+	int rc;
+
+	rc = ccid_msg_encode(c, io->buf, io->max_msg, &len);
+	if (rc != OC_OK) {
+		OC_LOG_CRIT("command 0x%02X does not fit dwMaxCCIDMessageLength"
+			    " %zu", c->type, io->max_msg);
+		return OC_ERANGE;
+	}
+	log_msg_dump(io, "->", io->buf, len);
+	rc = io->tr.ops->bulk_out(io->tr.ctx, io->buf, len,
+	    CCID_WRITE_TIMEOUT_MS);
+	if (rc == OC_ESTALL)
+		(void)io->tr.ops->clear_halt(io->tr.ctx, 0);
+	if (rc != OC_OK)
+		OC_LOG_CRIT("bulk-OUT failed: %s", oc_strerror(rc));
+	return rc;
+}
+
+/*
+ * One message from bulk-IN into io->buf. A message may arrive in several
+ * transfers when the reader sends no short packet at its end (length a
+ * multiple of wMaxPacketSize); pieces are joined until dwLength is met.
+ */
+static int
+read_msg(struct ccid_io *io, unsigned timeout_ms, struct ccid_reply *r)
+{
+	size_t have = 0, got;
+	unsigned zlp = 0, pieces;
+	int rc;
+
+	for (pieces = 0; pieces < CCID_MAX_READ_PIECES; pieces++) {
+		rc = io->tr.ops->bulk_in(io->tr.ctx, io->buf + have,
+		    io->max_msg - have, &got, timeout_ms);
+		if (rc == OC_ESTALL)
+			(void)io->tr.ops->clear_halt(io->tr.ctx, 1);
+		if (rc != OC_OK)
+			return rc;
+		if (got > io->max_msg - have)
+			return OC_EPROTO;
+		if (got == 0) {
+			/* ZLP ends a transfer on some readers: skip it. */
+			if (++zlp > CCID_MAX_ZLP)
+				return OC_EPROTO;
+			continue;
+		}
+		have += got;
+		rc = ccid_msg_decode_reply(io->buf, have, io->max_msg -
+		    CCID_HDR_LEN, r);
+		if (rc == OC_ETRUNC && have >= CCID_HDR_LEN &&
+		    have < io->max_msg)
+			continue;
+		if (rc != OC_OK) {
+			OC_LOG_CRIT("bad reply (%zu bytes): %s", have,
+			    oc_strerror(rc));
+			oc_log_hex(OC_LOG_MASK_COMM, __func__, "bad reply", io->buf,
+			    have < CCID_HDR_LEN ? have : CCID_HDR_LEN);
+			return OC_EPROTO;
+		}
+		log_msg_dump(io, "<-", io->buf, have);
+		return OC_OK;
+	}
+	return OC_EPROTO;
+}
+
+/* The read after a time-extension reply waits as long as the last one. */
+static int
+await_reply(struct ccid_io *io, const struct ccid_cmd *c, uint8_t type,
+    struct ccid_reply *r)
+{
+	unsigned stale = 0, ext = 0, max_ext;
+	int rc;
+
+	max_ext = io->time_ext_cap_ms / (io->timeout_ms ? io->timeout_ms : 1);
+	for (;;) {
+		rc = read_msg(io, io->timeout_ms, r);
+		if (rc != OC_OK)
+			return rc;
+		if (r->seq != c->seq) {
+			/* A reply to an earlier, timed-out command. */
+			OC_LOG_INFO("dropping stale reply bSeq %u (want %u)",
+			    r->seq, c->seq);
+			if (++stale > CCID_MAX_STALE)
+				return OC_EPROTO;
+			continue;
+		}
+		if (r->slot != c->slot) {
+			OC_LOG_CRIT("reply for slot %u, sent to slot %u",
+			    r->slot, c->slot);
+			return OC_EPROTO;
+		}
+		if (CCID_CMD_STATUS(r->bStatus) == CCID_CMD_TIME_EXT) {
+			/* Section 6.2.6: the reader asks for more time. */
+			if (++ext > max_ext) {
+				OC_LOG_CRIT("time extensions beyond %u ms",
+				    io->time_ext_cap_ms);
+				return OC_ETIMEDOUT;
+			}
+			continue;
+		}
+		if (r->type != type) {
+			OC_LOG_CRIT("reply type 0x%02X to command 0x%02X",
+			    r->type, c->type);
+			return OC_EPROTO;
+		}
+		return OC_OK;
+	}
+}
+
+static void
+status_from(const struct ccid_reply *r, struct ccid_status *st)
+{
+	st->bStatus = r->bStatus;
+	st->bError = r->bError;
+	st->specific = r->specific;
+}
+
+/* Send c, get the matching reply of the given type; abort on timeout. */
+static int
+transact(struct ccid_io *io, struct ccid_cmd *c, uint8_t type,
+    struct ccid_reply *r)
+{
+	int rc;
+
+	c->seq = io->seq++;
+	rc = send_cmd(io, c);
+	if (rc == OC_OK)
+		rc = await_reply(io, c, type, r);
+	if (rc == OC_ETIMEDOUT) {
+		OC_LOG_CRIT("%s on slot %u timed out, aborting",
+		    ccid_msg_type_name(c->type), c->slot);
+		(void)ccid_run_abort(io, c->slot);
+	}
+	return rc;
+}
+
+/* Copy reply data out; NULL dst discards. */
+static int
+copy_data(const struct ccid_reply *r, uint8_t *dst, size_t cap,
+    size_t *out_len)
+{
+	if (dst != NULL) {
+		if (r->data_len > cap)
+			return OC_ENOSPC;
+		if (r->data_len > 0)
+			memcpy(dst, r->data, r->data_len);
+	}
+	if (out_len != NULL)
+		*out_len = r->data_len;
+	return OC_OK;
+}
+
+/* Common tail: status out, bError mapped, data copied. */
+static int
+finish(const struct ccid_reply *r, struct ccid_status *st, uint8_t *dst,
+    size_t cap, size_t *out_len)
+{
+	int rc;
+
+	status_from(r, st);
+	rc = ccid_status_to_err(st);
+	if (rc != OC_OK) {
+		OC_LOG_INFO("reader error 0x%02X (%s), ICC %s", st->bError,
+		    ccid_error_name(st->bError),
+		    ccid_icc_status_name(st->bStatus));
+		return rc;
+	}
+	rc = copy_data(r, dst, cap, out_len);
+	if (rc != OC_OK)
+		OC_LOG_CRIT("reply of %zu bytes, room for %zu", r->data_len,
+		    cap);
+	return rc;
+}
+
+int
+ccid_run_power_on(struct ccid_io *io, uint8_t slot, uint8_t bPowerSelect,
+    uint8_t *atr, size_t cap, size_t *atr_len, struct ccid_status *st)
+{
+	struct ccid_reply r;
+	struct ccid_cmd c;
+	int rc;
+
+	ccid_cmd_power_on(&c, slot, 0, bPowerSelect);
+	rc = transact(io, &c, RDR_TO_PC_DATABLOCK, &r);
+	if (rc != OC_OK)
+		return rc;
+	return finish(&r, st, atr, cap, atr_len);
+}
+
+int
+ccid_run_power_off(struct ccid_io *io, uint8_t slot, struct ccid_status *st)
+{
+	struct ccid_reply r;
+	struct ccid_cmd c;
+	int rc;
+
+	ccid_cmd_simple(&c, PC_TO_RDR_ICCPOWEROFF, slot, 0);
+	rc = transact(io, &c, RDR_TO_PC_SLOTSTATUS, &r);
+	if (rc != OC_OK)
+		return rc;
+	return finish(&r, st, NULL, 0, NULL);
+}
+
+int
+ccid_run_slot_status(struct ccid_io *io, uint8_t slot, struct ccid_status *st)
+{
+	struct ccid_reply r;
+	struct ccid_cmd c;
+	int rc;
+
+	ccid_cmd_simple(&c, PC_TO_RDR_GETSLOTSTATUS, slot, 0);
+	rc = transact(io, &c, RDR_TO_PC_SLOTSTATUS, &r);
+	if (rc != OC_OK)
+		return rc;
+	status_from(&r, st);
+	return OC_OK;
+}
+
+int
+ccid_run_xfr_block(struct ccid_io *io, uint8_t slot, uint8_t bBWI,
+    uint16_t wLevelParameter, const uint8_t *tx, size_t tx_len, uint8_t *rx,
+    size_t cap, size_t *rx_len, struct ccid_status *st)
+{
+	struct ccid_reply r;
+	struct ccid_cmd c;
+	int rc;
+
+	ccid_cmd_xfr_block(&c, slot, 0, bBWI, wLevelParameter, tx, tx_len);
+	rc = transact(io, &c, RDR_TO_PC_DATABLOCK, &r);
+	if (rc != OC_OK)
+		return rc;
+	return finish(&r, st, rx, cap, rx_len);
+}
+
+int
+ccid_run_set_parameters(struct ccid_io *io, uint8_t slot,
+    uint8_t bProtocolNum, const uint8_t *params, size_t len,
+    struct ccid_status *st)
+{
+	struct ccid_reply r;
+	struct ccid_cmd c;
+	int rc;
+
+	ccid_cmd_set_parameters(&c, slot, 0, bProtocolNum, params, len);
+	rc = transact(io, &c, RDR_TO_PC_PARAMETERS, &r);
+	if (rc != OC_OK)
+		return rc;
+	return finish(&r, st, NULL, 0, NULL);
+}
+
+int
+ccid_run_get_parameters(struct ccid_io *io, uint8_t slot, uint8_t *out,
+    size_t cap, size_t *out_len, struct ccid_status *st)
+{
+	struct ccid_reply r;
+	struct ccid_cmd c;
+	int rc;
+
+	ccid_cmd_simple(&c, PC_TO_RDR_GETPARAMETERS, slot, 0);
+	rc = transact(io, &c, RDR_TO_PC_PARAMETERS, &r);
+	if (rc != OC_OK)
+		return rc;
+	return finish(&r, st, out, cap, out_len);
+}
+
+int
+ccid_run_escape(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
+    size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len,
+    struct ccid_status *st)
+{
+	struct ccid_reply r;
+	struct ccid_cmd c;
+	int rc;
+
+	ccid_cmd_escape(&c, slot, 0, tx, tx_len);
+	rc = transact(io, &c, RDR_TO_PC_ESCAPE, &r);
+	if (rc != OC_OK)
+		return rc;
+	return finish(&r, st, rx, cap, rx_len);
+}
+
+/*
+ * CCID rev 1.1 section 5.3.1: the class request ABORT and a
+ * PC_to_RDR_Abort with the same bSeq/bSlot; the reader then answers the
+ * Abort with a SlotStatus. Replies to the aborted command that arrive
+ * first are drained (bounded).
+ */
+int
+ccid_run_abort(struct ccid_io *io, uint8_t slot)
+{
+	struct ccid_reply r;
+	struct ccid_cmd c;
+	unsigned i;
+	size_t got = 0;
+	int rc;
+
+	ccid_cmd_abort(&c, slot, io->seq++);
+	rc = io->tr.ops->control(io->tr.ctx, CCID_REQTYPE_CLASS_IF,
+	    CCID_REQ_ABORT, (uint16_t)(c.seq << 8 | slot), NULL, 0, &got,
+	    CCID_ABORT_TIMEOUT_MS);
+	if (rc == OC_ENODEV)
+		return rc;
+	if (rc != OC_OK)
+		OC_LOG_INFO("ABORT request: %s", oc_strerror(rc));
+	rc = send_cmd(io, &c);
+	if (rc != OC_OK)
+		return rc;
+	for (i = 0; i < CCID_MAX_ABORT_READS; i++) {
+		rc = read_msg(io, CCID_ABORT_TIMEOUT_MS, &r);
+		if (rc == OC_EPROTO)
+			continue;
+		if (rc != OC_OK)
+			return rc;
+		if (r.seq == c.seq && r.slot == slot &&
+		    r.type == RDR_TO_PC_SLOTSTATUS)
+			return OC_OK;
+	}
+	return OC_EPROTO;
+}

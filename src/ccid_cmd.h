@@ -1,0 +1,83 @@
+/*
+ * openccid - one function per CCID bulk command (CCID rev 1.1 section 6).
+ *
+ * Each ccid_run_*() encodes the command, sends it, then reads replies:
+ * zero-length packets are skipped, stale replies (another bSeq) dropped
+ * (bounded), time-extension replies (bmCommandStatus 2, section 6.2.6)
+ * waited out up to a total cap, and the matching reply is decoded against
+ * dwMaxCCIDMessageLength and its bError mapped to an OC_E* code. After a
+ * timeout the command is aborted (section 5.3.1) so the next one works.
+ * The names avoid the ccid_cmd_* encoders of ccid_msg.h.
+ */
+#ifndef OPENCCID_CCID_CMD_H
+#define OPENCCID_CCID_CMD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ccid_desc.h"
+#include "transport.h"
+
+#define CCID_WRITE_TIMEOUT_MS 5000
+#define CCID_READ_TIMEOUT_MS 3000
+#define CCID_TIME_EXT_CAP_MS 60000 /* total extension granted per command */
+#define CCID_MAX_STALE 10          /* replies with another bSeq dropped */
+#define CCID_MAX_ZLP 10            /* zero-length packets skipped */
+
+/* Per-device command state; the caller serialises access. */
+struct ccid_io {
+	struct transport tr;
+	size_t max_msg;          /* dwMaxCCIDMessageLength (header included) */
+	enum ccid_level level;   /* for log redaction */
+	uint8_t seq;             /* bSeq of the next command */
+	unsigned timeout_ms;     /* one bulk-IN read */
+	unsigned time_ext_cap_ms;
+	bool quiet;              /* presence polling: COMM dumps need PERIODIC */
+	uint8_t *buf;            /* max_msg bytes, owned by the caller */
+};
+
+/* bStatus, bError and the message-specific byte of the matching reply. */
+struct ccid_status {
+	uint8_t bStatus;
+	uint8_t bError;
+	uint8_t specific; /* bChainParameter / bClockStatus / bProtocolNum */
+};
+
+void ccid_io_init(struct ccid_io *io, const struct transport *tr,
+    size_t max_msg, enum ccid_level level, uint8_t *buf);
+
+/* The ATR is copied into atr (OC_ENOSPC when longer than cap). */
+int ccid_run_power_on(struct ccid_io *io, uint8_t slot, uint8_t bPowerSelect,
+    uint8_t *atr, size_t cap, size_t *atr_len, struct ccid_status *st)
+    __attribute__((warn_unused_result));
+int ccid_run_power_off(struct ccid_io *io, uint8_t slot,
+    struct ccid_status *st);
+/* Succeeds on any decoded SlotStatus, failed or not: read st->bStatus. */
+int ccid_run_slot_status(struct ccid_io *io, uint8_t slot,
+    struct ccid_status *st) __attribute__((warn_unused_result));
+/*
+ * rx may be NULL to discard the data (draining a chain after an error).
+ * st->specific is the bChainParameter (section 6.2.1).
+ */
+int ccid_run_xfr_block(struct ccid_io *io, uint8_t slot, uint8_t bBWI,
+    uint16_t wLevelParameter, const uint8_t *tx, size_t tx_len, uint8_t *rx,
+    size_t cap, size_t *rx_len, struct ccid_status *st)
+    __attribute__((warn_unused_result));
+int ccid_run_set_parameters(struct ccid_io *io, uint8_t slot,
+    uint8_t bProtocolNum, const uint8_t *params, size_t len,
+    struct ccid_status *st) __attribute__((warn_unused_result));
+/* abProtocolDataStructure into out; st->specific is bProtocolNum. */
+int ccid_run_get_parameters(struct ccid_io *io, uint8_t slot, uint8_t *out,
+    size_t cap, size_t *out_len, struct ccid_status *st)
+    __attribute__((warn_unused_result));
+int ccid_run_escape(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
+    size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len,
+    struct ccid_status *st) __attribute__((warn_unused_result));
+/* CCID section 5.3.1: class request ABORT then PC_to_RDR_Abort, drained. */
+int ccid_run_abort(struct ccid_io *io, uint8_t slot);
+
+/* OC_E* for a failed reply (bmCommandStatus 1), 0 otherwise. */
+int ccid_status_to_err(const struct ccid_status *st);
+
+#endif

@@ -1,0 +1,281 @@
+/*
+ * openccid - the IFD Handler API v3 entry points (pcsc-lite ifdhandler.h).
+ *
+ * Each IFDH* checks its arguments, takes the reader, delegates to L3 and
+ * maps the OC_E* result to an IFD_* code in ifdh_map_err(), the only
+ * place where that happens. Only the IFDH* symbols are exported.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ifdhandler.h>
+
+#include "capabilities.h"
+#include "devname.h"
+#include "err.h"
+#include "log.h"
+#include "reader.h"
+#include "usb.h"
+
+#define IFDH_EXPORT __attribute__((visibility("default")))
+
+RESPONSECODE
+ifdh_map_err(int err, enum ifdh_op op)
+{
+	switch (err) {
+	case OC_OK:
+		return IFD_SUCCESS;
+	case OC_ENODEV:
+		return IFD_NO_SUCH_DEVICE;
+	case OC_ENOCARD:
+		return IFD_ICC_NOT_PRESENT;
+	case OC_ETIMEDOUT:
+		return op == IFDH_OP_POWER ? IFD_ERROR_POWER_ACTION
+					   : IFD_RESPONSE_TIMEOUT;
+	case OC_ENOSPC:
+		return IFD_ERROR_INSUFFICIENT_BUFFER;
+	case OC_ENOTSUP:
+		return op == IFDH_OP_POWER ? IFD_ERROR_POWER_ACTION
+					   : IFD_NOT_SUPPORTED;
+	case OC_ECARD:
+	case OC_EPROTO:
+		return op == IFDH_OP_POWER ? IFD_ERROR_POWER_ACTION
+					   : IFD_COMMUNICATION_ERROR;
+	default:
+		return IFD_COMMUNICATION_ERROR;
+	}
+}
+
+/* The log level is configuration, set once before the first reader. */
+static void
+log_level_init(void)
+{
+	const char *env = getenv("OPENCCID_LOG_LEVEL");
+	unsigned mask;
+
+	/* TODO: Info.plist ifdLogLevel as the default below the env. */
+	if (env != NULL && oc_log_parse_level(env, &mask) == OC_OK)
+		oc_log_set_level(mask);
+}
+
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+static RESPONSECODE
+open_reader(DWORD Lun, const struct devname *dn)
+{
+	struct transport tr;
+	struct usb_info info;
+	int rc;
+
+	if (reader_slot_of(Lun) != 0) {
+		/* pcscd opens each further slot of a multi-slot reader. */
+		return ifdh_map_err(reader_open_slot(Lun), IFDH_OP_OTHER);
+	}
+	rc = usb_open(dn, reader_usb_in_use, NULL, &tr, &info);
+	if (rc == OC_OK)
+		rc = reader_open_with_transport(Lun, &tr, &info);
+	if (rc != OC_OK)
+		OC_LOG_CRIT("Lun 0x%lX: open failed: %s", (unsigned long)Lun,
+		    oc_strerror(rc));
+	/* pcscd only tells success from failure here. */
+	return rc == OC_OK ? IFD_SUCCESS : IFD_COMMUNICATION_ERROR;
+}
+
+IFDH_EXPORT RESPONSECODE
+IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
+{
+	struct devname dn;
+	int rc;
+
+	pthread_once(&log_once, log_level_init);
+	if (DeviceName == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	OC_LOG_INFO("Lun 0x%lX, device %.*s", (unsigned long)Lun,
+	    DEVNAME_MAX_LEN, DeviceName);
+	if ((rc = devname_parse(DeviceName, &dn)) != OC_OK) {
+		OC_LOG_CRIT("cannot parse device name: %s", oc_strerror(rc));
+		return IFD_COMMUNICATION_ERROR;
+	}
+	return open_reader(Lun, &dn);
+}
+
+/* Channel numbers are for serial readers; take the first CCID device. */
+IFDH_EXPORT RESPONSECODE
+IFDHCreateChannel(DWORD Lun, DWORD Channel)
+{
+	struct devname dn;
+
+	pthread_once(&log_once, log_level_init);
+	OC_LOG_INFO("Lun 0x%lX, channel %lu: first free CCID device",
+	    (unsigned long)Lun, (unsigned long)Channel);
+	memset(&dn, 0, sizeof(dn)); /* vid = pid = 0: any CCID device */
+	return open_reader(Lun, &dn);
+}
+
+IFDH_EXPORT RESPONSECODE
+IFDHCloseChannel(DWORD Lun)
+{
+	reader_close(Lun);
+	return IFD_SUCCESS;
+}
+
+IFDH_EXPORT RESPONSECODE
+IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
+{
+	struct reader *r = reader_get(Lun);
+	RESPONSECODE ret;
+
+	if (r == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	if (reader_slot_of(Lun) >= r->nslots)
+		ret = IFD_COMMUNICATION_ERROR;
+	else
+		ret = capabilities_get(r, reader_slot_of(Lun), Tag, Length,
+		    Value);
+	reader_put(r);
+	return ret;
+}
+
+IFDH_EXPORT RESPONSECODE
+IFDHSetCapabilities(DWORD Lun, DWORD Tag, DWORD Length, PUCHAR Value)
+{
+	struct reader *r;
+
+	if (Tag != TAG_IFD_DEVICE_REMOVED)
+		return IFD_ERROR_TAG;
+	if ((r = reader_get(Lun)) == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	/* pcscd saw the device go: stop all I/O on it. */
+	if (Length >= 1 && Value != NULL && Value[0] != 0) {
+		OC_LOG_INFO("Lun 0x%lX: device removed", (unsigned long)Lun);
+		r->gone = true;
+	}
+	reader_put(r);
+	return IFD_SUCCESS;
+}
+
+IFDH_EXPORT RESPONSECODE
+IFDHSetProtocolParameters(DWORD Lun, DWORD Protocol, UCHAR Flags, UCHAR PTS1,
+    UCHAR PTS2, UCHAR PTS3)
+{
+	struct reader *r;
+	unsigned t;
+	int rc;
+
+	(void)Flags, (void)PTS1, (void)PTS2, (void)PTS3;
+	if (Protocol == SCARD_PROTOCOL_T0)
+		t = 0;
+	else if (Protocol == SCARD_PROTOCOL_T1)
+		t = 1;
+	else
+		return IFD_PROTOCOL_NOT_SUPPORTED;
+	if ((r = reader_get(Lun)) == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	rc = slot_set_protocol(r, reader_slot_of(Lun), t);
+	reader_put(r);
+	if (rc == OC_ENOTSUP || rc == OC_EINVAL)
+		return IFD_PROTOCOL_NOT_SUPPORTED;
+	return ifdh_map_err(rc, IFDH_OP_OTHER);
+}
+
+static int
+power_action(struct reader *r, unsigned slot, DWORD Action, PUCHAR Atr,
+    size_t cap, size_t *len)
+{
+	switch (Action) {
+	case IFD_POWER_UP:
+	case IFD_RESET:
+		/* CCID has no warm reset: a new IccPowerOn (section 6.1.1). */
+		return slot_power_up(r, slot, Atr, cap, len);
+	case IFD_POWER_DOWN:
+		*len = 0;
+		return slot_power_down(r, slot);
+	default:
+		return OC_ENOTSUP;
+	}
+}
+
+IFDH_EXPORT RESPONSECODE
+IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
+{
+	struct reader *r;
+	size_t len = 0;
+	int rc;
+
+	if (Atr == NULL || AtrLength == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	if ((r = reader_get(Lun)) == NULL) {
+		*AtrLength = 0;
+		return IFD_COMMUNICATION_ERROR;
+	}
+	rc = power_action(r, reader_slot_of(Lun), Action, Atr, *AtrLength,
+	    &len);
+	reader_put(r);
+	*AtrLength = rc == OC_OK ? (DWORD)len : 0;
+	if (rc == OC_ENOTSUP && Action != IFD_POWER_UP && Action != IFD_RESET &&
+	    Action != IFD_POWER_DOWN)
+		return IFD_NOT_SUPPORTED;
+	return ifdh_map_err(rc, IFDH_OP_POWER);
+}
+
+IFDH_EXPORT RESPONSECODE
+IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
+    DWORD TxLength, PUCHAR RxBuffer, PDWORD RxLength,
+    PSCARD_IO_HEADER RecvPci)
+{
+	struct reader *r;
+	size_t len = 0;
+	int rc;
+
+	(void)SendPci;
+	if (RxLength == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	if (TxBuffer == NULL || RxBuffer == NULL) {
+		*RxLength = 0;
+		return IFD_COMMUNICATION_ERROR;
+	}
+	if ((r = reader_get(Lun)) == NULL) {
+		*RxLength = 0;
+		return IFD_COMMUNICATION_ERROR;
+	}
+	rc = slot_transmit(r, reader_slot_of(Lun), TxBuffer, TxLength,
+	    RxBuffer, *RxLength, &len);
+	reader_put(r);
+	*RxLength = rc == OC_OK ? (DWORD)len : 0;
+	if (RecvPci != NULL)
+		RecvPci->Length = 0;
+	return ifdh_map_err(rc, IFDH_OP_OTHER);
+}
+
+IFDH_EXPORT RESPONSECODE
+IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
+    PUCHAR RxBuffer, DWORD RxLength, LPDWORD pdwBytesReturned)
+{
+	(void)Lun, (void)dwControlCode, (void)TxBuffer, (void)TxLength;
+	(void)RxBuffer, (void)RxLength;
+	/* PC/SC part 10 features and Escape come in a later issue. */
+	if (pdwBytesReturned != NULL)
+		*pdwBytesReturned = 0;
+	return IFD_ERROR_NOT_SUPPORTED;
+}
+
+IFDH_EXPORT RESPONSECODE
+IFDHICCPresence(DWORD Lun)
+{
+	struct reader *r = reader_get(Lun);
+	bool present = false;
+	int rc;
+
+	if (r == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	rc = slot_presence(r, reader_slot_of(Lun), &present);
+	reader_put(r);
+	if (rc != OC_OK)
+		return ifdh_map_err(rc, IFDH_OP_PRESENCE);
+	return present ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;
+}

@@ -1,0 +1,186 @@
+/*
+ * openccid - logging through pcscd's log_msg() (see log.h).
+ *
+ * The only file that includes <debuglog.h>. Lines have a fixed size and
+ * are cut short rather than overflowing; hex dumps are split into several
+ * lines. Secrets in CCID messages are hidden by redact_ccid_msg() before
+ * any byte is formatted.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <debuglog.h>
+
+#include "err.h"
+#include "redact.h"
+
+#define LOG_LINE_MAX 512
+#define LOG_HEX_PER_LINE 64 /* bytes of hex per log line */
+
+/* Configuration, written at the first open and read atomically after. */
+static atomic_uint oc_log_level = OC_LOG_DEFAULT;
+
+void
+oc_log_set_level(unsigned mask)
+{
+	atomic_store(&oc_log_level, mask);
+}
+
+unsigned
+oc_log_get_level(void)
+{
+	return atomic_load(&oc_log_level);
+}
+
+int
+oc_log_parse_level(const char *s, unsigned *mask)
+{
+	unsigned long v;
+	char *end;
+
+	if (s == NULL || *s == '\0' || *s == '-' || *s == '+')
+		return OC_EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno != 0 || *end != '\0' || v > 0xff)
+		return OC_EINVAL;
+	*mask = (unsigned)v;
+	return OC_OK;
+}
+
+static int
+pcsc_priority(unsigned level)
+{
+	if (level & OC_LOG_MASK_CRITICAL)
+		return PCSC_LOG_ERROR;
+	if (level & OC_LOG_MASK_INFO)
+		return PCSC_LOG_INFO;
+	return PCSC_LOG_DEBUG;
+}
+
+void
+oc_log_printf(unsigned level, const char *func, const char *fmt, ...)
+{
+	char line[LOG_LINE_MAX];
+	va_list ap;
+
+	if ((oc_log_get_level() & level) == 0)
+		return;
+	va_start(ap, fmt);
+	/* A line longer than LOG_LINE_MAX is cut, never overflows. */
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_msg(pcsc_priority(level), "%s() %s", func, line);
+}
+
+/* A fixed-size line that hex bytes and words are appended to. */
+struct hexline {
+	char buf[LOG_LINE_MAX];
+	size_t len;
+	size_t nbytes; /* bytes of hex on this line */
+};
+
+static void
+hexline_add_str(struct hexline *l, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > sizeof(l->buf) - 1 - l->len)
+		n = sizeof(l->buf) - 1 - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+}
+
+static void
+hexline_flush(struct hexline *l, unsigned level, const char *func,
+    const char *what)
+{
+	if (l->len == 0)
+		return;
+	log_msg(pcsc_priority(level), "%s() %s: %s", func, what, l->buf);
+	l->len = 0;
+	l->nbytes = 0;
+	l->buf[0] = '\0';
+}
+
+static void
+hexline_add_bytes(struct hexline *l, const uint8_t *p, size_t n,
+    unsigned level, const char *func, const char *what)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	char hex[4];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (l->nbytes == LOG_HEX_PER_LINE)
+			hexline_flush(l, level, func, what);
+		hex[0] = digits[p[i] >> 4];
+		hex[1] = digits[p[i] & 0x0f];
+		hex[2] = ' ';
+		hex[3] = '\0';
+		hexline_add_str(l, hex);
+		l->nbytes++;
+	}
+}
+
+void
+oc_log_hex(unsigned level, const char *func, const char *what,
+    const uint8_t *buf, size_t len)
+{
+	struct hexline l = {.len = 0};
+
+	if ((oc_log_get_level() & level) == 0)
+		return;
+	if (len == 0 || buf == NULL) {
+		log_msg(pcsc_priority(level), "%s() %s: (empty)", func, what);
+		return;
+	}
+	hexline_add_bytes(&l, buf, len, level, func, what);
+	hexline_flush(&l, level, func, what);
+}
+
+void
+oc_log_ccid(const char *dir, const uint8_t *msg, size_t len,
+    enum ccid_level level)
+{
+	struct redact_range rr = {0, 0};
+	struct hexline l = {.len = 0};
+	uint8_t *copy;
+	char word[48];
+
+	if ((oc_log_get_level() & OC_LOG_MASK_COMM) == 0 || msg == NULL)
+		return;
+	/* COMM logging only: a copy the size of one message is acceptable. */
+	copy = malloc(len > 0 ? len : 1);
+	if (copy == NULL ||
+	    redact_ccid_msg(msg, len, level, copy, len, &rr) != OC_OK ||
+	    rr.off > len || rr.len > len - rr.off) {
+		/* Never fall back to printing unredacted bytes. */
+		log_msg(PCSC_LOG_DEBUG, "%s: <%zu bytes, not logged>", dir,
+		    len);
+		free(copy);
+		return;
+	}
+	hexline_add_bytes(&l, copy, rr.len > 0 ? rr.off : len,
+	    OC_LOG_MASK_COMM, "ccid", dir);
+	if (rr.len > 0) {
+		(void)snprintf(word, sizeof(word), "<%zu bytes redacted> ",
+		    rr.len);
+		hexline_add_str(&l, word);
+		hexline_add_bytes(&l, copy + rr.off + rr.len,
+		    len - rr.off - rr.len, OC_LOG_MASK_COMM, "ccid", dir);
+	}
+	hexline_flush(&l, OC_LOG_MASK_COMM, "ccid", dir);
+	free(copy);
+}

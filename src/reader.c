@@ -1,0 +1,257 @@
+/*
+ * openccid - reader objects and the reader table (see reader.h).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+
+#define READER_WARMUP_TRIES 2
+
+/* The driver's only global mutable state. */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t table_idle = PTHREAD_COND_INITIALIZER;
+static struct reader *table[READER_MAX];
+
+static bool
+lun_index(unsigned long lun, size_t *idx)
+{
+	if ((lun >> 16) >= READER_MAX)
+		return false;
+	*idx = (size_t)(lun >> 16);
+	return true;
+}
+
+unsigned
+reader_slot_of(unsigned long lun)
+{
+	return (unsigned)(lun & 0xffff);
+}
+
+static void
+reader_free(struct reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->io.tr.ops != NULL)
+		r->io.tr.ops->close(r->io.tr.ctx);
+	pthread_mutex_destroy(&r->lock);
+	free(r->msg_buf);
+	free(r->slots);
+	free(r);
+}
+
+static struct reader *
+reader_new(const struct transport *tr, const struct usb_info *info)
+{
+	struct reader *r;
+	size_t max_msg = info->desc.dwMaxCCIDMessageLength;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	pthread_mutex_init(&r->lock, NULL);
+	r->info = *info;
+	/* ccid_desc_parse() capped bMaxSlotIndex and the message length. */
+	r->nslots = (unsigned)info->desc.bMaxSlotIndex + 1;
+	r->slots = calloc(r->nslots, sizeof(*r->slots));
+	r->msg_buf = malloc(max_msg);
+	ccid_io_init(&r->io, tr, max_msg, info->desc.level, r->msg_buf);
+	if (r->slots == NULL || r->msg_buf == NULL) {
+		reader_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/*
+ * First contact: a GetSlotStatus. A reader left mid-command by a previous
+ * user may miss the first one, so it is tried twice.
+ */
+static int
+reader_warmup(struct reader *r)
+{
+	struct ccid_status st;
+	int rc = OC_EIO, i;
+
+	for (i = 0; i < READER_WARMUP_TRIES; i++) {
+		rc = ccid_run_slot_status(&r->io, 0, &st);
+		if (rc == OC_OK || rc == OC_ENODEV || rc == OC_EACCES)
+			break;
+	}
+	return rc;
+}
+
+static void
+log_reader(const struct reader *r)
+{
+	const struct ccid_desc *d = &r->info.desc;
+
+	OC_LOG_INFO("%04x:%04x \"%s %s\" bcdDevice %04x, %u slot(s), %s "
+		    "level, dwMaxCCIDMessageLength %u",
+	    r->info.vid, r->info.pid, r->info.manufacturer, r->info.product,
+	    r->info.bcdDevice, r->nslots, ccid_level_name(d->level),
+	    (unsigned)d->dwMaxCCIDMessageLength);
+	if (d->level == CCID_XCHG_CHARACTER || d->level == CCID_XCHG_TPDU)
+		OC_LOG_CRIT("%s exchange level is not supported yet: the "
+			    "reader opens but cards cannot be used",
+		    ccid_level_name(d->level));
+}
+
+int
+reader_open_with_transport(unsigned long lun, const struct transport *tr,
+    const struct usb_info *info)
+{
+	struct reader *r;
+	size_t idx;
+	int rc;
+
+	if (!lun_index(lun, &idx) || reader_slot_of(lun) != 0) {
+		tr->ops->close(tr->ctx);
+		return OC_EINVAL;
+	}
+	if ((r = reader_new(tr, info)) == NULL) {
+		tr->ops->close(tr->ctx);
+		return OC_ENOMEM;
+	}
+	log_reader(r);
+	if ((rc = reader_warmup(r)) != OC_OK) {
+		OC_LOG_CRIT("reader does not answer: %s", oc_strerror(rc));
+		reader_free(r);
+		return rc;
+	}
+	r->opened_slots = 1;
+	pthread_mutex_lock(&table_lock);
+	if (table[idx] != NULL)
+		rc = OC_EBUSY;
+	else
+		table[idx] = r;
+	pthread_mutex_unlock(&table_lock);
+	if (rc != OC_OK)
+		reader_free(r);
+	return rc;
+}
+
+bool
+reader_exists(unsigned long lun)
+{
+	size_t idx;
+	bool yes;
+
+	if (!lun_index(lun, &idx))
+		return false;
+	pthread_mutex_lock(&table_lock);
+	yes = table[idx] != NULL && !table[idx]->closing;
+	pthread_mutex_unlock(&table_lock);
+	return yes;
+}
+
+int
+reader_open_slot(unsigned long lun)
+{
+	struct reader *r;
+	size_t idx;
+	int rc = OC_OK;
+
+	if (!lun_index(lun, &idx))
+		return OC_EINVAL;
+	pthread_mutex_lock(&table_lock);
+	r = table[idx];
+	if (r == NULL || r->closing)
+		rc = OC_ENODEV;
+	else if (reader_slot_of(lun) >= r->nslots) /* nslots is immutable */
+		rc = OC_EINVAL;
+	else
+		r->opened_slots++;
+	pthread_mutex_unlock(&table_lock);
+	return rc;
+}
+
+struct reader *
+reader_get(unsigned long lun)
+{
+	struct reader *r = NULL;
+	size_t idx;
+
+	if (!lun_index(lun, &idx))
+		return NULL;
+	pthread_mutex_lock(&table_lock);
+	if (table[idx] != NULL && !table[idx]->closing) {
+		r = table[idx];
+		r->users++;
+	}
+	pthread_mutex_unlock(&table_lock);
+	/* Taken outside the table lock: a slow reader never blocks others. */
+	if (r != NULL)
+		pthread_mutex_lock(&r->lock);
+	return r;
+}
+
+void
+reader_put(struct reader *r)
+{
+	pthread_mutex_unlock(&r->lock);
+	pthread_mutex_lock(&table_lock);
+	if (--r->users == 0 && r->closing)
+		pthread_cond_broadcast(&table_idle);
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* Power off what is still powered; the device may already be gone. */
+static void
+reader_shutdown(struct reader *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nslots && !r->gone; i++)
+		if (r->slots[i].powered)
+			(void)slot_power_down(r, i);
+}
+
+void
+reader_close(unsigned long lun)
+{
+	struct reader *r = NULL;
+	size_t idx;
+
+	if (!lun_index(lun, &idx))
+		return;
+	pthread_mutex_lock(&table_lock);
+	if (table[idx] != NULL && --table[idx]->opened_slots == 0) {
+		r = table[idx];
+		r->closing = true;
+		table[idx] = NULL;
+		/* Users hold bounded operations; wait for them to finish. */
+		while (r->users > 0)
+			pthread_cond_wait(&table_idle, &table_lock);
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->lock);
+	reader_shutdown(r);
+	pthread_mutex_unlock(&r->lock);
+	reader_free(r);
+}
+
+bool
+reader_usb_in_use(void *arg, uint8_t bus, uint8_t addr, uint8_t interface)
+{
+	bool used = false;
+	size_t i;
+
+	(void)arg;
+	pthread_mutex_lock(&table_lock);
+	for (i = 0; i < READER_MAX && !used; i++)
+		used = table[i] != NULL && table[i]->info.bus == bus &&
+		    table[i]->info.addr == addr &&
+		    table[i]->info.interface == interface;
+	pthread_mutex_unlock(&table_lock);
+	return used;
+}

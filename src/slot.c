@@ -1,0 +1,411 @@
+/*
+ * openccid - card operations on one slot (see slot.h).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "slot.h"
+
+#include <string.h>
+
+#include "ccid_msg.h"
+#include "err.h"
+#include "log.h"
+#include "reader.h"
+
+/* CCID rev 1.1 section 6.1.1, bPowerSelect */
+#define POWER_AUTO 0x00
+#define POWER_5V 0x01
+#define POWER_3V 0x02
+#define POWER_1V8 0x03
+/* Section 5.1, bVoltageSupport */
+#define VOLT_5V 0x01
+#define VOLT_3V 0x02
+#define VOLT_1V8 0x04
+
+/* Section 6.1.4 wLevelParameter / 6.2.1 bChainParameter */
+#define CHAIN_NONE 0x00
+#define CHAIN_BEGIN 0x01
+#define CHAIN_END 0x02
+#define CHAIN_CONTINUE 0x03
+#define CHAIN_EMPTY_MORE 0x10
+/* Pieces of one extended exchange; the smallest chunk is 54 bytes. */
+#define CHAIN_MAX_PIECES 2048
+
+static int
+slot_check(struct reader *r, unsigned slot)
+{
+	if (r->gone)
+		return OC_ENODEV;
+	if (slot >= r->nslots)
+		return OC_EINVAL;
+	/* Multi-slot readers need a per-slot bulk-IN router (later). */
+	if (slot > 0) {
+		OC_LOG_CRIT("slot %u: only slot 0 is supported yet", slot);
+		return OC_ENOTSUP;
+	}
+	return OC_OK;
+}
+
+/* Only the APDU levels are implemented; TPDU and character come later. */
+static int
+level_check(const struct reader *r)
+{
+	enum ccid_level lvl = r->info.desc.level;
+
+	if (lvl == CCID_XCHG_SHORT_APDU || lvl == CCID_XCHG_EXTENDED_APDU)
+		return OC_OK;
+	OC_LOG_CRIT("%s exchange level: not supported yet",
+	    ccid_level_name(lvl));
+	return OC_ENOTSUP;
+}
+
+static void
+slot_clear(struct slot *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+/* bPowerSelect values to try, in order. */
+static size_t
+voltage_order(const struct ccid_desc *d, uint8_t sel[3])
+{
+	size_t n = 0;
+
+	/* Section 5.1 dwFeatures: the reader picks the voltage itself. */
+	if (d->dwFeatures & (CCID_FEAT_AUTO_VOLTAGE | CCID_FEAT_AUTO_ACTIVATE)) {
+		sel[0] = POWER_AUTO;
+		return 1;
+	}
+	if (d->bVoltageSupport & VOLT_5V)
+		sel[n++] = POWER_5V;
+	if (d->bVoltageSupport & VOLT_3V)
+		sel[n++] = POWER_3V;
+	if (d->bVoltageSupport & VOLT_1V8)
+		sel[n++] = POWER_1V8;
+	if (n == 0)
+		sel[n++] = POWER_AUTO;
+	return n;
+}
+
+static void
+keep_atr(struct slot *s, const uint8_t *atr, size_t len)
+{
+	unsigned warn = 0;
+	int rc;
+
+	memcpy(s->atr, atr, len);
+	s->atr_len = len;
+	rc = atr_parse(atr, len, &s->atr_info, &warn);
+	s->atr_parsed = rc == OC_OK;
+	s->protocol = s->atr_parsed ? s->atr_info.first_protocol : 0;
+	oc_log_hex(OC_LOG_MASK_INFO, __func__, "ATR", atr, len);
+	if (rc != OC_OK)
+		OC_LOG_INFO("ATR not parsed: %s", oc_strerror(rc));
+	else if (warn != 0)
+		OC_LOG_INFO("ATR warnings 0x%02X", warn);
+}
+
+/* A failed class is worth another voltage; no card or no device is not. */
+static bool
+retry_voltage(int rc)
+{
+	return rc == OC_ECARD || rc == OC_ENOTSUP || rc == OC_EINVAL;
+}
+
+static int
+power_on_any_voltage(struct reader *r, unsigned slot, uint8_t *atr,
+    size_t *len)
+{
+	struct ccid_status st;
+	uint8_t sel[3];
+	size_t i, n = voltage_order(&r->info.desc, sel);
+	int rc = OC_EIO;
+
+	for (i = 0; i < n; i++) {
+		rc = ccid_run_power_on(&r->io, (uint8_t)slot, sel[i], atr,
+		    ATR_MAX_LEN, len, &st);
+		if (rc == OC_OK || !retry_voltage(rc))
+			break;
+		OC_LOG_INFO("power-on with bPowerSelect %u failed: %s",
+		    sel[i], oc_strerror(rc));
+		/* ISO 7816-3 section 6.2.4: deactivate before the next class. */
+		(void)ccid_run_power_off(&r->io, (uint8_t)slot, &st);
+	}
+	if (rc == OC_ENOSPC) {
+		OC_LOG_CRIT("ATR longer than %d bytes", ATR_MAX_LEN);
+		rc = OC_EPROTO;
+	}
+	return rc;
+}
+
+int
+slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,
+    size_t *atr_len)
+{
+	uint8_t buf[ATR_MAX_LEN];
+	size_t len = 0;
+	int rc;
+
+	if ((rc = slot_check(r, slot)) != OC_OK ||
+	    (rc = level_check(r)) != OC_OK)
+		return rc;
+	slot_clear(&r->slots[slot]);
+	rc = power_on_any_voltage(r, slot, buf, &len);
+	if (rc != OC_OK)
+		return rc;
+	if (len == 0) {
+		OC_LOG_CRIT("power-on returned an empty ATR");
+		return OC_EPROTO;
+	}
+	keep_atr(&r->slots[slot], buf, len);
+	r->slots[slot].powered = true;
+	if (len > cap)
+		return OC_ENOSPC;
+	memcpy(atr, buf, len);
+	*atr_len = len;
+	return OC_OK;
+}
+
+int
+slot_power_down(struct reader *r, unsigned slot)
+{
+	struct ccid_status st;
+	int rc;
+
+	if ((rc = slot_check(r, slot)) != OC_OK)
+		return rc;
+	slot_clear(&r->slots[slot]);
+	rc = ccid_run_power_off(&r->io, (uint8_t)slot, &st);
+	/* Powering off an empty slot is what was wanted. */
+	return rc == OC_ENOCARD ? OC_OK : rc;
+}
+
+int
+slot_presence(struct reader *r, unsigned slot, bool *present)
+{
+	struct ccid_status st;
+	struct slot *s;
+	int rc;
+
+	if ((rc = slot_check(r, slot)) != OC_OK)
+		return rc;
+	s = &r->slots[slot];
+	r->io.quiet = true;
+	rc = ccid_run_slot_status(&r->io, (uint8_t)slot, &st);
+	r->io.quiet = false;
+	if (rc != OC_OK)
+		return rc;
+	switch (CCID_ICC_STATUS(st.bStatus)) {
+	case CCID_ICC_ABSENT:
+		slot_clear(s);
+		*present = false;
+		break;
+	case CCID_ICC_INACTIVE:
+		/* The card lost power behind our back (swapped, reset). */
+		if (s->powered)
+			OC_LOG_INFO("slot %u: card no longer powered", slot);
+		s->powered = false;
+		*present = true;
+		break;
+	default:
+		*present = true;
+		break;
+	}
+	return OC_OK;
+}
+
+int
+slot_set_protocol(struct reader *r, unsigned slot, unsigned t)
+{
+	const struct slot *s;
+	bool offered;
+	int rc;
+
+	if ((rc = slot_check(r, slot)) != OC_OK ||
+	    (rc = level_check(r)) != OC_OK)
+		return rc;
+	s = &r->slots[slot];
+	if (!s->powered || t > 1)
+		return OC_EINVAL;
+	/* No ATR parse: only the ISO default T=0 is known to be offered. */
+	offered = s->atr_parsed ? (s->atr_info.protocols & (1u << t)) != 0
+				: t == 0;
+	if (!offered)
+		return OC_ENOTSUP;
+	/* APDU level: the reader negotiates (CCID rev 1.1 section 5.1). */
+	r->slots[slot].protocol = t;
+	return OC_OK;
+}
+
+/* ISO 7816-4 section 5.1: Lc or Le coded on 3 bytes starts with 00. */
+static bool
+is_extended_apdu(const uint8_t *tx, size_t len)
+{
+	return len > 5 && tx[4] == 0x00;
+}
+
+static int
+xfr_short(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
+    uint8_t *rx, size_t cap, size_t *rx_len)
+{
+	struct ccid_status st;
+	size_t n = 0;
+	int rc;
+
+	if (len > SLOT_SHORT_APDU_MAX || is_extended_apdu(tx, len) ||
+	    len > r->io.max_msg - CCID_HDR_LEN) {
+		OC_LOG_CRIT("APDU of %zu bytes is not a short APDU: the reader "
+			    "exchanges short APDUs only", len);
+		return OC_ENOTSUP;
+	}
+	rc = ccid_run_xfr_block(&r->io, (uint8_t)slot, 0, 0, tx, len, rx, cap,
+	    &n, &st);
+	if (rc != OC_OK)
+		return rc;
+	if (n > SLOT_SHORT_RAPDU_MAX || st.specific != CHAIN_NONE) {
+		OC_LOG_CRIT("short-APDU reader answered %zu bytes, chain 0x%02X",
+		    n, st.specific);
+		return OC_EPROTO;
+	}
+	*rx_len = n;
+	return OC_OK;
+}
+
+/* Response accumulator; after an overflow the rest is read and dropped. */
+struct rx_acc {
+	uint8_t *buf;
+	size_t cap;
+	size_t len;
+	bool overflow;
+};
+
+static int
+xfr_piece(struct reader *r, unsigned slot, uint16_t level, const uint8_t *tx,
+    size_t len, struct rx_acc *acc, uint8_t *chain)
+{
+	struct ccid_status st = {0, 0, 0};
+	uint8_t *dst = acc->overflow ? NULL : acc->buf + acc->len;
+	size_t n = 0;
+	int rc;
+
+	rc = ccid_run_xfr_block(&r->io, (uint8_t)slot, 0, level, tx, len, dst,
+	    acc->cap - acc->len, &n, &st);
+	if (rc == OC_ENOSPC && dst != NULL) {
+		/* Keep the reader in step: drain, then report the overflow. */
+		acc->overflow = true;
+		rc = OC_OK;
+	} else if (rc == OC_OK && dst != NULL) {
+		acc->len += n;
+	}
+	*chain = st.specific;
+	return rc;
+}
+
+/* CCID rev 1.1 section 6.1.4: command APDU in chunks 01, 03..., 02. */
+static int
+send_chained(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
+    struct rx_acc *acc, uint8_t *chain)
+{
+	size_t chunk = r->io.max_msg - CCID_HDR_LEN, off = 0, n;
+	uint16_t level;
+	int rc;
+
+	if (len <= chunk)
+		return xfr_piece(r, slot, CHAIN_NONE, tx, len, acc, chain);
+	while (off < len) {
+		n = len - off < chunk ? len - off : chunk;
+		if (off == 0)
+			level = CHAIN_BEGIN;
+		else if (n == len - off)
+			level = CHAIN_END;
+		else
+			level = CHAIN_CONTINUE;
+		rc = xfr_piece(r, slot, level, tx + off, n, acc, chain);
+		if (rc != OC_OK)
+			return rc;
+		off += n;
+		/* Section 6.2.1: 0x10 asks for the next command chunk. */
+		if (off < len && *chain != CHAIN_EMPTY_MORE) {
+			OC_LOG_CRIT("reader answered chain 0x%02X mid-command",
+			    *chain);
+			return OC_EPROTO;
+		}
+	}
+	return OC_OK;
+}
+
+/* Response pieces: 01 begins, 03 continues, 02 ends (section 6.2.1). */
+static int
+receive_chained(struct reader *r, unsigned slot, struct rx_acc *acc,
+    uint8_t chain)
+{
+	unsigned pieces;
+	int rc;
+
+	for (pieces = 0; pieces < CHAIN_MAX_PIECES; pieces++) {
+		if (chain == CHAIN_NONE || chain == CHAIN_END)
+			return OC_OK;
+		if (chain != CHAIN_BEGIN && chain != CHAIN_CONTINUE) {
+			OC_LOG_CRIT("bad bChainParameter 0x%02X", chain);
+			return OC_EPROTO;
+		}
+		rc = xfr_piece(r, slot, CHAIN_EMPTY_MORE, NULL, 0, acc, &chain);
+		if (rc != OC_OK)
+			return rc;
+	}
+	OC_LOG_CRIT("response chain longer than %d pieces", CHAIN_MAX_PIECES);
+	return OC_EPROTO;
+}
+
+static int
+xfr_extended(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
+    uint8_t *rx, size_t cap, size_t *rx_len)
+{
+	struct rx_acc acc = {rx, cap, 0, false};
+	uint8_t chain = CHAIN_NONE;
+	int rc;
+
+	if (len > SLOT_EXT_APDU_MAX) {
+		OC_LOG_CRIT("APDU of %zu bytes is longer than an extended APDU",
+		    len);
+		return OC_EINVAL;
+	}
+	/* A response longer than an extended R-APDU is never accepted. */
+	if (acc.cap > SLOT_EXT_RAPDU_MAX)
+		acc.cap = SLOT_EXT_RAPDU_MAX;
+	rc = send_chained(r, slot, tx, len, &acc, &chain);
+	if (rc == OC_OK)
+		rc = receive_chained(r, slot, &acc, chain);
+	if (rc != OC_OK)
+		return rc;
+	if (acc.overflow) {
+		OC_LOG_CRIT("response longer than the %zu-byte buffer", cap);
+		return OC_ENOSPC;
+	}
+	*rx_len = acc.len;
+	return OC_OK;
+}
+
+int
+slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
+    size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len)
+{
+	int rc;
+
+	if ((rc = slot_check(r, slot)) != OC_OK ||
+	    (rc = level_check(r)) != OC_OK)
+		return rc;
+	if (!r->slots[slot].powered) {
+		OC_LOG_CRIT("slot %u: card not powered", slot);
+		return OC_ECARD;
+	}
+	if (tx == NULL || tx_len < 4) {
+		OC_LOG_CRIT("APDU of %zu bytes is too short", tx_len);
+		return OC_EINVAL;
+	}
+	if (r->info.desc.level == CCID_XCHG_SHORT_APDU)
+		return xfr_short(r, slot, tx, tx_len, rx, cap, rx_len);
+	return xfr_extended(r, slot, tx, tx_len, rx, cap, rx_len);
+}

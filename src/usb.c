@@ -1,0 +1,531 @@
+/*
+ * openccid - libusb-1.0 implementation of struct transport (see usb.h).
+ *
+ * One libusb context per opened device, so that closing or losing one
+ * reader never disturbs another and no libusb state is shared.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "usb.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libusb.h>
+
+#include "err.h"
+#include "log.h"
+
+#define USB_CLASS_CCID 0x0B      /* CCID rev 1.1 section 4.2.1 */
+#define USB_CLASS_VENDOR 0xFF    /* pre-standard readers, with a CCID desc */
+#define USB_MAX_DEVICES 256      /* bound on the device list walk */
+#define USB_EVENT_SLICE_MS 100
+#define USB_CANCEL_WAIT_SLICES 20
+
+struct usb_dev {
+	libusb_context *ctx;
+	libusb_device_handle *h;
+	uint8_t ifnum;
+	uint8_t ep_in, ep_out, ep_intr;
+	bool has_intr;
+	pthread_mutex_t intr_lock; /* guards intr_xfer */
+	struct libusb_transfer *intr_xfer;
+	atomic_bool intr_cancel;
+	char node[40];
+};
+
+/* What find_interface() learns about the CCID interface. */
+struct usb_found {
+	const struct libusb_interface_descriptor *alt;
+	uint8_t ep_in, ep_out, ep_intr;
+	bool has_intr;
+};
+
+static int
+map_err(int lrc)
+{
+	switch (lrc) {
+	case LIBUSB_SUCCESS:
+		return OC_OK;
+	case LIBUSB_ERROR_NO_DEVICE:
+		return OC_ENODEV;
+	case LIBUSB_ERROR_NOT_FOUND:
+		return OC_ENODEV;
+	case LIBUSB_ERROR_PIPE:
+		return OC_ESTALL;
+	case LIBUSB_ERROR_TIMEOUT:
+		return OC_ETIMEDOUT;
+	case LIBUSB_ERROR_ACCESS:
+		return OC_EACCES;
+	case LIBUSB_ERROR_BUSY:
+		return OC_EBUSY;
+	case LIBUSB_ERROR_NO_MEM:
+		return OC_ENOMEM;
+	case LIBUSB_ERROR_INVALID_PARAM:
+		return OC_EINVAL;
+	case LIBUSB_ERROR_OVERFLOW:
+		return OC_EPROTO;
+	case LIBUSB_ERROR_NOT_SUPPORTED:
+		return OC_ENOTSUP;
+	default:
+		return OC_EIO;
+	}
+}
+
+static int
+usb_bulk_out(void *ctx, const uint8_t *buf, size_t len, unsigned timeout_ms)
+{
+	struct usb_dev *d = ctx;
+	int done = 0, lrc;
+
+	if (len > INT_MAX)
+		return OC_EINVAL;
+	/* libusb takes a non-const buffer but does not write an OUT one. */
+	lrc = libusb_bulk_transfer(d->h, d->ep_out,
+	    (unsigned char *)(uintptr_t)buf, (int)len, &done, timeout_ms);
+	if (lrc != 0)
+		return map_err(lrc);
+	return (size_t)done == len ? OC_OK : OC_EIO;
+}
+
+static int
+usb_bulk_in(void *ctx, uint8_t *buf, size_t cap, size_t *got,
+    unsigned timeout_ms)
+{
+	struct usb_dev *d = ctx;
+	int done = 0, lrc;
+
+	if (cap > INT_MAX)
+		cap = INT_MAX;
+	lrc = libusb_bulk_transfer(d->h, d->ep_in, buf, (int)cap, &done,
+	    timeout_ms);
+	if (lrc != 0)
+		return map_err(lrc);
+	*got = (size_t)done;
+	return OC_OK;
+}
+
+static void LIBUSB_CALL
+intr_done(struct libusb_transfer *t)
+{
+	*(int *)t->user_data = 1;
+}
+
+static int
+intr_status(const struct libusb_transfer *t, size_t *got)
+{
+	switch (t->status) {
+	case LIBUSB_TRANSFER_COMPLETED:
+		*got = (size_t)t->actual_length;
+		return OC_OK;
+	case LIBUSB_TRANSFER_TIMED_OUT:
+		return OC_ETIMEDOUT;
+	case LIBUSB_TRANSFER_CANCELLED:
+		return OC_ECANCELED;
+	case LIBUSB_TRANSFER_NO_DEVICE:
+		return OC_ENODEV;
+	case LIBUSB_TRANSFER_STALL:
+		return OC_ESTALL;
+	default:
+		return OC_EIO;
+	}
+}
+
+/* Run events until *done; the transfer's own timeout bounds the wait. */
+static void
+intr_wait(struct usb_dev *d, struct libusb_transfer *t, int *done,
+    unsigned timeout_ms)
+{
+	struct timeval tv = {0, USB_EVENT_SLICE_MS * 1000};
+	unsigned i, slices = timeout_ms / USB_EVENT_SLICE_MS + 10;
+
+	for (i = 0; !*done && i < slices; i++)
+		(void)libusb_handle_events_timeout_completed(d->ctx, &tv, done);
+	if (*done)
+		return;
+	(void)libusb_cancel_transfer(t);
+	for (i = 0; !*done && i < USB_CANCEL_WAIT_SLICES; i++)
+		(void)libusb_handle_events_timeout_completed(d->ctx, &tv, done);
+}
+
+static int
+usb_intr_in(void *ctx, uint8_t *buf, size_t cap, size_t *got,
+    unsigned timeout_ms)
+{
+	struct usb_dev *d = ctx;
+	struct libusb_transfer *t;
+	int done = 0, rc;
+
+	if (!d->has_intr)
+		return OC_ENOTSUP;
+	if (cap > INT_MAX)
+		cap = INT_MAX;
+	if ((t = libusb_alloc_transfer(0)) == NULL)
+		return OC_ENOMEM;
+	libusb_fill_interrupt_transfer(t, d->h, d->ep_intr, buf, (int)cap,
+	    intr_done, &done, timeout_ms);
+	pthread_mutex_lock(&d->intr_lock);
+	/* A cancel that came before the submit still counts. */
+	if (atomic_exchange(&d->intr_cancel, false))
+		rc = OC_ECANCELED;
+	else if ((rc = map_err(libusb_submit_transfer(t))) == OC_OK)
+		d->intr_xfer = t;
+	pthread_mutex_unlock(&d->intr_lock);
+	if (rc != OC_OK) {
+		libusb_free_transfer(t);
+		return rc;
+	}
+	intr_wait(d, t, &done, timeout_ms);
+	pthread_mutex_lock(&d->intr_lock);
+	d->intr_xfer = NULL;
+	pthread_mutex_unlock(&d->intr_lock);
+	if (!done) {
+		/* Never free a transfer libusb still owns: leak it instead. */
+		OC_LOG_CRIT("%s: interrupt transfer did not end", d->node);
+		return OC_EIO;
+	}
+	rc = intr_status(t, got);
+	libusb_free_transfer(t);
+	return rc;
+}
+
+static void
+usb_cancel_intr(void *ctx)
+{
+	struct usb_dev *d = ctx;
+
+	pthread_mutex_lock(&d->intr_lock);
+	if (d->intr_xfer != NULL)
+		(void)libusb_cancel_transfer(d->intr_xfer);
+	else
+		atomic_store(&d->intr_cancel, true);
+	pthread_mutex_unlock(&d->intr_lock);
+}
+
+static int
+usb_control(void *ctx, uint8_t bmRequestType, uint8_t bRequest,
+    uint16_t wValue, uint8_t *data, size_t len, size_t *got,
+    unsigned timeout_ms)
+{
+	struct usb_dev *d = ctx;
+	int lrc;
+
+	if (len > UINT16_MAX)
+		return OC_EINVAL;
+	/* Class requests go to the CCID interface: wIndex = interface. */
+	lrc = libusb_control_transfer(d->h, bmRequestType, bRequest, wValue,
+	    d->ifnum, data, (uint16_t)len, timeout_ms);
+	if (lrc < 0)
+		return map_err(lrc);
+	if (got != NULL)
+		*got = (size_t)lrc;
+	return OC_OK;
+}
+
+static int
+usb_clear_halt(void *ctx, int in)
+{
+	struct usb_dev *d = ctx;
+
+	return map_err(libusb_clear_halt(d->h, in ? d->ep_in : d->ep_out));
+}
+
+static void
+usb_close(void *ctx)
+{
+	struct usb_dev *d = ctx;
+
+	if (d == NULL)
+		return;
+	if (d->h != NULL) {
+		(void)libusb_release_interface(d->h, d->ifnum);
+		libusb_close(d->h);
+	}
+	if (d->ctx != NULL)
+		libusb_exit(d->ctx);
+	pthread_mutex_destroy(&d->intr_lock);
+	free(d);
+}
+
+static const struct transport_ops usb_ops = {
+	.bulk_out = usb_bulk_out,
+	.bulk_in = usb_bulk_in,
+	.intr_in = usb_intr_in,
+	.control = usb_control,
+	.clear_halt = usb_clear_halt,
+	.cancel_intr = usb_cancel_intr,
+	.close = usb_close,
+};
+
+/* Class descriptor in one run of extra bytes, parsed; false if none. */
+static bool
+desc_in_extra(const unsigned char *extra, int len, bool vendor,
+    struct usb_info *info)
+{
+	size_t off;
+
+	if (extra == NULL || len <= 0)
+		return false;
+	if (ccid_desc_find(extra, (size_t)len, vendor, &off) != OC_OK)
+		return false;
+	return ccid_desc_parse(extra + off, (size_t)len - off, vendor,
+	    &info->desc, &info->desc_warnings) == OC_OK;
+}
+
+/*
+ * The class descriptor normally follows the interface descriptor, but
+ * some readers put it after the endpoints: walk both, never by position.
+ */
+static bool
+find_class_desc(const struct libusb_interface_descriptor *alt,
+    struct usb_info *info)
+{
+	bool vendor = alt->bInterfaceClass == USB_CLASS_VENDOR;
+	uint8_t i;
+
+	if (desc_in_extra(alt->extra, alt->extra_length, vendor, info))
+		return true;
+	for (i = 0; i < alt->bNumEndpoints; i++)
+		if (desc_in_extra(alt->endpoint[i].extra,
+			alt->endpoint[i].extra_length, vendor, info))
+			return true;
+	return false;
+}
+
+static bool
+find_endpoints(const struct libusb_interface_descriptor *alt,
+    struct usb_found *f)
+{
+	bool in = false, out = false;
+	uint8_t i;
+
+	for (i = 0; i < alt->bNumEndpoints; i++) {
+		const struct libusb_endpoint_descriptor *ep = &alt->endpoint[i];
+		uint8_t type = ep->bmAttributes & LIBUSB_TRANSFER_TYPE_MASK;
+		bool dir_in = (ep->bEndpointAddress & LIBUSB_ENDPOINT_IN) != 0;
+
+		if (type == LIBUSB_TRANSFER_TYPE_BULK && dir_in && !in) {
+			f->ep_in = ep->bEndpointAddress;
+			in = true;
+		} else if (type == LIBUSB_TRANSFER_TYPE_BULK && !dir_in && !out) {
+			f->ep_out = ep->bEndpointAddress;
+			out = true;
+		} else if (type == LIBUSB_TRANSFER_TYPE_INTERRUPT && dir_in &&
+		    !f->has_intr) {
+			f->ep_intr = ep->bEndpointAddress;
+			f->has_intr = true;
+		}
+	}
+	return in && out;
+}
+
+static bool
+interface_is_ccid(const struct libusb_interface_descriptor *alt,
+    struct usb_info *info, struct usb_found *f)
+{
+	/* Class 0xFF counts only when it carries a CCID class descriptor. */
+	if (alt->bInterfaceClass != USB_CLASS_CCID &&
+	    alt->bInterfaceClass != USB_CLASS_VENDOR)
+		return false;
+	if (!find_class_desc(alt, info))
+		return false;
+	memset(f, 0, sizeof(*f));
+	if (!find_endpoints(alt, f))
+		return false;
+	f->alt = alt;
+	return true;
+}
+
+/* The CCID interface of dev that dn selects and nobody uses yet. */
+static bool
+find_interface(const struct libusb_config_descriptor *cfg,
+    const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+    struct usb_info *info, struct usb_found *f)
+{
+	uint8_t i;
+
+	for (i = 0; i < cfg->bNumInterfaces; i++) {
+		const struct libusb_interface *itf = &cfg->interface[i];
+		const struct libusb_interface_descriptor *alt;
+
+		if (itf->num_altsetting < 1)
+			continue;
+		alt = &itf->altsetting[0];
+		if (dn->has_interface && alt->bInterfaceNumber != dn->interface)
+			continue;
+		if (in_use != NULL && in_use(arg, info->bus, info->addr,
+					  alt->bInterfaceNumber))
+			continue;
+		if (interface_is_ccid(alt, info, f)) {
+			info->interface = alt->bInterfaceNumber;
+			info->bInterfaceProtocol = alt->bInterfaceProtocol;
+			info->has_intr = f->has_intr;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+device_matches(libusb_device *dev, const struct devname *dn,
+    struct libusb_device_descriptor *dd)
+{
+	if (libusb_get_device_descriptor(dev, dd) != 0)
+		return false;
+	if ((dn->vid != 0 || dn->pid != 0) &&
+	    (dd->idVendor != dn->vid || dd->idProduct != dn->pid))
+		return false;
+	if (dn->has_busaddr && (libusb_get_bus_number(dev) != dn->bus ||
+				   libusb_get_device_address(dev) != dn->addr))
+		return false;
+	return true;
+}
+
+static void
+read_string(libusb_device_handle *h, uint8_t idx, char *out, size_t cap)
+{
+	unsigned char buf[USB_STR_MAX];
+	int n, i;
+
+	out[0] = '\0';
+	if (idx == 0)
+		return;
+	n = libusb_get_string_descriptor_ascii(h, idx, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	/* Device text goes to logs and attributes: keep it printable. */
+	for (i = 0; i < n && (size_t)i < cap - 1; i++)
+		out[i] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? (char)buf[i] : '?';
+	out[i] = '\0';
+}
+
+static void
+log_open_error(const struct usb_dev *d, int rc)
+{
+	if (rc == OC_EACCES)
+		OC_LOG_CRIT("%s: permission denied; the user pcscd runs as "
+			    "lacks permission on this device node (udev rule "
+			    "or group membership missing)", d->node);
+	else
+		OC_LOG_CRIT("%s: cannot open: %s", d->node, oc_strerror(rc));
+}
+
+/* Open and claim; d->ctx is set, d->h filled on success. */
+static int
+claim(struct usb_dev *d, libusb_device *dev, const struct usb_found *f,
+    const struct libusb_device_descriptor *dd, struct usb_info *info)
+{
+	int rc;
+
+	rc = map_err(libusb_open(dev, &d->h));
+	if (rc != OC_OK) {
+		d->h = NULL;
+		log_open_error(d, rc);
+		return rc;
+	}
+	(void)libusb_set_auto_detach_kernel_driver(d->h, 1);
+	rc = map_err(libusb_claim_interface(d->h, info->interface));
+	if (rc != OC_OK) {
+		log_open_error(d, rc);
+		libusb_close(d->h);
+		d->h = NULL;
+		return rc;
+	}
+	d->ifnum = info->interface;
+	d->ep_in = f->ep_in;
+	d->ep_out = f->ep_out;
+	d->ep_intr = f->ep_intr;
+	d->has_intr = f->has_intr;
+	read_string(d->h, dd->iManufacturer, info->manufacturer,
+	    sizeof(info->manufacturer));
+	read_string(d->h, dd->iProduct, info->product, sizeof(info->product));
+	read_string(d->h, dd->iSerialNumber, info->serial,
+	    sizeof(info->serial));
+	return OC_OK;
+}
+
+/* Try one device: OC_ENODEV when it is not ours. */
+static int
+try_device(struct usb_dev *d, libusb_device *dev, const struct devname *dn,
+    usb_in_use_fn *in_use, void *arg, struct usb_info *info)
+{
+	struct libusb_device_descriptor dd;
+	struct libusb_config_descriptor *cfg = NULL;
+	struct usb_found f;
+	int rc;
+
+	if (!device_matches(dev, dn, &dd))
+		return OC_ENODEV;
+	memset(info, 0, sizeof(*info));
+	info->vid = dd.idVendor;
+	info->pid = dd.idProduct;
+	info->bcdDevice = dd.bcdDevice;
+	info->bus = libusb_get_bus_number(dev);
+	info->addr = libusb_get_device_address(dev);
+	(void)snprintf(d->node, sizeof(d->node), "/dev/bus/usb/%03u/%03u",
+	    info->bus, info->addr);
+	if (libusb_get_active_config_descriptor(dev, &cfg) != 0 &&
+	    libusb_get_config_descriptor(dev, 0, &cfg) != 0)
+		return OC_ENODEV;
+	rc = OC_ENODEV;
+	if (find_interface(cfg, dn, in_use, arg, info, &f))
+		rc = claim(d, dev, &f, &dd, info);
+	libusb_free_config_descriptor(cfg);
+	return rc;
+}
+
+static int
+scan(struct usb_dev *d, const struct devname *dn, usb_in_use_fn *in_use,
+    void *arg, struct usb_info *info)
+{
+	libusb_device **list;
+	ssize_t n, i;
+	int rc = OC_ENODEV;
+
+	n = libusb_get_device_list(d->ctx, &list);
+	if (n < 0)
+		return map_err((int)n);
+	for (i = 0; i < n && i < USB_MAX_DEVICES; i++) {
+		rc = try_device(d, list[i], dn, in_use, arg, info);
+		/* A permission error is the answer: don't hide it. */
+		if (rc == OC_OK || rc == OC_EACCES)
+			break;
+	}
+	libusb_free_device_list(list, 1);
+	return rc;
+}
+
+int
+usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+    struct transport *tr, struct usb_info *info)
+{
+	struct usb_dev *d;
+	int rc;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return OC_ENOMEM;
+	pthread_mutex_init(&d->intr_lock, NULL);
+	atomic_init(&d->intr_cancel, false);
+	rc = map_err(libusb_init(&d->ctx));
+	if (rc == OC_OK)
+		rc = scan(d, dn, in_use, arg, info);
+	if (rc != OC_OK) {
+		if (rc == OC_ENODEV)
+			OC_LOG_CRIT("no CCID interface for usb:%04x/%04x",
+			    dn->vid, dn->pid);
+		usb_close(d);
+		return rc;
+	}
+	OC_LOG_INFO("%s: interface %u, %s level, \"%s\"", d->node,
+	    info->interface, ccid_level_name(info->desc.level),
+	    info->product);
+	tr->ops = &usb_ops;
+	tr->ctx = d;
+	return OC_OK;
+}

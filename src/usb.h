@@ -1,0 +1,48 @@
+/*
+ * openccid - libusb-1.0 transport (the only user of <libusb.h>).
+ */
+#ifndef OPENCCID_USB_H
+#define OPENCCID_USB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ccid_desc.h"
+#include "devname.h"
+#include "transport.h"
+
+#define USB_STR_MAX 128
+
+/* What the IFD layer reports about the device (strings may be ""). */
+struct usb_info {
+	uint16_t vid;
+	uint16_t pid;
+	uint16_t bcdDevice;
+	uint8_t bus;
+	uint8_t addr;
+	uint8_t interface;          /* bInterfaceNumber */
+	uint8_t bInterfaceProtocol; /* 0 CCID, 1/2 ICCD */
+	bool has_intr;              /* interrupt-IN endpoint present */
+	char manufacturer[USB_STR_MAX];
+	char product[USB_STR_MAX];
+	char serial[USB_STR_MAX];
+	struct ccid_desc desc;
+	unsigned desc_warnings;     /* CCID_WARN_* from ccid_desc_parse() */
+};
+
+/* Lets usb_open() skip interfaces that are already open (bare names). */
+typedef bool usb_in_use_fn(void *arg, uint8_t bus, uint8_t addr,
+    uint8_t interface);
+
+/*
+ * Open the CCID interface named by dn: VID/PID must match (vid == pid == 0
+ * matches any CCID device), and bus/address and interface number when dn
+ * gives them. Without bus/address the first matching interface for which
+ * in_use() is false is taken. Fills *tr (close it with tr->ops->close) and
+ * *info. OC_ENODEV when nothing matches, OC_EACCES on a permission error.
+ */
+int usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+    struct transport *tr, struct usb_info *info)
+    __attribute__((warn_unused_result));
+
+#endif
