@@ -1,0 +1,55 @@
+/*
+ * openccid tests - a scripted struct transport.
+ *
+ * The script is a list of steps consumed in order: an expected bulk-OUT
+ * message (byte 6, bSeq, is never compared; "??" in hex is a wildcard),
+ * a bulk-IN reply ("??" in hex becomes the bSeq of the last OUT), a
+ * zero-length packet, an error instead of a transfer, or an expected
+ * class request. Any call that does not match the next step fails the
+ * test; ft_done() asserts the whole script was consumed.
+ */
+#ifndef OPENCCID_TEST_FAKE_TRANSPORT_H
+#define OPENCCID_TEST_FAKE_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "transport.h"
+
+#define FT_MAX_STEPS 128
+
+enum ft_kind { FT_OUT, FT_IN, FT_CONTROL };
+
+struct ft_step {
+	enum ft_kind kind;
+	uint8_t *data;
+	uint8_t *mask; /* OUT: 1 = compare; IN: 1 = literal, 0 = last bSeq */
+	size_t len;
+	int err;       /* returned instead of the transfer when != 0 */
+	uint8_t bRequest;
+};
+
+struct fake_transport {
+	struct ft_step steps[FT_MAX_STEPS];
+	size_t n, pos;
+	uint8_t last_seq;        /* bSeq of the last OUT */
+	uint16_t last_wvalue;    /* of the last control request */
+	unsigned closes;
+};
+
+void ft_init(struct fake_transport *ft, struct transport *tr);
+void ft_out(struct fake_transport *ft, const char *hex);
+void ft_out_bytes(struct fake_transport *ft, const uint8_t *b, size_t len);
+void ft_out_err(struct fake_transport *ft, int err);
+void ft_in(struct fake_transport *ft, const char *hex);
+/* Reply whose header is hex ("??" = bSeq) followed by len data bytes. */
+void ft_in_data(struct fake_transport *ft, const char *hdr_hex,
+    const uint8_t *data, size_t len);
+void ft_in_zlp(struct fake_transport *ft);
+void ft_in_err(struct fake_transport *ft, int err);
+void ft_control(struct fake_transport *ft, uint8_t bRequest);
+void ft_done(const struct fake_transport *ft);
+void ft_free(struct fake_transport *ft);
+
+#endif
