@@ -67,9 +67,10 @@ parse_groups(struct oc_cur *c, size_t *pos, struct atr_info *a)
 {
 	unsigned y = (unsigned)(a->T0 >> 4);
 	unsigned i = 0;
-	int rc;
 
 	while (y != 0) {
+		int rc;
+
 		if (i >= ATR_MAX_GROUPS)
 			return OC_ERANGE;
 		a->group[i].has_ta = (y & 0x1u) != 0;

@@ -96,43 +96,56 @@ xfr_pin_range(const uint8_t *data, size_t n, enum ccid_level level, size_t *off,
 	return apdu_pin_field(data, n, off, dlen);
 }
 
-int
-redact_ccid_msg(const uint8_t *msg, size_t len, enum ccid_level level,
-    uint8_t *out, size_t cap, struct redact_range *range)
+/* The range of msg that may hold a secret; len 0 when none. */
+static int
+secret_range(const uint8_t *msg, size_t len, enum ccid_level level,
+    struct redact_range *r)
 {
-	struct redact_range r = {0, 0};
 	struct oc_cur c;
 	const uint8_t *data;
 	size_t n, off, dlen;
 	uint8_t type;
 	int rc;
 
+	cur_init(&c, msg, len);
+	/* Too short for a header: nothing in it can be a payload. */
+	if (cur_get_u8(&c, &type) != 0 || cur_skip(&c, CCID_HDR_LEN - 1) != 0)
+		return OC_OK;
+	n = cur_remaining(&c);
+	if ((rc = cur_get_view(&c, &data, n)) != 0)
+		return rc;
+	switch (type) {
+	case PC_TO_RDR_SECURE:
+	case PC_TO_RDR_ESCAPE:
+		r->off = CCID_HDR_LEN;
+		r->len = n;
+		break;
+	case PC_TO_RDR_XFRBLOCK:
+		if (xfr_pin_range(data, n, level, &off, &dlen)) {
+			r->off = CCID_HDR_LEN + off;
+			r->len = dlen;
+		}
+		break;
+	default:
+		break;
+	}
+	return OC_OK;
+}
+
+int
+redact_ccid_msg(const uint8_t *msg, size_t len, enum ccid_level level,
+    uint8_t *out, size_t cap, struct redact_range *range)
+{
+	struct redact_range r = {0, 0};
+	struct oc_cur c;
+	int rc;
+
 	if (msg == NULL || out == NULL)
 		return OC_EINVAL;
 	if (cap < len)
 		return OC_ENOSPC;
-	cur_init(&c, msg, len);
-	/* Too short for a header: nothing in it can be a payload. */
-	if (cur_get_u8(&c, &type) == 0 && cur_skip(&c, CCID_HDR_LEN - 1) == 0) {
-		n = cur_remaining(&c);
-		if ((rc = cur_get_view(&c, &data, n)) != 0)
-			return rc;
-		switch (type) {
-		case PC_TO_RDR_SECURE:
-		case PC_TO_RDR_ESCAPE:
-			r.off = CCID_HDR_LEN;
-			r.len = n;
-			break;
-		case PC_TO_RDR_XFRBLOCK:
-			if (xfr_pin_range(data, n, level, &off, &dlen)) {
-				r.off = CCID_HDR_LEN + off;
-				r.len = dlen;
-			}
-			break;
-		default:
-			break;
-		}
-	}
+	if ((rc = secret_range(msg, len, level, &r)) != 0)
+		return rc;
 	cur_init(&c, msg, len);
 	if ((rc = cur_get_bytes(&c, out, len)) != 0)
 		return rc;
