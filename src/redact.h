@@ -10,6 +10,10 @@
  *    (RESET RETRY COUNTER): the command data field; at TPDU level the
  *    APDU sits after the T=1 prologue when the first byte looks like an
  *    I-block, so both layouts are checked;
+ *    the T=1 EDC, computed over the PIN, is hidden with it. At character
+ *    level with T=0 the data is sent in a later XfrBlock after the
+ *    procedure byte; a stateless redactor cannot see it, so the caller
+ *    must not log that exchange in clear;
  *  - PC_to_RDR_Secure: everything after the header;
  *  - PC_to_RDR_Escape: everything after the header (vendor commands can
  *    carry anything).
