@@ -533,7 +533,7 @@ class Lab:
                                                              self.log_tails(40)))
         bad = [t for _l, t in lines if re.search(
             r"RFLoadReader failed|RFBindFunctions failed|Open Port .* Failed|init failed|"
-            r"DYN_LoadLibrary|DYN_GetAddress|Error with library", t)]
+            r"DYN_LoadLibrary|DYN_GetAddress|Error with library|Failed adding USB device", t)]
         if bad:
             raise HarnessError("pcscd could not load/initialise the driver:\n  "
                                + "\n  ".join(bad) + "\n" + self.log_tails(40))
@@ -679,7 +679,50 @@ class Card:
                                   self.lab.log_tails(30)))
         return bytes(resp)
 
+    def exchange(self, apdu, max_rounds=300):
+        """transmit() plus what applications do for T=0 cards (ISO 7816-4
+        §5.3.4): 61xx -> GET RESPONSE, 6Cxx -> resend with Le=xx. Returns
+        (data, sw) with the response data of all rounds joined."""
+        apdu = bytes(apdu)
+        data = b""
+        for _ in range(max_rounds):
+            r = self.transmit(apdu)
+            if len(r) < 2:
+                raise HarnessError("response of %d bytes to %s" % (len(r), hexs(apdu[:8])))
+            body, sw1, sw2 = r[:-2], r[-2], r[-1]
+            data += body
+            if sw1 == 0x61:
+                apdu = bytes([apdu[0] & 0x03, 0xC0, 0x00, 0x00, sw2])
+            elif sw1 == 0x6C:
+                apdu = apdu[:4] + bytes([sw2]) if len(apdu) <= 5 else apdu[:-1] + bytes([sw2])
+            else:
+                return data, (sw1 << 8) | sw2
+        raise HarnessError("more than %d GET RESPONSE rounds" % max_rounds)
+
     def disconnect(self, disposition=scard.SCARD_LEAVE_CARD):
         rv = scard.SCardDisconnect(self.handle, disposition)
         if rv != scard.SCARD_S_SUCCESS:
             raise HarnessError("SCardDisconnect: %s" % scard_err(rv))
+
+
+# --------------------------------------------------------------------------
+# The simulator's built-in card (tests/sim/README.md): echo command.
+
+ECHO_CLA, ECHO_INS = 0x80, 0x10
+
+
+def echo_apdu(data, extended=False):
+    """An APDU the built-in card answers with `data` + 90 00 (case 4; case 2
+    asking for 0 bytes when data is empty)."""
+    data = bytes(data)
+    n = len(data)
+    head = bytes([ECHO_CLA, ECHO_INS, 0x00, 0x00])
+    if not extended:
+        if n > 255:
+            raise ValueError("short APDU carries at most 255 bytes")
+        if n == 0:
+            return head  # case 1: no data, no response data
+        return head + bytes([n]) + data + b"\x00"
+    if n == 0:
+        return head
+    return head + b"\x00" + n.to_bytes(2, "big") + data + b"\x00\x00"
