@@ -141,8 +141,11 @@ IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
 	return ret;
 }
 
+/* The IFDH* signatures are fixed by ifdhandler.h. */
+// NOLINTBEGIN(readability-non-const-parameter)
 IFDH_EXPORT RESPONSECODE
 IFDHSetCapabilities(DWORD Lun, DWORD Tag, DWORD Length, PUCHAR Value)
+// NOLINTEND(readability-non-const-parameter)
 {
 	struct reader *r;
 
@@ -223,10 +226,12 @@ IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
 	return ifdh_map_err(rc, IFDH_OP_POWER);
 }
 
+// NOLINTBEGIN(readability-non-const-parameter)
 IFDH_EXPORT RESPONSECODE
 IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
     DWORD TxLength, PUCHAR RxBuffer, PDWORD RxLength,
     PSCARD_IO_HEADER RecvPci)
+// NOLINTEND(readability-non-const-parameter)
 {
 	struct reader *r;
 	size_t len = 0;
@@ -252,9 +257,11 @@ IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
 	return ifdh_map_err(rc, IFDH_OP_OTHER);
 }
 
+// NOLINTBEGIN(readability-non-const-parameter)
 IFDH_EXPORT RESPONSECODE
 IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
     PUCHAR RxBuffer, DWORD RxLength, LPDWORD pdwBytesReturned)
+// NOLINTEND(readability-non-const-parameter)
 {
 	(void)Lun, (void)dwControlCode, (void)TxBuffer, (void)TxLength;
 	(void)RxBuffer, (void)RxLength;

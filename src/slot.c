@@ -315,10 +315,12 @@ send_chained(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
 	if (len <= chunk)
 		return xfr_piece(r, slot, CHAIN_NONE, tx, len, acc, chain);
 	while (off < len) {
-		n = len - off < chunk ? len - off : chunk;
+		bool last = len - off <= chunk;
+
+		n = last ? len - off : chunk;
 		if (off == 0)
 			level = CHAIN_BEGIN;
-		else if (n == len - off)
+		else if (last)
 			level = CHAIN_END;
 		else
 			level = CHAIN_CONTINUE;
@@ -359,9 +361,12 @@ receive_chained(struct reader *r, unsigned slot, struct rx_acc *acc,
 	return OC_EPROTO;
 }
 
+/* rx is written through acc. */
+// NOLINTBEGIN(readability-non-const-parameter)
 static int
 xfr_extended(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
     uint8_t *rx, size_t cap, size_t *rx_len)
+// NOLINTEND(readability-non-const-parameter)
 {
 	struct rx_acc acc = {rx, cap, 0, false};
 	uint8_t chain = CHAIN_NONE;

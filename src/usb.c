@@ -54,7 +54,6 @@ map_err(int lrc)
 	case LIBUSB_SUCCESS:
 		return OC_OK;
 	case LIBUSB_ERROR_NO_DEVICE:
-		return OC_ENODEV;
 	case LIBUSB_ERROR_NOT_FOUND:
 		return OC_ENODEV;
 	case LIBUSB_ERROR_PIPE:
@@ -142,7 +141,7 @@ static void
 intr_wait(struct usb_dev *d, struct libusb_transfer *t, int *done,
     unsigned timeout_ms)
 {
-	struct timeval tv = {0, USB_EVENT_SLICE_MS * 1000};
+	struct timeval tv = {0, (suseconds_t)USB_EVENT_SLICE_MS * 1000};
 	unsigned i, slices = timeout_ms / USB_EVENT_SLICE_MS + 10;
 
 	for (i = 0; !*done && i < slices; i++)
@@ -400,8 +399,11 @@ read_string(libusb_device_handle *h, uint8_t idx, char *out, size_t cap)
 	if (n <= 0)
 		return;
 	/* Device text goes to logs and attributes: keep it printable. */
-	for (i = 0; i < n && (size_t)i < cap - 1; i++)
-		out[i] = (buf[i] >= 0x20 && buf[i] < 0x7f) ? (char)buf[i] : '?';
+	for (i = 0; i < n && (size_t)i < cap - 1; i++) {
+		unsigned char c = buf[i];
+
+		out[i] = (char)(c >= 0x20 && c < 0x7f ? c : '?');
+	}
 	out[i] = '\0';
 }
 
