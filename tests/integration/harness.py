@@ -131,14 +131,18 @@ class Config:
         self.problems = problems
 
     def profile(self, name):
-        path = name if os.sep in name else os.path.join(self.profiles, name)
-        if not os.path.exists(path) and not path.endswith(".txt"):
-            path += ".txt"
-        if not os.path.isfile(path):
-            have = ", ".join(sorted(os.listdir(self.profiles))) if os.path.isdir(self.profiles) else "-"
-            raise HarnessError("simulator profile %r not found in %s (have: %s)"
-                               % (name, self.profiles, have))
-        return path
+        """Path of a profile: a path, or NAME[.profile|.txt] in the profile dir."""
+        if os.sep in name:
+            cands = [name]
+        else:
+            base = os.path.join(self.profiles, name)
+            cands = [base + ".profile", base + ".txt", base]
+        for path in cands:
+            if os.path.isfile(path):
+                return path
+        have = ", ".join(sorted(os.listdir(self.profiles))) if os.path.isdir(self.profiles) else "-"
+        raise HarnessError("simulator profile %r not found in %s (have: %s)"
+                           % (name, self.profiles, have))
 
 
 def read_profile(path):
