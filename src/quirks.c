@@ -850,8 +850,10 @@ put_value(const struct quirk_set *qs, enum quirk_key k, char *buf,
 {
 	const struct key_def *d = &keys[k];
 	uint32_t v = qs->value[k].value;
-	const uint8_t *p = qs->table->pool + (v >> 8);
 	size_t i, n = v & 0xffu;
+	/* only byte strings and lists hold a pool offset */
+	const uint8_t *p = qs->table->pool +
+	    (d->type == QUIRK_T_BYTES || d->type == QUIRK_T_LIST ? v >> 8 : 0);
 
 	switch (d->type) {
 	case QUIRK_T_FLAG:
