@@ -1,0 +1,467 @@
+/*
+ * openccid-sim: options, the control socket, signals. See README.md for the
+ * contract with the test harness.
+ */
+#include "sim.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib-unix.h>
+
+struct sim_stats sim_stats;
+int sim_verbose;
+
+static GRecMutex lock;
+static GMutex log_mu;
+static FILE *log_file;
+static GMainLoop *loop;
+static struct sim_device dev;
+static struct ccid_iface ifaces[SIM_MAX_IFACES];
+static struct card *cards[SIM_MAX_IFACES * SIM_MAX_SLOTS];
+static unsigned n_cards;
+
+void sim_lock_take(void)
+{
+	g_rec_mutex_lock(&lock);
+}
+
+void sim_lock_give(void)
+{
+	g_rec_mutex_unlock(&lock);
+}
+
+void sim_log(const char *fmt, ...)
+{
+	struct timespec ts;
+	va_list ap;
+	char buf[2048];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	g_mutex_lock(&log_mu);
+	fprintf(log_file ? log_file : stderr, "%ld.%03ld openccid-sim: %s\n",
+		(long)ts.tv_sec, ts.tv_nsec / 1000000, buf);
+	fflush(log_file ? log_file : stderr);
+	g_mutex_unlock(&log_mu);
+}
+
+void sim_hexlog(const char *what, const uint8_t *b, size_t n)
+{
+	GString *s = g_string_new(NULL);
+	size_t show = n < 64 ? n : 64;
+
+	for (size_t i = 0; i < show; i++)
+		g_string_append_printf(s, "%02X ", b[i]);
+	sim_log("%s (%zu): %s%s", what, n, s->str, show < n ? "..." : "");
+	g_string_free(s, TRUE);
+}
+
+/* ---- cards ------------------------------------------------------------- */
+
+struct card *card_create(const char *spec, char **err)
+{
+	if (!strcmp(spec, "none"))
+		return NULL;
+	if (!strcmp(spec, "builtin"))
+		return card_builtin_new("", err);
+	if (!strncmp(spec, "builtin:", 8))
+		return card_builtin_new(spec + 8, err);
+	if (!strncmp(spec, "cacard:", 7))
+		return card_cacard_new(spec + 7, err);
+	if (!strncmp(spec, "vicc:", 5))
+		return card_vicc_new(spec + 5, err);
+	*err = g_strdup_printf("unknown card spec '%s'", spec);
+	return NULL;
+}
+
+/* A card's presence changed by itself (vicc connected or went away). */
+void sim_card_changed(struct card *c);
+void sim_card_changed(struct card *c)
+{
+	sim_lock_take();
+	for (unsigned i = 0; i < dev.n_ifaces; i++)
+		for (unsigned k = 0; k < ifaces[i].n_slots; k++) {
+			struct ccid_slot *s = &ifaces[i].slots[k];
+
+			if (s->card != c)
+				continue;
+			if (c->ops->present && !c->ops->present(c))
+				s->powered = false;
+			s->changed = true;
+		}
+	usbfs_kick();
+	sim_lock_give();
+}
+
+/* Global slot number -> interface and slot (interface 0's slots first). */
+static struct ccid_iface *slot_of(unsigned g, unsigned *slot)
+{
+	for (unsigned i = 0; i < dev.n_ifaces; i++) {
+		if (g < ifaces[i].n_slots) {
+			*slot = g;
+			return &ifaces[i];
+		}
+		g -= ifaces[i].n_slots;
+	}
+	return NULL;
+}
+
+/* ---- control socket ----------------------------------------------------- */
+
+static const char *cmd_name(unsigned t)
+{
+	switch (t) {
+	case 0x62: return "IccPowerOn";
+	case 0x63: return "IccPowerOff";
+	case 0x65: return "GetSlotStatus";
+	case 0x6f: return "XfrBlock";
+	case 0x6c: return "GetParameters";
+	case 0x6d: return "ResetParameters";
+	case 0x61: return "SetParameters";
+	case 0x6b: return "Escape";
+	case 0x6e: return "IccClock";
+	case 0x6a: return "T0APDU";
+	case 0x69: return "Secure";
+	case 0x71: return "Mechanical";
+	case 0x72: return "Abort";
+	case 0x73: return "SetDataRateAndClockFrequency";
+	default: return NULL;
+	}
+}
+
+static char *stats_json(void)
+{
+	GString *s = g_string_new("{");
+	bool first = true;
+
+	g_string_append_printf(s,
+		"\"urbs\": {\"ctrl\": %" G_GUINT64_FORMAT ", \"bulk_out\": %" G_GUINT64_FORMAT
+		", \"bulk_in\": %" G_GUINT64_FORMAT ", \"intr\": %" G_GUINT64_FORMAT "}, ",
+		sim_stats.urb_ctrl, sim_stats.urb_bulk_out, sim_stats.urb_bulk_in,
+		sim_stats.urb_intr);
+	g_string_append_printf(s,
+		"\"bytes\": {\"bulk_out\": %" G_GUINT64_FORMAT ", \"bulk_in\": %" G_GUINT64_FORMAT
+		", \"intr\": %" G_GUINT64_FORMAT "}, ",
+		sim_stats.bytes_out, sim_stats.bytes_in, sim_stats.bytes_intr);
+	g_string_append_printf(s,
+		"\"reaped\": %" G_GUINT64_FORMAT ", \"reap_empty\": %" G_GUINT64_FORMAT
+		", \"discarded\": %" G_GUINT64_FORMAT ", \"apdus\": %" G_GUINT64_FORMAT ", ",
+		sim_stats.reap, sim_stats.reap_empty, sim_stats.discard, sim_stats.apdus);
+	g_string_append(s, "\"ccid\": {");
+	for (unsigned t = 0; t < 256; t++) {
+		const char *n;
+
+		if (!sim_stats.cmd[t])
+			continue;
+		n = cmd_name(t);
+		g_string_append_printf(s, "%s\"%s\": %" G_GUINT64_FORMAT, first ? "" : ", ",
+				       n ? n : "unknown", sim_stats.cmd[t]);
+		first = false;
+	}
+	g_string_append(s, "}, \"ccid_by_type\": {");
+	first = true;
+	for (unsigned t = 0; t < 256; t++) {
+		if (!sim_stats.cmd[t])
+			continue;
+		g_string_append_printf(s, "%s\"0x%02X\": %" G_GUINT64_FORMAT, first ? "" : ", ",
+				       t, sim_stats.cmd[t]);
+		first = false;
+	}
+	g_string_append_printf(s, "}, \"last\": {\"protocol\": %d, \"fidi\": %d, "
+			       "\"clock_khz\": %u, \"rate_bps\": %u}}",
+			       sim_stats.last_protocol, sim_stats.last_fidi,
+			       sim_stats.last_clock, sim_stats.last_rate);
+	return g_string_free(s, FALSE);
+}
+
+static void stats_reset(void)
+{
+	memset(&sim_stats, 0, sizeof(sim_stats));
+	sim_stats.last_protocol = -1;
+	sim_stats.last_fidi = -1;
+}
+
+static char *control_command(char *line)
+{
+	char **w = g_strsplit_set(g_strstrip(line), " \t", -1);
+	char *out = NULL, *err = NULL;
+	unsigned argc = g_strv_length(w);
+
+	if (argc == 0 || !*w[0]) {
+		out = g_strdup("err empty command");
+		goto done;
+	}
+	sim_log("control: %s", line);
+	if (!strcmp(w[0], "card-remove") || !strcmp(w[0], "card-insert")) {
+		unsigned long g = 0, slot;
+		struct ccid_iface *ci;
+		char *end = NULL;
+
+		if (argc > 1) {
+			g = strtoul(w[1], &end, 10);
+			if (!end || *end || end == w[1]) {
+				out = g_strdup_printf("err bad slot '%s'", w[1]);
+				goto done;
+			}
+		}
+		sim_lock_take();
+		ci = g < 256 ? slot_of((unsigned)g, (unsigned *)&slot) : NULL;
+		if (!ci) {
+			sim_lock_give();
+			out = g_strdup_printf("err no slot %lu", g);
+			goto done;
+		}
+		slot = (unsigned)slot;
+		if (!ci->slots[slot].card) {
+			sim_lock_give();
+			out = g_strdup_printf("err slot %lu has no card (spec none)", g);
+			goto done;
+		}
+		if (w[0][5] == 'r')
+			ccid_card_remove(ci, (unsigned)slot);
+		else
+			ccid_card_insert(ci, (unsigned)slot);
+		usbfs_kick();
+		sim_lock_give();
+		out = g_strdup("ok");
+	} else if (!strcmp(w[0], "unplug") || !strcmp(w[0], "plug")) {
+		int rc;
+
+		sim_lock_take();
+		rc = w[0][0] == 'u' ? usbfs_unplug(&err) : usbfs_plug(&err);
+		sim_lock_give();
+		out = rc ? g_strdup_printf("err %s", err ? err : "failed") : g_strdup("ok");
+	} else if (!strcmp(w[0], "stats")) {
+		char *j;
+
+		sim_lock_take();
+		j = stats_json();
+		sim_lock_give();
+		out = g_strdup_printf("ok %s", j);
+		g_free(j);
+	} else if (!strcmp(w[0], "stats-reset")) {
+		sim_lock_take();
+		stats_reset();
+		sim_lock_give();
+		out = g_strdup("ok");
+	} else if (!strcmp(w[0], "fault")) {
+		/* named faults come later; none is known yet */
+		out = g_strdup_printf("err unknown fault '%s'", argc > 1 ? w[1] : "");
+	} else if (!strcmp(w[0], "quit")) {
+		g_main_loop_quit(loop);
+		out = g_strdup("ok");
+	} else {
+		out = g_strdup_printf("err unknown command '%s'", w[0]);
+	}
+done:
+	free(err);
+	g_strfreev(w);
+	return out;
+}
+
+static gboolean on_control(gint lfd, GIOCondition cond, gpointer user)
+{
+	char buf[4096];
+	size_t len = 0;
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+	(void)cond;
+	(void)user;
+	if (fd < 0)
+		return G_SOURCE_CONTINUE;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char *nl;
+		ssize_t r;
+
+		while ((nl = memchr(buf, '\n', len))) {
+			char *reply;
+
+			*nl = '\0';
+			reply = control_command(buf);
+			if (write(fd, reply, strlen(reply)) < 0 || write(fd, "\n", 1) < 0) {
+				g_free(reply);
+				goto out;
+			}
+			g_free(reply);
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len);
+		}
+		if (len == sizeof(buf) - 1)
+			break;
+		/* a client that says nothing for 5 s is dropped */
+		if (poll(&p, 1, 5000) != 1)
+			break;
+		r = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+out:
+	close(fd);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_signal(gpointer user)
+{
+	(void)user;
+	sim_log("signal: exiting");
+	g_main_loop_quit(loop);
+	return G_SOURCE_CONTINUE;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: LD_PRELOAD=libumockdev-preload.so.0 openccid-sim --profile FILE\n"
+		"         [--card SPEC]... --control SOCKET --ready-file FILE [--log FILE]\n"
+		"         [--verbose]\n"
+		"  SPEC: builtin[:atr=HEX][:proto=0|1] | cacard:NSSDBDIR | vicc:PORT | none\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "card", required_argument, NULL, 'c' },
+		{ "control", required_argument, NULL, 's' },
+		{ "ready-file", required_argument, NULL, 'r' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *profile = NULL, *control = NULL, *ready = NULL;
+	const char *specs[SIM_MAX_IFACES * SIM_MAX_SLOTS];
+	unsigned n_specs = 0, used = 0;
+	char *err = NULL, *root = NULL, *tmp;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int o, lfd, rc = 1;
+	FILE *f;
+
+	while ((o = getopt_long(argc, argv, "p:c:s:r:l:vh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'p': profile = optarg; break;
+		case 'c':
+			if (n_specs == G_N_ELEMENTS(specs)) {
+				fprintf(stderr, "openccid-sim: too many --card\n");
+				return 2;
+			}
+			specs[n_specs++] = optarg;
+			break;
+		case 's': control = optarg; break;
+		case 'r': ready = optarg; break;
+		case 'l':
+			log_file = fopen(optarg, "a");
+			if (!log_file) {
+				fprintf(stderr, "openccid-sim: %s: %s\n", optarg, strerror(errno));
+				return 2;
+			}
+			break;
+		case 'v': sim_verbose = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!profile || !control || !ready || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (getenv("OPENCCID_SIM_VERBOSE"))
+		sim_verbose = 1;
+	if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "umockdev-preload")) {
+		fprintf(stderr, "openccid-sim: must run under LD_PRELOAD=libumockdev-preload.so.0\n");
+		return 2;
+	}
+	stats_reset();
+	if (profile_load(profile, &dev, &err) < 0) {
+		fprintf(stderr, "openccid-sim: %s\n", err ? err : "bad profile");
+		return 2;
+	}
+	if (n_specs == 0)
+		specs[n_specs++] = "builtin";
+	for (unsigned i = 0; i < n_specs; i++) {
+		cards[i] = card_create(specs[i], &err);
+		if (!cards[i] && err) {
+			fprintf(stderr, "openccid-sim: --card %s: %s\n", specs[i], err);
+			return 2;
+		}
+	}
+	n_cards = n_specs;
+	/* --card specs fill the slots in order: interface 0's slots, then 1's */
+	for (unsigned i = 0; i < dev.n_ifaces; i++) {
+		unsigned ns = dev.ifaces[i].ccid.bMaxSlotIndex + 1u;
+		unsigned give = used < n_cards ? MIN(ns, n_cards - used) : 0;
+
+		ccid_init(&ifaces[i], &dev.ifaces[i], cards + used, give);
+		used += give;
+	}
+	if (used < n_cards)
+		sim_log("warning: %u --card beyond the reader's slots ignored", n_cards - used);
+
+	if (strlen(control) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "openccid-sim: control path too long\n");
+		return 2;
+	}
+	strcpy(sa.sun_path, control);
+	unlink(control);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 8) < 0) {
+		fprintf(stderr, "openccid-sim: control socket %s: %s\n", control,
+			strerror(errno));
+		return 2;
+	}
+
+	loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGTERM, on_signal, NULL);
+	g_unix_signal_add(SIGINT, on_signal, NULL);
+	g_unix_fd_add(lfd, G_IO_IN, on_control, NULL);
+
+	sim_lock_take();
+	if (usbfs_start(&dev, ifaces, &root, &err) < 0) {
+		sim_lock_give();
+		fprintf(stderr, "openccid-sim: %s\n", err ? err : "testbed failed");
+		goto out;
+	}
+	sim_lock_give();
+
+	tmp = g_strdup_printf("%s.tmp.%d", ready, (int)getpid());
+	f = fopen(tmp, "w");
+	if (!f || fprintf(f, "%s\n", root) < 0 || fclose(f) != 0 ||
+	    rename(tmp, ready) < 0) {
+		fprintf(stderr, "openccid-sim: ready file %s: %s\n", ready, strerror(errno));
+		g_free(tmp);
+		goto out;
+	}
+	g_free(tmp);
+	sim_log("ready: profile %s (%04x:%04x), %u interface(s), testbed %s",
+		dev.name, dev.idVendor, dev.idProduct, dev.n_ifaces, root);
+
+	g_main_loop_run(loop);
+	rc = 0;
+out:
+	sim_lock_take();
+	usbfs_stop();
+	sim_lock_give();
+	for (unsigned i = 0; i < n_cards; i++)
+		if (cards[i] && cards[i]->ops->destroy)
+			cards[i]->ops->destroy(cards[i]);
+	close(lfd);
+	unlink(control);
+	g_free(root);
+	sim_log("exit %d", rc);
+	return rc;
+}

@@ -1,0 +1,236 @@
+/*
+ * openccid-sim: a virtual USB CCID reader on umockdev (see README.md).
+ *
+ * Layout:
+ *   profile.c   profile file -> struct sim_device, USB descriptors
+ *   usbfs.c     testbed devices, usbfs ioctls, URB queues, control requests
+ *   ccid.c      reader side: CCID rev 1.1 section 6 commands, slots
+ *   card_*.c    card models behind a slot (struct card_ops vtable)
+ *   main.c      options, control socket, signals, logging
+ *
+ * Threads: umockdev serves the ioctls on its own worker thread; the control
+ * socket runs on the main thread. All simulator state is guarded by
+ * sim_lock (a recursive mutex; see sim_lock_take()).
+ */
+#ifndef OPENCCID_SIM_H
+#define OPENCCID_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_MAX_IFACES 5
+#define SIM_MAX_SLOTS 8
+#define SIM_MAX_LIST 64
+#define SIM_MAX_APDU (4 + 3 + 65535 + 3)
+#define SIM_MAX_RESP (65536 + 2)
+
+/* ---- profile / device model -------------------------------------------- */
+
+struct sim_ccid_desc {
+	uint8_t bLength;
+	uint8_t bDescriptorType;
+	uint16_t bcdCCID;
+	uint8_t bMaxSlotIndex;
+	uint8_t bVoltageSupport;
+	uint32_t dwProtocols;
+	uint32_t dwDefaultClock;
+	uint32_t dwMaximumClock;
+	uint8_t bNumClockSupported;
+	uint32_t dwDataRate;
+	uint32_t dwMaxDataRate;
+	uint8_t bNumDataRatesSupported;
+	uint32_t dwMaxIFSD;
+	uint32_t dwSynchProtocols;
+	uint32_t dwMechanical;
+	uint32_t dwFeatures;
+	uint32_t dwMaxCCIDMessageLength;
+	uint8_t bClassGetResponse;
+	uint8_t bClassEnvelope;
+	uint16_t wLcdLayout;
+	uint8_t bPINSupport;
+	uint8_t bMaxCCIDBusySlots;
+};
+
+struct sim_iface {
+	uint8_t bInterfaceNumber;
+	uint8_t bInterfaceClass;
+	uint8_t bInterfaceSubClass;
+	uint8_t bInterfaceProtocol;
+	uint8_t bNumEndpoints; /* 2 (no interrupt-IN) or 3 */
+	char *iInterface;      /* NULL: no string */
+	struct sim_ccid_desc ccid;
+	uint32_t clocks[SIM_MAX_LIST];
+	unsigned n_clocks;
+	uint32_t rates[SIM_MAX_LIST];
+	unsigned n_rates;
+	/* synthesized endpoint addresses */
+	uint8_t ep_out, ep_in, ep_intr;
+};
+
+struct sim_device {
+	char *name;
+	uint16_t idVendor, idProduct, bcdDevice;
+	char *manufacturer, *product, *serial;
+	bool class_desc_after_endpoints; /* Bludrive II */
+	unsigned n_ifaces;
+	struct sim_iface ifaces[SIM_MAX_IFACES];
+	/* built by profile_build_descriptors() */
+	uint8_t *descriptors; /* device descriptor + full configuration */
+	size_t descriptors_len;
+};
+
+int profile_load(const char *path, struct sim_device *dev, char **err);
+void profile_build_descriptors(struct sim_device *dev);
+/* string descriptor index -> text (UTF-8), NULL if none */
+const char *profile_string(const struct sim_device *dev, unsigned idx);
+
+/* exchange level of an interface: dwFeatures & 0x00070000 */
+#define CCID_LEVEL_MASK 0x00070000u
+#define CCID_LEVEL_CHAR 0x00000000u
+#define CCID_LEVEL_TPDU 0x00010000u
+#define CCID_LEVEL_SHORT 0x00020000u
+#define CCID_LEVEL_EXT 0x00040000u
+
+/* ---- cards --------------------------------------------------------------- */
+
+struct card;
+
+struct card_ops {
+	const char *kind;
+	/* Cold/warm reset: ATR into atr (cap 33). 0 or -1 (mute). */
+	int (*power_on)(struct card *c, uint8_t *atr, size_t *atr_len);
+	void (*power_off)(struct card *c);
+	/* One command APDU -> response (data + SW1 SW2), resp cap SIM_MAX_RESP. */
+	int (*transmit)(struct card *c, const uint8_t *apdu, size_t len,
+			uint8_t *resp, size_t *resp_len);
+	/* Card taken out and put back: forget volatile state. */
+	void (*reset_state)(struct card *c);
+	/* Is a card physically there (vicc: a client is connected)? */
+	bool (*present)(struct card *c);
+	void (*destroy)(struct card *c);
+};
+
+struct card {
+	const struct card_ops *ops;
+	void *priv;
+};
+
+struct card *card_create(const char *spec, char **err);
+struct card *card_builtin_new(const char *args, char **err);
+struct card *card_cacard_new(const char *args, char **err);
+struct card *card_vicc_new(const char *args, char **err);
+
+/* ---- reader side (ccid.c) -------------------------------------------- */
+
+struct sim_stats {
+	uint64_t urb_ctrl, urb_bulk_out, urb_bulk_in, urb_intr;
+	uint64_t bytes_out, bytes_in, bytes_intr;
+	uint64_t reap, reap_empty, discard;
+	uint64_t cmd[256];
+	uint64_t apdus;
+	int last_protocol;
+	int last_fidi;
+	uint32_t last_clock, last_rate;
+};
+
+/* A message ready to go out on a bulk-IN or interrupt-IN endpoint. */
+struct sim_msg {
+	struct sim_msg *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct ccid_slot {
+	struct card *card;
+	bool inserted;	/* not taken out by card-remove */
+	bool powered;
+	bool changed;	/* unreported change for NotifySlotChange */
+	uint8_t atr[33];
+	size_t atr_len;
+	uint8_t protocol; /* 0 or 1 */
+	uint8_t params[7];
+	size_t params_len;
+	bool clock_stopped;
+	/* extended APDU chaining (section 6.1.4) */
+	uint8_t *cmd_buf;
+	size_t cmd_len;
+	uint8_t *rsp_buf;
+	size_t rsp_len, rsp_off;
+	/* T=0 TPDU adapter (TPDU-level readers): pending GET RESPONSE data */
+	uint8_t *t0_pending;
+	size_t t0_pending_len;
+	/* T=1 block layer (TPDU-level readers) */
+	uint8_t t1_ns, t1_nr;
+	uint8_t *t1_cmd;
+	size_t t1_cmd_len;
+	uint8_t *t1_rsp;
+	size_t t1_rsp_len, t1_rsp_off;
+	uint8_t t1_last[260];
+	size_t t1_last_len;
+	uint8_t t1_ifsc; /* card -> what the host may send */
+	uint8_t t1_ifsd; /* host -> what the card may send (S(IFS)) */
+};
+
+struct ccid_iface {
+	struct sim_iface *desc;
+	unsigned n_slots;
+	struct ccid_slot slots[SIM_MAX_SLOTS];
+	struct sim_msg *bulk_in_q, **bulk_in_tail;
+	bool intr_pending_event;
+};
+
+void ccid_init(struct ccid_iface *ci, struct sim_iface *desc,
+	       struct card **cards, unsigned n_cards);
+/* One PC_to_RDR message from bulk-OUT; queues the answer on bulk_in_q. */
+void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len);
+/* NotifySlotChange message if any slot changed; NULL otherwise. */
+struct sim_msg *ccid_take_notify(struct ccid_iface *ci);
+void ccid_card_insert(struct ccid_iface *ci, unsigned slot);
+void ccid_card_remove(struct ccid_iface *ci, unsigned slot);
+/* Power everything off and forget chaining state (USB reset, unplug). */
+void ccid_reset(struct ccid_iface *ci);
+void ccid_abort(struct ccid_iface *ci, uint8_t slot, uint8_t seq);
+
+/* ---- usbfs / testbed (usbfs.c) ----------------------------------------- */
+
+int usbfs_start(struct sim_device *dev, struct ccid_iface *ifaces,
+		char **root_dir, char **err);
+int usbfs_unplug(char **err);
+int usbfs_plug(char **err);
+/* Something new for interrupt-IN / bulk-IN: complete waiting URBs. */
+void usbfs_kick(void);
+void usbfs_stop(void);
+
+/* ---- shared ---------------------------------------------------------- */
+
+extern struct sim_stats sim_stats;
+void sim_lock_take(void);
+void sim_lock_give(void);
+void sim_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void sim_hexlog(const char *what, const uint8_t *b, size_t n);
+extern int sim_verbose;
+
+static inline uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+static inline uint16_t get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = (v >> 24) & 0xff;
+}
+static inline void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+}
+
+#endif

@@ -1,0 +1,899 @@
+/*
+ * The testbed side: the reader as sysfs devices + udev properties + a device
+ * node whose usbfs ioctls (linux/usbdevice_fs.h) are answered here, through
+ * umockdev's ioctl handler. URBs are kept (with their UMockdevIoctlData)
+ * until reaped; a reaped URB is handed back with umockdev_ioctl_data_set_ptr.
+ *
+ * All entry points run with sim_lock held (the ioctl handler takes it).
+ */
+#include "sim.h"
+
+#include <errno.h>
+#include <linux/usbdevice_fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <umockdev.h>
+
+struct urb {
+	struct urb *next;
+	UMockdevIoctlData *data; /* our reference, dropped when reaped */
+	struct usbdevfs_urb *u;	 /* = data->data */
+	uint8_t *buf;		 /* resolved buffer (local copy) */
+	size_t buflen;
+};
+
+struct urbq {
+	struct urb *head, **tail;
+};
+
+static void q_init(struct urbq *q)
+{
+	q->head = NULL;
+	q->tail = &q->head;
+}
+
+static void q_push(struct urbq *q, struct urb *r)
+{
+	r->next = NULL;
+	*q->tail = r;
+	q->tail = &r->next;
+}
+
+static struct urb *q_pop(struct urbq *q)
+{
+	struct urb *r = q->head;
+
+	if (r) {
+		q->head = r->next;
+		if (!q->head)
+			q->tail = &q->head;
+		r->next = NULL;
+	}
+	return r;
+}
+
+/* Remove r from q; true if it was there. */
+static bool q_remove(struct urbq *q, struct urb *r)
+{
+	for (struct urb **pp = &q->head; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			if (!q->head)
+				q->tail = &q->head;
+			else if (!r->next) {
+				struct urb *t = q->head;
+
+				while (t->next)
+					t = t->next;
+				q->tail = &t->next;
+			}
+			return true;
+		}
+	}
+	return false;
+}
+
+struct blocked_reaper {
+	struct blocked_reaper *next;
+	UMockdevIoctlClient *client;
+	UMockdevIoctlData *ptr; /* the client's `void *` being reaped into */
+};
+
+static struct {
+	UMockdevTestbed *tb;
+	UMockdevIoctlBase *handler;
+	struct sim_device *dev;
+	struct ccid_iface *ifaces;
+	unsigned devnum;
+	char devnode[64];
+	char *syspath;
+	char *if_syspath[SIM_MAX_IFACES];
+	bool present; /* plugged in */
+	uint8_t config;
+	/* pending IN URBs per interface, completed URBs for everyone */
+	struct urbq bulk_in[SIM_MAX_IFACES], intr_in[SIM_MAX_IFACES];
+	struct urbq other; /* submitted, never completing by itself */
+	struct urbq done;
+	struct blocked_reaper *reapers;
+	/* partial bulk-OUT message per interface */
+	uint8_t *out_acc[SIM_MAX_IFACES];
+	size_t out_len[SIM_MAX_IFACES];
+} S;
+
+static void urb_free(struct urb *r)
+{
+	if (r->data)
+		g_object_unref(r->data);
+	free(r);
+}
+
+static void hand_back(UMockdevIoctlData *ptr, struct urb *r)
+{
+	GError *e = NULL;
+
+	if (!umockdev_ioctl_data_set_ptr(ptr, 0, r->data))
+		sim_log("usbfs: set_ptr failed");
+	if (e)
+		g_error_free(e);
+	sim_stats.reap++;
+}
+
+static void complete_urb(struct urb *r, int status, size_t actual)
+{
+	r->u->status = status;
+	r->u->actual_length = (int)actual;
+	q_push(&S.done, r);
+	while (S.reapers && S.done.head) {
+		struct blocked_reaper *br = S.reapers;
+		struct urb *d = q_pop(&S.done);
+
+		S.reapers = br->next;
+		hand_back(br->ptr, d);
+		umockdev_ioctl_client_complete(br->client, 0, 0);
+		g_object_unref(br->ptr);
+		g_object_unref(br->client);
+		free(br);
+		urb_free(d);
+	}
+}
+
+static int iface_by_ep(uint8_t ep, int *kind)
+{
+	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+		struct sim_iface *in = &S.dev->ifaces[i];
+
+		if (ep == in->ep_out) { *kind = 0; return (int)i; }
+		if (ep == in->ep_in) { *kind = 1; return (int)i; }
+		if (in->ep_intr && ep == in->ep_intr) { *kind = 2; return (int)i; }
+	}
+	return -1;
+}
+
+void usbfs_kick(void)
+{
+	if (!S.dev)
+		return;
+	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+		struct ccid_iface *ci = &S.ifaces[i];
+
+		while (S.bulk_in[i].head && ci->bulk_in_q) {
+			struct urb *r = q_pop(&S.bulk_in[i]);
+			struct sim_msg *m = ci->bulk_in_q;
+			size_t n = m->len < r->buflen ? m->len : r->buflen;
+			int st = m->len > r->buflen ? -EOVERFLOW : 0;
+
+			ci->bulk_in_q = m->next;
+			if (!ci->bulk_in_q)
+				ci->bulk_in_tail = &ci->bulk_in_q;
+			memcpy(r->buf, m->data, n);
+			if (sim_verbose)
+				sim_hexlog("bulk-in", m->data, m->len);
+			sim_stats.bytes_in += n;
+			free(m);
+			complete_urb(r, st, n);
+		}
+		while (S.intr_in[i].head) {
+			struct sim_msg *m = ccid_take_notify(ci);
+			struct urb *r;
+			size_t n;
+
+			if (!m)
+				break;
+			r = q_pop(&S.intr_in[i]);
+			n = m->len < r->buflen ? m->len : r->buflen;
+			memcpy(r->buf, m->data, n);
+			if (sim_verbose)
+				sim_hexlog("intr-in", m->data, m->len);
+			sim_stats.bytes_intr += n;
+			free(m);
+			complete_urb(r, 0, n);
+		}
+	}
+}
+
+/* ---- control requests ----------------------------------------------------- */
+
+static size_t string_desc(unsigned idx, uint8_t *out, size_t cap)
+{
+	const char *s;
+	gunichar2 *u;
+	glong n = 0;
+	size_t len;
+
+	if (idx == 0) {
+		uint8_t d[4] = { 4, 3, 0x09, 0x04 };
+
+		len = cap < 4 ? cap : 4;
+		memcpy(out, d, len);
+		return len;
+	}
+	s = profile_string(S.dev, idx);
+	if (!s)
+		return (size_t)-1;
+	u = g_utf8_to_utf16(s, -1, NULL, &n, NULL);
+	if (!u)
+		return (size_t)-1;
+	if (n > 126)
+		n = 126;
+	{
+		uint8_t d[256];
+
+		d[0] = (uint8_t)(2 + 2 * n);
+		d[1] = 3;
+		for (glong i = 0; i < n; i++)
+			put_le16(d + 2 + 2 * i, u[i]);
+		len = d[0] < cap ? d[0] : cap;
+		memcpy(out, d, len);
+	}
+	g_free(u);
+	return len;
+}
+
+static int iface_by_number(unsigned num)
+{
+	for (unsigned i = 0; i < S.dev->n_ifaces; i++)
+		if (S.dev->ifaces[i].bInterfaceNumber == num)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * One control transfer. setup: the 8 setup bytes; data: wLength bytes (IN:
+ * filled here). Returns the data-stage length or -EPIPE (stall).
+ */
+static int control_request(const uint8_t *setup, uint8_t *data)
+{
+	uint8_t type = setup[0], req = setup[1];
+	uint16_t wValue = get_le16(setup + 2), wIndex = get_le16(setup + 4);
+	uint16_t wLength = get_le16(setup + 6);
+	size_t n;
+
+	switch (type & 0x60) {
+	case 0x00: /* standard (USB 2.0 section 9.4) */
+		switch (req) {
+		case 0x06: /* GET_DESCRIPTOR */
+			switch (wValue >> 8) {
+			case 1:
+				n = wLength < 18 ? wLength : 18;
+				memcpy(data, S.dev->descriptors, n);
+				return (int)n;
+			case 2: {
+				size_t tot = S.dev->descriptors_len - 18;
+
+				if ((wValue & 0xff) != 0)
+					return -EPIPE;
+				n = wLength < tot ? wLength : tot;
+				memcpy(data, S.dev->descriptors + 18, n);
+				return (int)n;
+			}
+			case 3:
+				n = string_desc(wValue & 0xff, data, wLength);
+				return n == (size_t)-1 ? -EPIPE : (int)n;
+			default:
+				return -EPIPE;
+			}
+		case 0x00: /* GET_STATUS */
+			n = wLength < 2 ? wLength : 2;
+			memset(data, 0, n);
+			return (int)n;
+		case 0x08: /* GET_CONFIGURATION */
+			if (wLength >= 1)
+				data[0] = S.config;
+			return wLength >= 1 ? 1 : 0;
+		case 0x09: /* SET_CONFIGURATION */
+			if (wValue > 1)
+				return -EPIPE;
+			S.config = (uint8_t)wValue;
+			return 0;
+		case 0x0a: /* GET_INTERFACE */
+			if (wLength >= 1)
+				data[0] = 0;
+			return wLength >= 1 ? 1 : 0;
+		case 0x0b: /* SET_INTERFACE */
+			return wValue == 0 ? 0 : -EPIPE;
+		case 0x01: /* CLEAR_FEATURE */
+		case 0x03: /* SET_FEATURE */
+			return 0;
+		default:
+			return -EPIPE;
+		}
+	case 0x20: { /* class, CCID rev 1.1 section 5.3 */
+		int i = iface_by_number(wIndex & 0xff);
+		struct sim_iface *in;
+		const uint32_t *list;
+		unsigned cnt;
+
+		if ((type & 0x1f) != 0x01 || i < 0)
+			return -EPIPE;
+		in = &S.dev->ifaces[i];
+		switch (req) {
+		case 0x01: /* ABORT: wValue = bSeq << 8 | bSlot */
+			ccid_abort(&S.ifaces[i], wValue & 0xff, wValue >> 8);
+			return 0;
+		case 0x02: /* GET_CLOCK_FREQUENCIES */
+		case 0x03: /* GET_DATA_RATES */
+			list = req == 0x02 ? in->clocks : in->rates;
+			cnt = req == 0x02 ? in->n_clocks : in->n_rates;
+			if (cnt == 0)
+				return -EPIPE;
+			n = 0;
+			for (unsigned k = 0; k < cnt && n + 4 <= wLength; k++, n += 4)
+				put_le32(data + n, list[k]);
+			return (int)n;
+		default:
+			return -EPIPE;
+		}
+	}
+	default:
+		return -EPIPE;
+	}
+}
+
+/* ---- ioctls ------------------------------------------------------------- */
+
+static UMockdevIoctlData *resolve(UMockdevIoctlData *d, size_t off, size_t len)
+{
+	GError *e = NULL;
+	UMockdevIoctlData *r = umockdev_ioctl_data_resolve(d, off, len, &e);
+
+	if (e) {
+		sim_log("usbfs: resolve: %s", e->message);
+		g_error_free(e);
+		return NULL;
+	}
+	return r;
+}
+
+static void bulk_out(unsigned i, const uint8_t *b, size_t n)
+{
+	uint8_t **acc = &S.out_acc[i];
+	size_t *len = &S.out_len[i];
+
+	*acc = realloc(*acc, *len + n);
+	memcpy(*acc + *len, b, n);
+	*len += n;
+	while (*len >= 10) {
+		size_t need = 10 + (size_t)get_le32(*acc);
+
+		if (need > 10 + SIM_MAX_APDU + 16) {
+			/* garbage: answer it as one message and resynchronise */
+			need = *len;
+		}
+		if (*len < need)
+			break;
+		if (sim_verbose)
+			sim_hexlog("bulk-out", *acc, need);
+		ccid_handle_out(&S.ifaces[i], *acc, need);
+		memmove(*acc, *acc + need, *len - need);
+		*len -= need;
+	}
+}
+
+static int submit_urb(UMockdevIoctlData *arg, int *err)
+{
+	UMockdevIoctlData *ud = resolve(arg, 0, sizeof(struct usbdevfs_urb));
+	UMockdevIoctlData *bd = NULL;
+	struct usbdevfs_urb *u;
+	struct urb *r;
+	int kind = -1, i;
+
+	if (!ud) {
+		*err = EFAULT;
+		return -1;
+	}
+	u = (struct usbdevfs_urb *)(void *)ud->data;
+	if (u->buffer_length < 0 || (u->buffer_length > 0 && !u->buffer)) {
+		g_object_unref(ud);
+		*err = EINVAL;
+		return -1;
+	}
+	if (u->buffer_length > 0) {
+		bd = resolve(ud, offsetof(struct usbdevfs_urb, buffer),
+			     (size_t)u->buffer_length);
+		if (!bd) {
+			g_object_unref(ud);
+			*err = EFAULT;
+			return -1;
+		}
+	}
+	r = calloc(1, sizeof(*r));
+	r->data = ud;
+	r->u = u;
+	r->buf = bd ? bd->data : NULL;
+	r->buflen = bd ? (size_t)u->buffer_length : 0;
+	if (bd)
+		g_object_unref(bd); /* the parent keeps it */
+	u->status = -EINPROGRESS;
+	u->actual_length = 0;
+
+	if (u->type == USBDEVFS_URB_TYPE_CONTROL) {
+		int n;
+		uint16_t wl;
+
+		sim_stats.urb_ctrl++;
+		if (r->buflen < 8) {
+			urb_free(r);
+			*err = EINVAL;
+			return -1;
+		}
+		wl = get_le16(r->buf + 6);
+		if ((size_t)wl > r->buflen - 8) {
+			urb_free(r);
+			*err = EINVAL;
+			return -1;
+		}
+		n = control_request(r->buf, r->buf + 8);
+		if (n < 0)
+			complete_urb(r, n, 0);
+		else
+			complete_urb(r, 0, (size_t)n);
+		return 0;
+	}
+	i = iface_by_ep(u->endpoint, &kind);
+	if (i < 0 || (u->type == USBDEVFS_URB_TYPE_INTERRUPT) != (kind == 2) ||
+	    (u->type != USBDEVFS_URB_TYPE_INTERRUPT &&
+	     u->type != USBDEVFS_URB_TYPE_BULK)) {
+		urb_free(r);
+		*err = ENOENT;
+		return -1;
+	}
+	switch (kind) {
+	case 0:
+		sim_stats.urb_bulk_out++;
+		sim_stats.bytes_out += r->buflen;
+		/* the reader takes the whole message at once */
+		complete_urb(r, 0, r->buflen);
+		bulk_out((unsigned)i, r->buf, r->buflen);
+		break;
+	case 1:
+		sim_stats.urb_bulk_in++;
+		q_push(&S.bulk_in[i], r);
+		break;
+	default:
+		sim_stats.urb_intr++;
+		q_push(&S.intr_in[i], r);
+		break;
+	}
+	usbfs_kick();
+	return 0;
+}
+
+static bool discard(unsigned long addr)
+{
+	struct urbq *qs[2 * SIM_MAX_IFACES];
+	unsigned nq = 0;
+
+	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+		qs[nq++] = &S.bulk_in[i];
+		qs[nq++] = &S.intr_in[i];
+	}
+	for (unsigned k = 0; k < nq; k++)
+		for (struct urb *r = qs[k]->head; r; r = r->next)
+			if (r->data->client_addr == addr) {
+				q_remove(qs[k], r);
+				sim_stats.discard++;
+				complete_urb(r, -ENOENT, 0);
+				return true;
+			}
+	return false;
+}
+
+static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
+			 gpointer user)
+{
+	unsigned long req = umockdev_ioctl_client_get_request(client);
+	UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(client);
+	const char *node = umockdev_ioctl_client_get_devnode(client);
+	UMockdevIoctlData *d;
+	long ret = 0;
+	int err = 0;
+	bool gone;
+
+	(void)base;
+	(void)user;
+	sim_lock_take();
+	gone = !S.present || strcmp(node, S.devnode) != 0;
+
+	switch (req) {
+	case USBDEVFS_REAPURB:
+	case USBDEVFS_REAPURBNDELAY: {
+		struct urb *r = q_pop(&S.done);
+
+		if (!r) {
+			sim_stats.reap_empty++;
+			if (gone) {
+				ret = -1;
+				err = ENODEV;
+			} else if (req == USBDEVFS_REAPURB) {
+				struct blocked_reaper *br = calloc(1, sizeof(*br));
+
+				br->ptr = resolve(arg, 0, sizeof(void *));
+				if (!br->ptr) {
+					free(br);
+					ret = -1;
+					err = EFAULT;
+					break;
+				}
+				br->client = g_object_ref(client);
+				br->next = S.reapers;
+				S.reapers = br;
+				sim_lock_give();
+				return TRUE; /* completed later */
+			} else {
+				ret = -1;
+				err = EAGAIN;
+			}
+			break;
+		}
+		d = resolve(arg, 0, sizeof(void *));
+		if (!d) {
+			ret = -1;
+			err = EFAULT;
+			urb_free(r);
+			break;
+		}
+		hand_back(d, r);
+		g_object_unref(d);
+		urb_free(r);
+		break;
+	}
+	case USBDEVFS_GET_CAPABILITIES:
+		d = resolve(arg, 0, sizeof(uint32_t));
+		if (d) {
+			uint32_t caps = USBDEVFS_CAP_ZERO_PACKET |
+					USBDEVFS_CAP_BULK_CONTINUATION |
+					USBDEVFS_CAP_NO_PACKET_SIZE_LIM |
+					USBDEVFS_CAP_BULK_SCATTER_GATHER |
+					USBDEVFS_CAP_REAP_AFTER_DISCONNECT;
+
+			memcpy(d->data, &caps, sizeof(caps));
+			g_object_unref(d);
+		}
+		break;
+	default:
+		if (gone) {
+			ret = -1;
+			err = ENODEV;
+			break;
+		}
+		switch (req) {
+		case USBDEVFS_SUBMITURB:
+			ret = submit_urb(arg, &err);
+			break;
+		case USBDEVFS_DISCARDURB:
+			if (!discard(*(unsigned long *)(void *)arg->data)) {
+				ret = -1;
+				err = EINVAL;
+			}
+			break;
+		case USBDEVFS_CLAIMINTERFACE:
+		case USBDEVFS_RELEASEINTERFACE:
+			d = resolve(arg, 0, sizeof(unsigned int));
+			if (d) {
+				unsigned int n;
+
+				memcpy(&n, d->data, sizeof(n));
+				if (iface_by_number(n) < 0) {
+					ret = -1;
+					err = EINVAL;
+				}
+				g_object_unref(d);
+			}
+			break;
+		case USBDEVFS_SETCONFIGURATION:
+			d = resolve(arg, 0, sizeof(unsigned int));
+			if (d) {
+				int n;
+
+				memcpy(&n, d->data, sizeof(n));
+				if (n == 1 || n == 0 || n == -1)
+					S.config = n == 1 ? 1 : 0;
+				else {
+					ret = -1;
+					err = EINVAL;
+				}
+				g_object_unref(d);
+			}
+			break;
+		case USBDEVFS_SETINTERFACE:
+		case USBDEVFS_CLEAR_HALT:
+		case USBDEVFS_RESETEP:
+		case USBDEVFS_DISCONNECT_CLAIM:
+			break;
+		case USBDEVFS_RESET:
+			for (unsigned i = 0; i < S.dev->n_ifaces; i++)
+				ccid_reset(&S.ifaces[i]);
+			break;
+		case USBDEVFS_GETDRIVER:
+		case USBDEVFS_IOCTL:
+			ret = -1;
+			err = ENODATA;
+			break;
+		case USBDEVFS_GET_SPEED:
+			ret = 2; /* USB_SPEED_FULL */
+			break;
+		case USBDEVFS_CONNECTINFO:
+			d = resolve(arg, 0, sizeof(struct usbdevfs_connectinfo));
+			if (d) {
+				struct usbdevfs_connectinfo ci = { .devnum = S.devnum, .slow = 0 };
+
+				memcpy(d->data, &ci, sizeof(ci));
+				g_object_unref(d);
+			}
+			break;
+		case USBDEVFS_CONTROL: {
+			struct usbdevfs_ctrltransfer *ct;
+			UMockdevIoctlData *dd = NULL;
+			uint8_t setup[8];
+			uint8_t scratch[8];
+			int n;
+
+			d = resolve(arg, 0, sizeof(*ct));
+			if (!d) {
+				ret = -1;
+				err = EFAULT;
+				break;
+			}
+			ct = (struct usbdevfs_ctrltransfer *)(void *)d->data;
+			setup[0] = ct->bRequestType;
+			setup[1] = ct->bRequest;
+			put_le16(setup + 2, ct->wValue);
+			put_le16(setup + 4, ct->wIndex);
+			put_le16(setup + 6, ct->wLength);
+			if (ct->wLength)
+				dd = resolve(d, offsetof(struct usbdevfs_ctrltransfer, data),
+					     ct->wLength);
+			sim_stats.urb_ctrl++;
+			n = control_request(setup, dd ? dd->data : scratch);
+			if (n < 0) {
+				ret = -1;
+				err = -n;
+			} else
+				ret = n;
+			if (dd)
+				g_object_unref(dd);
+			g_object_unref(d);
+			break;
+		}
+		default:
+			sim_log("usbfs: unhandled ioctl 0x%lx", req);
+			ret = -1;
+			err = ENOTTY;
+			break;
+		}
+	}
+	sim_lock_give();
+	umockdev_ioctl_client_complete(client, ret, err);
+	return TRUE;
+}
+
+/* ---- sysfs devices -------------------------------------------------------- */
+
+static void fail_all_pending(int status)
+{
+	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+		struct urb *r;
+
+		while ((r = q_pop(&S.bulk_in[i])))
+			complete_urb(r, status, 0);
+		while ((r = q_pop(&S.intr_in[i])))
+			complete_urb(r, status, 0);
+		S.out_len[i] = 0;
+	}
+}
+
+static char *hex4(uint16_t v)
+{
+	return g_strdup_printf("%04x", v);
+}
+
+static int add_devices(char **err)
+{
+	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *p = g_ptr_array_new_with_free_func(g_free);
+	GString *ifs = g_string_new(":");
+	struct sim_device *dev = S.dev;
+	GError *e = NULL;
+	unsigned minor;
+
+	S.devnum++;
+	minor = S.devnum - 1; /* bus 1: (bus - 1) * 128 + devnum - 1 */
+	snprintf(S.devnode, sizeof(S.devnode), "/dev/bus/usb/001/%03u", S.devnum);
+	for (unsigned i = 0; i < dev->n_ifaces; i++) {
+		struct sim_iface *in = &dev->ifaces[i];
+
+		g_string_append_printf(ifs, "%02x%02x%02x:", in->bInterfaceClass,
+				       in->bInterfaceSubClass, in->bInterfaceProtocol);
+	}
+#define A(k, v) do { g_ptr_array_add(a, g_strdup(k)); g_ptr_array_add(a, (v)); } while (0)
+#define P(k, v) do { g_ptr_array_add(p, g_strdup(k)); g_ptr_array_add(p, (v)); } while (0)
+	A("idVendor", hex4(dev->idVendor));
+	A("idProduct", hex4(dev->idProduct));
+	A("bcdDevice", hex4(dev->bcdDevice));
+	A("busnum", g_strdup("1"));
+	A("devnum", g_strdup_printf("%u", S.devnum));
+	A("devpath", g_strdup("1"));
+	A("bConfigurationValue", g_strdup("1"));
+	A("bNumConfigurations", g_strdup("1"));
+	A("bNumInterfaces", g_strdup_printf("%2u", dev->n_ifaces));
+	A("bDeviceClass", g_strdup("00"));
+	A("bDeviceSubClass", g_strdup("00"));
+	A("bDeviceProtocol", g_strdup("00"));
+	A("bMaxPacketSize0", g_strdup("64"));
+	A("bmAttributes", g_strdup("a0"));
+	A("bMaxPower", g_strdup("100mA"));
+	A("speed", g_strdup("12"));
+	A("version", g_strdup(" 2.00"));
+	A("maxchild", g_strdup("0"));
+	A("removable", g_strdup("removable"));
+	if (dev->manufacturer)
+		A("manufacturer", g_strdup(dev->manufacturer));
+	if (dev->product)
+		A("product", g_strdup(dev->product));
+	if (dev->serial)
+		A("serial", g_strdup(dev->serial));
+	A("dev", g_strdup_printf("189:%u", minor));
+	g_ptr_array_add(a, NULL);
+
+	P("DEVNAME", g_strdup(S.devnode));
+	P("DEVTYPE", g_strdup("usb_device"));
+	P("DRIVER", g_strdup("usb"));
+	P("MAJOR", g_strdup("189"));
+	P("MINOR", g_strdup_printf("%u", minor));
+	P("BUSNUM", g_strdup("001"));
+	P("DEVNUM", g_strdup_printf("%03u", S.devnum));
+	P("PRODUCT", g_strdup_printf("%x/%x/%x", dev->idVendor, dev->idProduct,
+				     dev->bcdDevice));
+	P("TYPE", g_strdup("0/0/0"));
+	P("ID_VENDOR_ID", hex4(dev->idVendor));
+	P("ID_MODEL_ID", hex4(dev->idProduct));
+	P("ID_REVISION", hex4(dev->bcdDevice));
+	P("ID_BUS", g_strdup("usb"));
+	P("ID_USB_INTERFACES", g_strdup(ifs->str));
+	if (dev->manufacturer)
+		P("ID_VENDOR", g_strdup(dev->manufacturer));
+	if (dev->product)
+		P("ID_MODEL", g_strdup(dev->product));
+	if (dev->serial)
+		P("ID_SERIAL_SHORT", g_strdup(dev->serial));
+	g_ptr_array_add(p, NULL);
+
+	g_free(S.syspath);
+	S.syspath = umockdev_testbed_add_devicev(S.tb, "usb", "1-1", NULL,
+						 (gchar **)a->pdata, (gchar **)p->pdata);
+	g_ptr_array_free(a, TRUE);
+	g_ptr_array_free(p, TRUE);
+	if (!S.syspath) {
+		g_string_free(ifs, TRUE);
+		*err = strdup("umockdev_testbed_add_devicev failed");
+		return -1;
+	}
+	umockdev_testbed_set_attribute_binary(S.tb, S.syspath, "descriptors",
+					      S.dev->descriptors,
+					      S.dev->descriptors_len);
+	/* the node must be served before the interfaces announce the reader */
+	if (!umockdev_testbed_attach_ioctl(S.tb, S.devnode, S.handler, &e)) {
+		g_string_free(ifs, TRUE);
+		*err = strdup(e ? e->message : "attach_ioctl failed");
+		if (e)
+			g_error_free(e);
+		return -1;
+	}
+	S.present = true;
+	S.config = 1;
+
+	for (unsigned i = 0; i < dev->n_ifaces; i++) {
+		struct sim_iface *in = &dev->ifaces[i];
+		char name[32];
+
+		a = g_ptr_array_new_with_free_func(g_free);
+		p = g_ptr_array_new_with_free_func(g_free);
+		snprintf(name, sizeof(name), "1-1:1.%u", in->bInterfaceNumber);
+		A("bInterfaceNumber", g_strdup_printf("%02x", in->bInterfaceNumber));
+		A("bAlternateSetting", g_strdup(" 0"));
+		A("bInterfaceClass", g_strdup_printf("%02x", in->bInterfaceClass));
+		A("bInterfaceSubClass", g_strdup_printf("%02x", in->bInterfaceSubClass));
+		A("bInterfaceProtocol", g_strdup_printf("%02x", in->bInterfaceProtocol));
+		A("bNumEndpoints", g_strdup_printf("%02x", in->bNumEndpoints));
+		if (in->iInterface)
+			A("interface", g_strdup(in->iInterface));
+		g_ptr_array_add(a, NULL);
+		P("DEVTYPE", g_strdup("usb_interface"));
+		P("PRODUCT", g_strdup_printf("%x/%x/%x", dev->idVendor,
+					     dev->idProduct, dev->bcdDevice));
+		P("TYPE", g_strdup("0/0/0"));
+		P("INTERFACE", g_strdup_printf("%u/%u/%u", in->bInterfaceClass,
+					       in->bInterfaceSubClass,
+					       in->bInterfaceProtocol));
+		P("ID_VENDOR_ID", hex4(dev->idVendor));
+		P("ID_MODEL_ID", hex4(dev->idProduct));
+		P("ID_USB_INTERFACES", g_strdup(ifs->str));
+		g_ptr_array_add(p, NULL);
+		g_free(S.if_syspath[i]);
+		S.if_syspath[i] = umockdev_testbed_add_devicev(
+			S.tb, "usb", name, S.syspath, (gchar **)a->pdata,
+			(gchar **)p->pdata);
+		g_ptr_array_free(a, TRUE);
+		g_ptr_array_free(p, TRUE);
+	}
+#undef A
+#undef P
+	g_string_free(ifs, TRUE);
+	sim_log("plugged in: %s (%s), %u interface(s)", S.devnode, S.syspath,
+		dev->n_ifaces);
+	return 0;
+}
+
+int usbfs_start(struct sim_device *dev, struct ccid_iface *ifaces,
+		char **root_dir, char **err)
+{
+	S.dev = dev;
+	S.ifaces = ifaces;
+	S.devnum = 1; /* 001 is the root hub's number on a real bus */
+	q_init(&S.other);
+	q_init(&S.done);
+	for (unsigned i = 0; i < SIM_MAX_IFACES; i++) {
+		q_init(&S.bulk_in[i]);
+		q_init(&S.intr_in[i]);
+	}
+	S.tb = umockdev_testbed_new();
+	if (!S.tb) {
+		*err = strdup("umockdev_testbed_new failed");
+		return -1;
+	}
+	S.handler = umockdev_ioctl_base_new();
+	g_signal_connect(S.handler, "handle-ioctl", G_CALLBACK(on_ioctl), NULL);
+	*root_dir = umockdev_testbed_get_root_dir(S.tb);
+	return add_devices(err);
+}
+
+int usbfs_unplug(char **err)
+{
+	GError *e = NULL;
+
+	if (!S.present) {
+		*err = strdup("not plugged in");
+		return -1;
+	}
+	S.present = false;
+	fail_all_pending(-ESHUTDOWN);
+	for (unsigned i = 0; i < S.dev->n_ifaces; i++)
+		ccid_reset(&S.ifaces[i]);
+	for (unsigned i = S.dev->n_ifaces; i-- > 0;)
+		if (S.if_syspath[i])
+			umockdev_testbed_uevent(S.tb, S.if_syspath[i], "remove");
+	umockdev_testbed_uevent(S.tb, S.syspath, "remove");
+	umockdev_testbed_remove_device(S.tb, S.syspath);
+	if (!umockdev_testbed_detach_ioctl(S.tb, S.devnode, &e)) {
+		sim_log("detach_ioctl: %s", e ? e->message : "?");
+		if (e)
+			g_error_free(e);
+	}
+	sim_log("unplugged %s", S.devnode);
+	return 0;
+}
+
+int usbfs_plug(char **err)
+{
+	if (S.present) {
+		*err = strdup("already plugged in");
+		return -1;
+	}
+	/* a fresh device: nothing of the old one survives */
+	for (unsigned i = 0; i < S.dev->n_ifaces; i++)
+		ccid_reset(&S.ifaces[i]);
+	return add_devices(err);
+}
+
+void usbfs_stop(void)
+{
+	if (!S.tb)
+		return;
+	if (S.present)
+		fail_all_pending(-ESHUTDOWN);
+	S.present = false;
+	/* the testbed's destructor removes its directory */
+	g_clear_object(&S.tb);
+}
