@@ -370,7 +370,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'v': sim_verbose = 1; break;
+		case 'v': sim_verbose++; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <umockdev.h>
+#include <unistd.h>
 
 struct urb {
 	struct urb *next;
@@ -355,7 +356,7 @@ static void bulk_out(unsigned i, const uint8_t *b, size_t n)
 	memcpy(*acc + *len, b, n);
 	*len += n;
 	while (*len >= 10) {
-		size_t need = 10 + (size_t)get_le32(*acc);
+		size_t need = 10 + (size_t)get_le32(*acc + 1);
 
 		if (need > 10 + SIM_MAX_APDU + 16) {
 			/* garbage: answer it as one message and resynchronise */
@@ -384,6 +385,9 @@ static int submit_urb(UMockdevIoctlData *arg, int *err)
 		return -1;
 	}
 	u = (struct usbdevfs_urb *)(void *)ud->data;
+	if (sim_verbose > 1)
+		sim_log("submit type %u ep 0x%02x len %d flags 0x%x", u->type,
+			u->endpoint, u->buffer_length, u->flags);
 	if (u->buffer_length < 0 || (u->buffer_length > 0 && !u->buffer)) {
 		g_object_unref(ud);
 		*err = EINVAL;
@@ -495,6 +499,8 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 	(void)user;
 	sim_lock_take();
 	gone = !S.present || strcmp(node, S.devnode) != 0;
+	if (sim_verbose > 1 && req != USBDEVFS_REAPURBNDELAY)
+		sim_log("ioctl 0x%lx on %s", req, node);
 
 	switch (req) {
 	case USBDEVFS_REAPURB:
@@ -773,7 +779,20 @@ static int add_devices(char **err)
 	umockdev_testbed_set_attribute_binary(S.tb, S.syspath, "descriptors",
 					      S.dev->descriptors,
 					      S.dev->descriptors_len);
-	/* the node must be served before the interfaces announce the reader */
+	/* the node: a plain file that the preload redirects to the ioctl
+	 * socket; it must be served before the interfaces announce the reader */
+	{
+		char *root = umockdev_testbed_get_root_dir(S.tb);
+		char *path = g_build_filename(root, S.devnode, NULL);
+		char *dir = g_path_get_dirname(path);
+
+		g_mkdir_with_parents(dir, 0755);
+		if (!g_file_set_contents(path, "", 0, NULL))
+			sim_log("cannot create %s", path);
+		g_free(dir);
+		g_free(path);
+		g_free(root);
+	}
 	if (!umockdev_testbed_attach_ioctl(S.tb, S.devnode, S.handler, &e)) {
 		g_string_free(ifs, TRUE);
 		*err = strdup(e ? e->message : "attach_ioctl failed");
@@ -866,6 +885,14 @@ int usbfs_unplug(char **err)
 			umockdev_testbed_uevent(S.tb, S.if_syspath[i], "remove");
 	umockdev_testbed_uevent(S.tb, S.syspath, "remove");
 	umockdev_testbed_remove_device(S.tb, S.syspath);
+	{
+		char *root = umockdev_testbed_get_root_dir(S.tb);
+		char *path = g_build_filename(root, S.devnode, NULL);
+
+		unlink(path);
+		g_free(path);
+		g_free(root);
+	}
 	if (!umockdev_testbed_detach_ioctl(S.tb, S.devnode, &e)) {
 		sim_log("detach_ioctl: %s", e ? e->message : "?");
 		if (e)
