@@ -31,6 +31,9 @@ def session_dir():
     # so the in-process pyscard client needs one stable path: each test
     # bind-mounts its private run dir there (harness.Lab.start).
     os.environ["PCSCLITE_CSOCK_NAME"] = os.path.join(sockdir, "pcscd.comm")
+    # Profiles generated from reader facts (harness.GENERATED_PROFILES).
+    os.makedirs(os.path.join(d, "profiles"))
+    os.environ["OPENCCID_IT_PROFILE_CACHE"] = os.path.join(d, "profiles")
     yield d
     if not keep:
         shutil.rmtree(d, ignore_errors=True)
