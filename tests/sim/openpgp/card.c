@@ -1393,6 +1393,7 @@ static uint16_t dispatch(struct opgp_card *c, const struct apdu *a,
 			 struct wbuf *w)
 {
 	uint8_t rnd[CHALLENGE_MAX];
+	unsigned tag;
 
 	if (a->ins == 0xA4)
 		return cmd_select(c, a);
@@ -1411,7 +1412,13 @@ static uint16_t dispatch(struct opgp_card *c, const struct apdu *a,
 	case 0xCA:
 		if (a->lc)
 			return SW_WRONG_LENGTH;
-		return do_value(c, (unsigned)a->p1 << 8 | a->p2, w);
+		tag = (unsigned)a->p1 << 8 | a->p2;
+		/* constructed DOs come with their own tag and length */
+		if (tag == 0x65 || tag == 0x6E || tag == 0x73 || tag == 0x7A) {
+			put_do(c, tag, w);
+			return SW_OK;
+		}
+		return do_value(c, tag, w);
 	case 0xDA:
 		return cmd_put_data(c, a);
 	case 0x20:

@@ -133,7 +133,7 @@ static void verify(struct opgp_card *c, uint8_t p2, const char *pin)
 	ck_assert_uint_eq(xs(c, 0x20, 0, p2, pin, strlen(pin)), SW_OK);
 }
 
-/* Find a BER-TLV tag at the top level of buf (test-side parser). */
+/* Find a BER-TLV tag in buf, depth first (test-side parser). */
 static const uint8_t *find(const uint8_t *buf, size_t len, unsigned tag,
 			   size_t *vlen)
 {
@@ -159,6 +159,13 @@ static const uint8_t *find(const uint8_t *buf, size_t len, unsigned tag,
 		if (t == tag) {
 			*vlen = n;
 			return buf + o;
+		}
+		/* descend into constructed DOs (b6 of the first tag byte) */
+		if (((t > 0xFF ? t >> 8 : t) & 0x20) && n) {
+			const uint8_t *in = find(buf + o, n, tag, vlen);
+
+			if (in)
+				return in;
 		}
 		o += n;
 	}
@@ -726,7 +733,7 @@ START_TEST(test_chaining)
 		size_t rl = 0;
 
 		ck_assert_int_eq(opgp_card_apdu(c, cmd,
-						mk(cmd, 0, 0xCA, 0, 0xC4, NULL,
+						mk(cmd, 0, 0xCA, 0, 0x6E, NULL,
 						   0, 0, false),
 						small, sizeof small, &rl),
 				 0);
