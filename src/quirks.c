@@ -25,93 +25,105 @@ struct key_def {
 };
 
 static const char *const level_names[] = {
-	"character", "tpdu", "short_apdu", "extended_apdu"};
+    "character", "tpdu", "short_apdu", "extended_apdu"};
 #define LEVEL_COUNT (sizeof(level_names) / sizeof(level_names[0]))
 
-#define F(n) {n, QUIRK_T_FLAG, false, 0, 1}
-#define U(n, lo, hi) {n, QUIRK_T_U32, false, lo, hi}
-#define H(n, lo, hi) {n, QUIRK_T_U32, true, lo, hi}
-#define B(n) {n, QUIRK_T_BYTES, false, 1, QUIRKS_MAX_BYTES}
-#define MS_MAX 3600000u /* one hour: nothing sane waits longer */
+#define F(n)                                                                   \
+	{                                                                      \
+		n, QUIRK_T_FLAG, false, 0, 1                                   \
+	}
+#define U(n, lo, hi)                                                           \
+	{                                                                      \
+		n, QUIRK_T_U32, false, lo, hi                                  \
+	}
+#define H(n, lo, hi)                                                           \
+	{                                                                      \
+		n, QUIRK_T_U32, true, lo, hi                                   \
+	}
+#define B(n)                                                                   \
+	{                                                                      \
+		n, QUIRK_T_BYTES, false, 1, QUIRKS_MAX_BYTES                   \
+	}
+#define MS_MAX   3600000u /* one hour: nothing sane waits longer */
 #define RATE_MAX 100000000u
 
 /* Indexed by enum quirk_key. */
 static const struct key_def keys[QUIRK_KEY_COUNT] = {
-	F("vendor_class_ccid"),
-	F("vendor_class_any_len54"),
-	F("class_desc_after_endpoints"),
-	U("vendor_device_set_configuration", 1, 255),
-	F("desc_extra_len_strict"),
-	U("composite_max_interface", 0, 31),
-	U("composite_ccid_interfaces", 1, 32),
-	F("composite_all_ccid"),
-	F("interfaces_exclusive"),
-	U("contactless_slot_min", 0, 15),
-	H("firmware_min_bcd", 0, 0xffff),
-	U("max_ifsd", 1, 254),
-	U("open_delay_ms", 0, 60000),
-	U("open_timeout_ms", 1, MS_MAX),
-	F("zlp_before_write"),
-	U("max_data_rate", 1, RATE_MAX),
-	U("data_rate_drop_above", 1, RATE_MAX),
-	U("open_drain_interrupt_ms", 0, 10000),
-	F("iccd_open_power_cycle"),
-	F("iccd_b_short_as_extended"),
-	U("open_warmup_tries", 0, 10),
-	U("open_warmup_timeout_ms", 1, 60000),
-	B("escape_apdu_mode"),
-	B("lcd_message_escape"),
-	U("lcd_message_delay_ms", 0, 60000),
-	B("escape_retry_counter_off"),
-	{"force_level", QUIRK_T_ENUM, false, 0, LEVEL_COUNT - 1},
-	F("short_apdu_as_extended"),
-	B("firmware_features_escape"),
-	F("no_autosuspend"),
-	F("usb_persist_off"),
-	B("poweron_emv_mode_escape"),
-	F("poweron_fail_means_absent"),
-	F("always_present"),
-	{"secondary_slot_data_rates", QUIRK_T_LIST, false, 1, RATE_MAX},
-	U("secondary_slot_max_data_rate", 1, RATE_MAX),
-	F("power_off_before_on"),
-	F("vendor_info_apdu"),
-	F("t1_set_parameters_broken"),
-	U("extra_timeout_ms", 0, MS_MAX),
-	F("no_pps"),
-	U("msg_len_fix_from", 1, 65554),
-	U("msg_len_fix_to", 1, 65554),
-	F("escape_allowed"),
-	B("escape_allowed_prefix"),
-	B("firmware_version_escape"),
-	U("interrupt_poll_before_status_ms", 1, 10000),
-	H("iccd_max_transfer", 1, 65554),
-	F("null_block_strict"),
-	F("ifsd_negotiation_refused"),
-	U("timeout_default_ms", 1, MS_MAX),
-	U("timeout_poweron_ms", 1, MS_MAX),
-	U("timeout_escape_ms", 1, MS_MAX),
-	U("timeout_secure_ms", 1, MS_MAX),
-	U("timeout_ppdu_ms", 1, MS_MAX),
-	U("timeout_open_status_ms", 1, MS_MAX),
-	F("wtx_multiplies_timeout"),
-	F("stale_seq_skip"),
-	F("set_parameters_error_ignored"),
-	F("pinpad_absent"),
-	F("pinpad_leaks_pin"),
-	H("pinpad_validation_invalid_fix", 1, 7),
-	U("pinpad_msg_count_verify", 0, 3),
-	H("pinpad_validation_fix", 1, 7),
-	F("pinpad_validation_mask_from_features"),
-	U("pinpad_verify_delay_ms", 0, 10000),
-	F("pinpad_max_extra_digit_swapped"),
-	B("pinpad_verify_case1_escape"),
-	F("pinpad_modify_msg_index_all"),
-	U("pinpad_msg_count_modify", 0, 3),
-	H("pinpad_modify_msg_count_zero_as", 0, 255),
-	U("pin_min", 0, 255),
-	U("pin_max", 0, 255),
-	H("pin_tlv_validation", 0, 255),
-	H("pin_properties_validation", 0, 255),
+    F("vendor_class_ccid"),
+    F("vendor_class_any_len54"),
+    F("class_desc_after_endpoints"),
+    U("vendor_device_set_configuration", 1, 255),
+    F("desc_extra_len_strict"),
+    U("composite_max_interface", 0, 31),
+    U("composite_ccid_interfaces", 1, 32),
+    F("composite_all_ccid"),
+    F("interfaces_exclusive"),
+    U("contactless_slot_min", 0, 15),
+    H("firmware_min_bcd", 0, 0xffff),
+    U("max_ifsd", 1, 254),
+    U("open_delay_ms", 0, 60000),
+    U("open_timeout_ms", 1, MS_MAX),
+    F("zlp_before_write"),
+    U("max_data_rate", 1, RATE_MAX),
+    U("data_rate_drop_above", 1, RATE_MAX),
+    U("open_drain_interrupt_ms", 0, 10000),
+    F("iccd_open_power_cycle"),
+    F("iccd_b_short_as_extended"),
+    U("open_warmup_tries", 0, 10),
+    U("open_warmup_timeout_ms", 1, 60000),
+    B("escape_apdu_mode"),
+    B("lcd_message_escape"),
+    U("lcd_message_delay_ms", 0, 60000),
+    B("escape_retry_counter_off"),
+    {"force_level", QUIRK_T_ENUM, false, 0, LEVEL_COUNT - 1},
+    F("short_apdu_as_extended"),
+    B("firmware_features_escape"),
+    F("no_autosuspend"),
+    F("usb_persist_off"),
+    B("poweron_emv_mode_escape"),
+    F("poweron_fail_means_absent"),
+    F("always_present"),
+    {"secondary_slot_data_rates", QUIRK_T_LIST, false, 1, RATE_MAX},
+    U("secondary_slot_max_data_rate", 1, RATE_MAX),
+    F("power_off_before_on"),
+    F("vendor_info_apdu"),
+    F("t1_set_parameters_broken"),
+    U("extra_timeout_ms", 0, MS_MAX),
+    F("no_pps"),
+    U("msg_len_fix_from", 1, 65554),
+    U("msg_len_fix_to", 1, 65554),
+    F("escape_allowed"),
+    B("escape_allowed_prefix"),
+    B("firmware_version_escape"),
+    U("interrupt_poll_before_status_ms", 1, 10000),
+    H("iccd_max_transfer", 1, 65554),
+    F("null_block_strict"),
+    F("ifsd_negotiation_refused"),
+    U("timeout_default_ms", 1, MS_MAX),
+    U("timeout_poweron_ms", 1, MS_MAX),
+    U("timeout_escape_ms", 1, MS_MAX),
+    U("timeout_secure_ms", 1, MS_MAX),
+    U("timeout_ppdu_ms", 1, MS_MAX),
+    U("timeout_open_status_ms", 1, MS_MAX),
+    F("wtx_multiplies_timeout"),
+    F("stale_seq_skip"),
+    F("set_parameters_error_ignored"),
+    F("pinpad_absent"),
+    F("pinpad_leaks_pin"),
+    H("pinpad_validation_invalid_fix", 1, 7),
+    U("pinpad_msg_count_verify", 0, 3),
+    H("pinpad_validation_fix", 1, 7),
+    F("pinpad_validation_mask_from_features"),
+    U("pinpad_verify_delay_ms", 0, 10000),
+    F("pinpad_max_extra_digit_swapped"),
+    B("pinpad_verify_case1_escape"),
+    F("pinpad_modify_msg_index_all"),
+    U("pinpad_msg_count_modify", 0, 3),
+    H("pinpad_modify_msg_count_zero_as", 0, 255),
+    U("pin_min", 0, 255),
+    U("pin_max", 0, 255),
+    H("pin_tlv_validation", 0, 255),
+    H("pin_properties_validation", 0, 255),
 };
 
 struct token {
@@ -253,8 +265,8 @@ match_id(struct parser *ps, struct token tk, struct token val, bool *seen,
     uint16_t *id, bool *any)
 {
 	if (*seen)
-		return fail(ps, "duplicate '%.*s' in match", (int)(tk.n - val.n),
-		    tk.p);
+		return fail(
+		    ps, "duplicate '%.*s' in match", (int)(tk.n - val.n), tk.p);
 	if (!parse_id(val, id, any))
 		return fail(ps, "malformed USB ID '%.*s' (4 hex digits or *)",
 		    (int)val.n, val.p);
@@ -364,8 +376,8 @@ do_match(struct parser *ps, const char *p, const char *end)
 	if ((rc = close_entry(ps)) != OC_OK)
 		return rc;
 	if (t->nentries >= QUIRKS_MAX_ENTRIES) {
-		(void)fail(ps, "too many entries (at most %d)",
-		    QUIRKS_MAX_ENTRIES);
+		(void)fail(
+		    ps, "too many entries (at most %d)", QUIRKS_MAX_ENTRIES);
 		return OC_ENOSPC;
 	}
 	e = &t->entries[t->nentries];
@@ -439,8 +451,8 @@ value_list(struct parser *ps, const struct key_def *k, struct token val,
 			i++;
 		item.n = (size_t)(val.p + i - item.p);
 		if (n == QUIRKS_MAX_LIST)
-			return fail(ps, "'%s' takes at most %d numbers", k->name,
-			    QUIRKS_MAX_LIST);
+			return fail(ps, "'%s' takes at most %d numbers",
+			    k->name, QUIRKS_MAX_LIST);
 		if (!parse_u32(item, &v))
 			return fail(ps, "malformed number '%.*s' in '%s'",
 			    (int)item.n, item.p, k->name);
@@ -470,8 +482,8 @@ parse_value(struct parser *ps, const struct key_def *k, bool has_val,
 		else if (tok_eq(val, "false"))
 			*value = 0;
 		else
-			return fail(ps, "flag '%s' takes no value, or true/false",
-			    k->name);
+			return fail(ps,
+			    "flag '%s' takes no value, or true/false", k->name);
 		return OC_OK;
 	}
 	if (!has_val)
@@ -583,8 +595,8 @@ check_chars(struct parser *ps, const char *p, size_t n)
 		unsigned char ch = (unsigned char)p[i];
 
 		if ((ch < 0x20 && ch != '\t') || ch > 0x7e)
-			return fail(ps, "invalid byte 0x%02x at column %zu",
-			    ch, i + 1);
+			return fail(
+			    ps, "invalid byte 0x%02x at column %zu", ch, i + 1);
 	}
 	return OC_OK;
 }
@@ -632,12 +644,13 @@ quirks_parse(const char *text, size_t len, const char *filename,
 	if (text == NULL && len > 0)
 		return fail(&ps, "no text");
 	if (len > QUIRKS_MAX_FILE_SIZE) {
-		(void)fail(&ps, "file larger than %d bytes",
-		    QUIRKS_MAX_FILE_SIZE);
+		(void)fail(
+		    &ps, "file larger than %d bytes", QUIRKS_MAX_FILE_SIZE);
 		return OC_ERANGE;
 	}
 	if (t->nfiles >= QUIRKS_MAX_FILES) {
-		(void)fail(&ps, "too many files (at most %d)", QUIRKS_MAX_FILES);
+		(void)fail(
+		    &ps, "too many files (at most %d)", QUIRKS_MAX_FILES);
 		return OC_ENOSPC;
 	}
 	ps.file_idx = (uint16_t)t->nfiles;
@@ -666,15 +679,15 @@ ranges_meet(const struct quirk_match *a, const struct quirk_match *b)
 }
 
 static bool
-same_value(const struct quirk_table *t, enum quirk_key k, uint32_t a,
-    uint32_t b)
+same_value(
+    const struct quirk_table *t, enum quirk_key k, uint32_t a, uint32_t b)
 {
 	size_t na = a & 0xffu, nb = b & 0xffu;
 
 	if (keys[k].type != QUIRK_T_BYTES && keys[k].type != QUIRK_T_LIST)
 		return a == b;
-	return na == nb && memcmp(t->pool + (a >> 8), t->pool + (b >> 8),
-	    na) == 0;
+	return na == nb &&
+	       memcmp(t->pool + (a >> 8), t->pool + (b >> 8), na) == 0;
 }
 
 static const struct quirk_setting *
@@ -689,8 +702,8 @@ find_setting(const struct quirk_entry *e, uint16_t key)
 }
 
 int
-quirks_check_conflicts(const struct quirk_table *t, size_t first, char *err,
-    size_t errlen)
+quirks_check_conflicts(
+    const struct quirk_table *t, size_t first, char *err, size_t errlen)
 {
 	size_t i, j, k;
 
@@ -702,12 +715,13 @@ quirks_check_conflicts(const struct quirk_table *t, size_t first, char *err,
 			if (!ranges_meet(&a->match, &b->match))
 				continue;
 			for (k = 0; k < a->nsettings; k++) {
-				const struct quirk_setting *sa = &a->settings[k];
+				const struct quirk_setting *sa =
+				    &a->settings[k];
 				const struct quirk_setting *sb =
 				    find_setting(b, sa->key);
 
 				if (sb == NULL || same_value(t, sa->key,
-				    sa->value, sb->value))
+				                      sa->value, sb->value))
 					continue;
 				if (err != NULL && errlen > 0)
 					snprintf(err, errlen,
@@ -767,7 +781,7 @@ bool
 quirks_flag(const struct quirk_set *qs, enum quirk_key key)
 {
 	return quirks_has(qs, key) && keys[key].type == QUIRK_T_FLAG &&
-	    qs->value[key].value != 0;
+	       qs->value[key].value != 0;
 }
 
 bool
@@ -795,8 +809,8 @@ quirks_get_bytes(const struct quirk_set *qs, enum quirk_key key,
 }
 
 bool
-quirks_get_list(const struct quirk_set *qs, enum quirk_key key,
-    uint32_t *out, size_t cap, size_t *n)
+quirks_get_list(const struct quirk_set *qs, enum quirk_key key, uint32_t *out,
+    size_t cap, size_t *n)
 {
 	const uint8_t *p;
 	uint32_t v;
@@ -845,14 +859,15 @@ put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 }
 
 static void
-put_value(const struct quirk_set *qs, enum quirk_key k, char *buf,
-    size_t len, size_t *off)
+put_value(const struct quirk_set *qs, enum quirk_key k, char *buf, size_t len,
+    size_t *off)
 {
 	const struct key_def *d = &keys[k];
 	uint32_t v = qs->value[k].value;
 	size_t i, n = v & 0xffu;
 	/* only byte strings and lists hold a pool offset */
-	const uint8_t *p = qs->table->pool +
+	const uint8_t *p =
+	    qs->table->pool +
 	    (d->type == QUIRK_T_BYTES || d->type == QUIRK_T_LIST ? v >> 8 : 0);
 
 	switch (d->type) {
@@ -861,7 +876,10 @@ put_value(const struct quirk_set *qs, enum quirk_key k, char *buf,
 			put(buf, len, off, "=false");
 		break;
 	case QUIRK_T_U32:
-		put(buf, len, off, !d->hex ? "=%u" : v > 0xff ? "=0x%04x" : "=0x%02x",
+		put(buf, len, off,
+		    !d->hex    ? "=%u"
+		    : v > 0xff ? "=0x%04x"
+		               : "=0x%02x",
 		    (unsigned)v);
 		break;
 	case QUIRK_T_ENUM:
@@ -897,8 +915,8 @@ quirks_describe(const struct quirk_set *qs, char *buf, size_t len)
 		count++;
 		if (buf == NULL || len == 0)
 			continue;
-		put(buf, len, &off, "matched %s:%u: %s", qs->table->files[s->file],
-		    (unsigned)s->line, keys[k].name);
+		put(buf, len, &off, "matched %s:%u: %s",
+		    qs->table->files[s->file], (unsigned)s->line, keys[k].name);
 		put_value(qs, (enum quirk_key)k, buf, len, &off);
 		put(buf, len, &off, "\n");
 	}

@@ -15,15 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QUIRKS_MAX_LINE 512        /* bytes per line, without the LF */
+#define QUIRKS_MAX_LINE      512   /* bytes per line, without the LF */
 #define QUIRKS_MAX_FILE_SIZE 65536 /* bytes per file */
-#define QUIRKS_MAX_ENTRIES 384     /* per table, all files together */
-#define QUIRKS_MAX_SETTINGS 16     /* keys per entry */
-#define QUIRKS_MAX_FILES 32        /* files per table */
-#define QUIRKS_MAX_NAME 96         /* file name kept for messages */
-#define QUIRKS_POOL_SIZE 4096      /* byte strings and lists */
-#define QUIRKS_MAX_BYTES 16        /* bytes in one hex-string value */
-#define QUIRKS_MAX_LIST 16         /* numbers in one list value */
+#define QUIRKS_MAX_ENTRIES   384   /* per table, all files together */
+#define QUIRKS_MAX_SETTINGS  16    /* keys per entry */
+#define QUIRKS_MAX_FILES     32    /* files per table */
+#define QUIRKS_MAX_NAME      96    /* file name kept for messages */
+#define QUIRKS_POOL_SIZE     4096  /* byte strings and lists */
+#define QUIRKS_MAX_BYTES     16    /* bytes in one hex-string value */
+#define QUIRKS_MAX_LIST      16    /* numbers in one list value */
 
 /* One key per symptom; names and types are in quirks.c and the README. */
 enum quirk_key {
@@ -181,8 +181,8 @@ int quirks_parse(const char *text, size_t len, const char *filename,
  * Entries from index first on that can match the same device and set the
  * same key to different values: OC_EINVAL with both places in err.
  */
-int quirks_check_conflicts(const struct quirk_table *t, size_t first,
-    char *err, size_t errlen) __attribute__((warn_unused_result));
+int quirks_check_conflicts(const struct quirk_table *t, size_t first, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 
 /* Merge every entry matching the device (interface -1: unknown). */
 void quirks_lookup(const struct quirk_table *t, uint16_t vid, uint16_t pid,
@@ -192,8 +192,8 @@ bool quirks_has(const struct quirk_set *qs, enum quirk_key key);
 /* Flags read false, and other types their default, when absent. */
 bool quirks_flag(const struct quirk_set *qs, enum quirk_key key);
 /* Value of a flag, u32 or enum key; false when absent. */
-bool quirks_get_u32(const struct quirk_set *qs, enum quirk_key key,
-    uint32_t *v);
+bool quirks_get_u32(
+    const struct quirk_set *qs, enum quirk_key key, uint32_t *v);
 /* Bytes of a hex-string key, pointing into the table; false when absent. */
 bool quirks_get_bytes(const struct quirk_set *qs, enum quirk_key key,
     const uint8_t **p, size_t *n);

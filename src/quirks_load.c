@@ -18,7 +18,7 @@
 
 #include "err.h"
 
-#define SUFFIX ".quirks"
+#define SUFFIX       ".quirks"
 #define NAME_MAX_LEN 64 /* longer names are reported and skipped */
 
 int
@@ -110,7 +110,7 @@ list_dir(DIR *d, char (*names)[NAME_MAX_LEN], size_t cap, const char *dir,
 		if (l >= NAME_MAX_LEN || n == cap) {
 			report_fmt(report, ctx, dir, de->d_name,
 			    l >= NAME_MAX_LEN ? "name too long, ignored"
-					      : "too many files, ignored");
+			                      : "too many files, ignored");
 			continue;
 		}
 		memcpy(names[n++], de->d_name, l + 1);
@@ -151,12 +151,14 @@ quirks_load_dir(struct quirk_table *t, const char *dir,
 		int rc = read_bounded(dirfd(d), names[i], buf, &len);
 
 		if (rc != OC_OK) {
-			report_fmt(report, ctx, dir, names[i], rc == OC_ERANGE
-			    ? "file too large, ignored" : "cannot read, ignored");
+			report_fmt(report, ctx, dir, names[i],
+			    rc == OC_ERANGE ? "file too large, ignored"
+			                    : "cannot read, ignored");
 			continue;
 		}
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (quirks_parse(buf, len, path, t, err, sizeof(err)) != OC_OK) {
+		if (quirks_parse(buf, len, path, t, err, sizeof(err)) !=
+		    OC_OK) {
 			if (report != NULL)
 				report(ctx, err);
 			continue;

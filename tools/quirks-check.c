@@ -52,8 +52,8 @@ lookup(const char *spec)
 		fprintf(stderr, "quirks-check: bad device '%s'\n", spec);
 		return 2;
 	}
-	quirks_lookup(&table, (uint16_t)vid, (uint16_t)pid, (uint16_t)bcd,
-	    iface, &qs);
+	quirks_lookup(
+	    &table, (uint16_t)vid, (uint16_t)pid, (uint16_t)bcd, iface, &qs);
 	quirks_describe(&qs, out, sizeof(out));
 	fputs(out, stdout);
 	return 0;

@@ -29,8 +29,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	quirks_table_init(&tab);
 	rc = quirks_parse(s, size, "fuzz.quirks", &tab, err, sizeof(err));
 	if (rc != OC_OK) {
-		if (memchr(err, '\0', sizeof(err)) == NULL || tab.nentries != 0 ||
-		    tab.pool_len != 0 || tab.nfiles != 0)
+		if (memchr(err, '\0', sizeof(err)) == NULL ||
+		    tab.nentries != 0 || tab.pool_len != 0 || tab.nfiles != 0)
 			abort();
 	} else {
 		(void)quirks_check_conflicts(&tab, 0, err, sizeof(err));

@@ -50,8 +50,8 @@ u32_of(const struct quirk_set *qs, enum quirk_key k)
 {
 	uint32_t v = 0xdeadbeef;
 
-	ck_assert_msg(quirks_get_u32(qs, k, &v), "%s absent",
-	    quirks_key_name(k));
+	ck_assert_msg(
+	    quirks_get_u32(qs, k, &v), "%s absent", quirks_key_name(k));
 	return v;
 }
 
@@ -134,12 +134,14 @@ START_TEST(test_values)
 	uint32_t list[QUIRKS_MAX_LIST];
 	size_t n;
 
-	ck_assert_msg(parse1("# comment\n"
-	    "match vid=ABCD pid=ef01   # trailing comment\n"
-	    "\tset max_ifsd=0xfe open_delay_ms=0 no_pps=false\n"
-	    "set force_level=extended_apdu escape_allowed=true\n"
-	    "set escape_allowed_prefix=52F8040100\n"
-	    "set secondary_slot_data_rates=10753,0x5401,125000\n") == OC_OK,
+	ck_assert_msg(
+	    parse1(
+	        "# comment\n"
+	        "match vid=ABCD pid=ef01   # trailing comment\n"
+	        "\tset max_ifsd=0xfe open_delay_ms=0 no_pps=false\n"
+	        "set force_level=extended_apdu escape_allowed=true\n"
+	        "set escape_allowed_prefix=52F8040100\n"
+	        "set secondary_slot_data_rates=10753,0x5401,125000\n") == OC_OK,
 	    "%s", err);
 	lookup(&tab, 0xabcd, 0xef01, 0x1234, &qs);
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_MAX_IFSD), 254);
@@ -147,15 +149,15 @@ START_TEST(test_values)
 	ck_assert(quirks_has(&qs, QUIRK_NO_PPS));
 	ck_assert(!quirks_flag(&qs, QUIRK_NO_PPS));
 	ck_assert(quirks_flag(&qs, QUIRK_ESCAPE_ALLOWED));
-	ck_assert_uint_eq(u32_of(&qs, QUIRK_FORCE_LEVEL),
-	    QUIRK_LEVEL_EXTENDED_APDU);
+	ck_assert_uint_eq(
+	    u32_of(&qs, QUIRK_FORCE_LEVEL), QUIRK_LEVEL_EXTENDED_APDU);
 	ck_assert(quirks_get_bytes(&qs, QUIRK_ESCAPE_ALLOWED_PREFIX, &b, &n));
 	ck_assert_uint_eq(n, 5);
 	ck_assert_mem_eq(b, "\x52\xf8\x04\x01\x00", 5);
-	ck_assert(!quirks_get_list(&qs, QUIRK_SECONDARY_SLOT_DATA_RATES, list,
-	    2, &n));
-	ck_assert(quirks_get_list(&qs, QUIRK_SECONDARY_SLOT_DATA_RATES, list,
-	    QUIRKS_MAX_LIST, &n));
+	ck_assert(!quirks_get_list(
+	    &qs, QUIRK_SECONDARY_SLOT_DATA_RATES, list, 2, &n));
+	ck_assert(quirks_get_list(
+	    &qs, QUIRK_SECONDARY_SLOT_DATA_RATES, list, QUIRKS_MAX_LIST, &n));
 	ck_assert_uint_eq(n, 3);
 	ck_assert_uint_eq(list[0], 10753);
 	ck_assert_uint_eq(list[1], 21505);
@@ -205,7 +207,8 @@ START_TEST(test_builtin_descriptor)
 	lookup(&builtin, 0x413c, 0x2100, 0, &qs);
 	ck_assert(quirks_flag(&qs, QUIRK_VENDOR_CLASS_CCID));
 	lookup(&builtin, 0x08e6, 0x34c3, 0, &qs); /* D3 */
-	ck_assert_uint_eq(u32_of(&qs, QUIRK_VENDOR_DEVICE_SET_CONFIGURATION), 1);
+	ck_assert_uint_eq(
+	    u32_of(&qs, QUIRK_VENDOR_DEVICE_SET_CONFIGURATION), 1);
 	lookup(&builtin, 0x08e6, 0x5503, 0, &qs); /* 2.7 */
 	ck_assert(quirks_flag(&qs, QUIRK_INTERFACES_EXCLUSIVE));
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_COMPOSITE_CCID_INTERFACES), 2);
@@ -223,15 +226,23 @@ START_TEST(test_builtin_firmware)
 	static const struct {
 		unsigned vid, pid, min;
 	} rows[] = {
-		{0x04e6, 0xe001, 0x0516}, {0x04e6, 0x5111, 0x0620},
-		{0x04e6, 0xe003, 0x0510}, {0x0d46, 0x3001, 0x0037},
-		{0x0d46, 0x3002, 0x0037}, {0x09c3, 0x0008, 0x0203},
-		{0x0dc3, 0x1004, 0x0502}, {0x0dc3, 0x1102, 0x0607},
-		{0x058f, 0x9520, 0x0102}, {0x072f, 0x2200, 0x0206},
-		{0x08c3, 0x0402, 0x5000}, {0x08c3, 0x0401, 0x5000},
-		{0x0b0c, 0x0050, 0x0101}, {0x0dc3, 0x0900, 0x0200},
-		{0x03f0, 0x0036, 0x0124}, {0x062d, 0x0001, 0x0102},
-		{0x04e6, 0x5291, 0x0112},
+	    {0x04e6, 0xe001, 0x0516},
+	    {0x04e6, 0x5111, 0x0620},
+	    {0x04e6, 0xe003, 0x0510},
+	    {0x0d46, 0x3001, 0x0037},
+	    {0x0d46, 0x3002, 0x0037},
+	    {0x09c3, 0x0008, 0x0203},
+	    {0x0dc3, 0x1004, 0x0502},
+	    {0x0dc3, 0x1102, 0x0607},
+	    {0x058f, 0x9520, 0x0102},
+	    {0x072f, 0x2200, 0x0206},
+	    {0x08c3, 0x0402, 0x5000},
+	    {0x08c3, 0x0401, 0x5000},
+	    {0x0b0c, 0x0050, 0x0101},
+	    {0x0dc3, 0x0900, 0x0200},
+	    {0x03f0, 0x0036, 0x0124},
+	    {0x062d, 0x0001, 0x0102},
+	    {0x04e6, 0x5291, 0x0112},
 	};
 	struct quirk_set qs;
 	size_t i;
@@ -239,8 +250,8 @@ START_TEST(test_builtin_firmware)
 	load_builtin();
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		lookup(&builtin, rows[i].vid, rows[i].pid, 0, &qs);
-		ck_assert_uint_eq(u32_of(&qs, QUIRK_FIRMWARE_MIN_BCD),
-		    rows[i].min);
+		ck_assert_uint_eq(
+		    u32_of(&qs, QUIRK_FIRMWARE_MIN_BCD), rows[i].min);
 	}
 	/* the never-applied O2 Micro row stays disabled */
 	lookup(&builtin, 0x0b97, 0x7762, 0x0100, &qs);
@@ -281,18 +292,18 @@ START_TEST(test_builtin_open)
 	ck_assert(quirks_get_bytes(&qs, QUIRK_LCD_MESSAGE_ESCAPE, &b, &n));
 	ck_assert_uint_eq(n, 5);
 	lookup(&builtin, 0x0d46, 0x3010, 0, &qs); /* Q6 */
-	ck_assert_uint_eq(u32_of(&qs, QUIRK_FORCE_LEVEL),
-	    QUIRK_LEVEL_SHORT_APDU);
+	ck_assert_uint_eq(
+	    u32_of(&qs, QUIRK_FORCE_LEVEL), QUIRK_LEVEL_SHORT_APDU);
 	lookup(&builtin, 0x2f7c, 0x6007, 0, &qs); /* Q7 */
-	ck_assert_uint_eq(u32_of(&qs, QUIRK_FORCE_LEVEL),
-	    QUIRK_LEVEL_EXTENDED_APDU);
+	ck_assert_uint_eq(
+	    u32_of(&qs, QUIRK_FORCE_LEVEL), QUIRK_LEVEL_EXTENDED_APDU);
 	lookup(&builtin, 0x046a, 0x00a1, 0x0100, &qs); /* Q9 */
 	ck_assert(quirks_flag(&qs, QUIRK_SHORT_APDU_AS_EXTENDED));
 	lookup(&builtin, 0x046a, 0x00a1, 0x0101, &qs);
 	ck_assert(!quirks_has(&qs, QUIRK_SHORT_APDU_AS_EXTENDED));
 	lookup(&builtin, 0x08e6, 0x1234, 0, &qs); /* Q12 */
-	ck_assert(quirks_get_bytes(&qs, QUIRK_FIRMWARE_FEATURES_ESCAPE, &b,
-	    &n));
+	ck_assert(
+	    quirks_get_bytes(&qs, QUIRK_FIRMWARE_FEATURES_ESCAPE, &b, &n));
 	lookup(&builtin, 0x0783, 0x0003, 0, &qs); /* 2.10 */
 	ck_assert(quirks_flag(&qs, QUIRK_NO_AUTOSUSPEND));
 }
@@ -318,14 +329,13 @@ START_TEST(test_builtin_runtime)
 	lookup(&builtin, 0x0529, 0x0620, 0x0014, &qs);
 	ck_assert(!quirks_has(&qs, QUIRK_IFSD_NEGOTIATION_REFUSED));
 	lookup(&builtin, 0x08e6, 0x4433, 0, &qs); /* R1 */
-	ck_assert(quirks_get_bytes(&qs, QUIRK_POWERON_EMV_MODE_ESCAPE, &b,
-	    &n));
+	ck_assert(quirks_get_bytes(&qs, QUIRK_POWERON_EMV_MODE_ESCAPE, &b, &n));
 	ck_assert_mem_eq(b, "\x1f\x01", 2);
 	lookup(&builtin, 0x08e6, 0x3480, 0x0100, &qs); /* R2, R3 */
 	ck_assert(quirks_flag(&qs, QUIRK_ALWAYS_PRESENT));
 	ck_assert(quirks_flag(&qs, QUIRK_POWERON_FAIL_MEANS_ABSENT));
-	ck_assert(quirks_get_list(&qs, QUIRK_SECONDARY_SLOT_DATA_RATES, rates,
-	    QUIRKS_MAX_LIST, &n));
+	ck_assert(quirks_get_list(
+	    &qs, QUIRK_SECONDARY_SLOT_DATA_RATES, rates, QUIRKS_MAX_LIST, &n));
 	ck_assert_uint_eq(n, 4);
 	ck_assert_uint_eq(rates[3], 125000);
 	lookup(&builtin, 0x08e6, 0x3480, 0x0200, &qs);
@@ -339,12 +349,11 @@ START_TEST(test_builtin_runtime)
 	lookup(&builtin, 0x08e6, 0x5503, 0, &qs); /* R11, R12 */
 	ck_assert(quirks_get_bytes(&qs, QUIRK_ESCAPE_ALLOWED_PREFIX, &b, &n));
 	ck_assert_uint_eq(n, 5);
-	ck_assert(quirks_get_bytes(&qs, QUIRK_FIRMWARE_VERSION_ESCAPE, &b,
-	    &n));
+	ck_assert(quirks_get_bytes(&qs, QUIRK_FIRMWARE_VERSION_ESCAPE, &b, &n));
 	ck_assert_mem_eq(b, "\x02", 1);
 	lookup(&builtin, 0x0424, 0x1104, 0, &qs); /* R13 */
-	ck_assert_uint_eq(u32_of(&qs, QUIRK_INTERRUPT_POLL_BEFORE_STATUS_MS),
-	    10);
+	ck_assert_uint_eq(
+	    u32_of(&qs, QUIRK_INTERRUPT_POLL_BEFORE_STATUS_MS), 10);
 	/* generic rows (2.11, R9, R14, R15, P8-P10, D1, D4, K1) reach any
 	 * reader, and nothing reader-specific does */
 	lookup(&builtin, 0x1234, 0x5678, 0, &qs);
@@ -365,9 +374,9 @@ END_TEST
 
 START_TEST(test_builtin_pinpad)
 {
-	static const unsigned absent[][2] = {{0x25dd, 0x3111},
-	    {0x0783, 0x0006}, {0x076b, 0x3a21}, {0x076b, 0x3031},
-	    {0x076b, 0x6632}, {0x046a, 0x00a7}, {0x0bf8, 0x1024}};
+	static const unsigned absent[][2] = {{0x25dd, 0x3111}, {0x0783, 0x0006},
+	    {0x076b, 0x3a21}, {0x076b, 0x3031}, {0x076b, 0x6632},
+	    {0x046a, 0x00a7}, {0x0bf8, 0x1024}};
 	struct quirk_set qs;
 	size_t i;
 	char buf[4096];
@@ -378,8 +387,8 @@ START_TEST(test_builtin_pinpad)
 		ck_assert(quirks_flag(&qs, QUIRK_PINPAD_ABSENT));
 	}
 	lookup(&builtin, 0x076b, 0x3a21, 0, &qs); /* Q5 both halves */
-	ck_assert_uint_eq(u32_of(&qs, QUIRK_FORCE_LEVEL),
-	    QUIRK_LEVEL_EXTENDED_APDU);
+	ck_assert_uint_eq(
+	    u32_of(&qs, QUIRK_FORCE_LEVEL), QUIRK_LEVEL_EXTENDED_APDU);
 	lookup(&builtin, 0x03f0, 0x1024, 0, &qs); /* Q3 */
 	ck_assert(quirks_flag(&qs, QUIRK_PINPAD_LEAKS_PIN));
 	lookup(&builtin, 0x08e6, 0x3478, 0x0100, &qs); /* K2, K3, K12, K16 */
@@ -403,8 +412,8 @@ START_TEST(test_builtin_pinpad)
 	lookup(&builtin, 0x046a, 0x0010, 0, &qs); /* K9 */
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_PINPAD_MSG_COUNT_MODIFY), 3);
 	lookup(&builtin, 0x046a, 0x00a1, 0, &qs); /* K11, K14 */
-	ck_assert_uint_eq(u32_of(&qs, QUIRK_PINPAD_MODIFY_MSG_COUNT_ZERO_AS),
-	    0xff);
+	ck_assert_uint_eq(
+	    u32_of(&qs, QUIRK_PINPAD_MODIFY_MSG_COUNT_ZERO_AS), 0xff);
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_PIN_MAX), 32);
 	lookup(&builtin, 0x046a, 0x003e, 0, &qs); /* K13 */
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_PIN_MAX), 25);
@@ -414,8 +423,8 @@ START_TEST(test_builtin_pinpad)
 	/* describe names the file and line */
 	lookup(&builtin, 0x25dd, 0x3111, 0, &qs);
 	quirks_describe(&qs, buf, sizeof(buf));
-	ck_assert_msg(strstr(buf, "matched quirks/pinpad.quirks:") != NULL,
-	    "%s", buf);
+	ck_assert_msg(
+	    strstr(buf, "matched quirks/pinpad.quirks:") != NULL, "%s", buf);
 	ck_assert_msg(strstr(buf, ": pinpad_absent\n") != NULL, "%s", buf);
 }
 END_TEST
@@ -452,34 +461,41 @@ START_TEST(test_merge_override)
 	char buf[512];
 
 	quirks_table_init(&tab);
-	ck_assert_int_eq(parse_as(&tab, "match vid=1111 pid=2222\n"
-	    "set max_ifsd=100 no_pps\n"
-	    "match vid=1111 pid=*\n"
-	    "set open_delay_ms=5\n", "a.quirks"), OC_OK);
-	ck_assert_int_eq(parse_as(&tab, "\n"
-	    "match vid=1111 pid=2222 bcd>=0x0100\n"
-	    "set max_ifsd=200 no_pps=false\n", "b.quirks"), OC_OK);
+	ck_assert_int_eq(parse_as(&tab,
+	                     "match vid=1111 pid=2222\n"
+	                     "set max_ifsd=100 no_pps\n"
+	                     "match vid=1111 pid=*\n"
+	                     "set open_delay_ms=5\n",
+	                     "a.quirks"),
+	    OC_OK);
+	ck_assert_int_eq(parse_as(&tab,
+	                     "\n"
+	                     "match vid=1111 pid=2222 bcd>=0x0100\n"
+	                     "set max_ifsd=200 no_pps=false\n",
+	                     "b.quirks"),
+	    OC_OK);
 	lookup(&tab, 0x1111, 0x2222, 0x0100, &qs);
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_MAX_IFSD), 200);
 	ck_assert(!quirks_flag(&qs, QUIRK_NO_PPS));
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_OPEN_DELAY_MS), 5);
 	ck_assert_uint_eq(quirks_describe(&qs, buf, sizeof(buf)), 3);
-	ck_assert_msg(strstr(buf, "matched b.quirks:3: max_ifsd=200\n") !=
-	    NULL, "%s", buf);
-	ck_assert_msg(strstr(buf, "matched b.quirks:3: no_pps=false\n") !=
-	    NULL, "%s", buf);
-	ck_assert_msg(strstr(buf, "matched a.quirks:4: open_delay_ms=5\n") !=
-	    NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, "matched b.quirks:3: max_ifsd=200\n") != NULL,
+	    "%s", buf);
+	ck_assert_msg(strstr(buf, "matched b.quirks:3: no_pps=false\n") != NULL,
+	    "%s", buf);
+	ck_assert_msg(
+	    strstr(buf, "matched a.quirks:4: open_delay_ms=5\n") != NULL, "%s",
+	    buf);
 	/* below the bcd bound only the first file applies */
 	lookup(&tab, 0x1111, 0x2222, 0x00ff, &qs);
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_MAX_IFSD), 100);
 	ck_assert(quirks_flag(&qs, QUIRK_NO_PPS));
 	/* across files the later one wins; the builtin checker would refuse
 	 * these two, a run-time override may do it */
-	ck_assert_int_eq(quirks_check_conflicts(&tab, 0, err, sizeof(err)),
-	    OC_EINVAL);
+	ck_assert_int_eq(
+	    quirks_check_conflicts(&tab, 0, err, sizeof(err)), OC_EINVAL);
 	ck_assert_str_eq(err, "b.quirks:3: 'max_ifsd' conflicts with "
-	    "a.quirks:2 for the same device");
+	                      "a.quirks:2 for the same device");
 	/* truncated description stays terminated */
 	quirks_describe(&qs, buf, 10);
 	ck_assert_uint_eq(strlen(buf), 9);
@@ -491,19 +507,21 @@ START_TEST(test_interface_and_bcd)
 	struct quirk_set qs;
 
 	ck_assert_int_eq(parse1("match vid=1111 pid=2222 interface=1\n"
-	    "set no_pps\n"
-	    "match vid=1111 pid=2222 bcd<=0x0100\n"
-	    "set max_ifsd=10\n"
-	    "match vid=1111 pid=2222 bcd>0x0100\n"
-	    "set max_ifsd=10\n"), OC_EINVAL);
+	                        "set no_pps\n"
+	                        "match vid=1111 pid=2222 bcd<=0x0100\n"
+	                        "set max_ifsd=10\n"
+	                        "match vid=1111 pid=2222 bcd>0x0100\n"
+	                        "set max_ifsd=10\n"),
+	    OC_EINVAL);
 	ck_assert_str_eq(err, "t.quirks:5: unknown match condition "
-	    "'bcd>0x0100'");
+	                      "'bcd>0x0100'");
 	ck_assert_int_eq(parse1("match vid=1111 pid=2222 interface=1\n"
-	    "set no_pps\n"
-	    "match vid=1111 pid=2222 bcd<=0x0100\n"
-	    "set max_ifsd=10\n"
-	    "match vid=1111 pid=2222 bcd=0xffff\n"
-	    "set max_ifsd=11\n"), OC_OK);
+	                        "set no_pps\n"
+	                        "match vid=1111 pid=2222 bcd<=0x0100\n"
+	                        "set max_ifsd=10\n"
+	                        "match vid=1111 pid=2222 bcd=0xffff\n"
+	                        "set max_ifsd=11\n"),
+	    OC_OK);
 	quirks_lookup(&tab, 0x1111, 0x2222, 0, 1, &qs);
 	ck_assert(quirks_flag(&qs, QUIRK_NO_PPS));
 	quirks_lookup(&tab, 0x1111, 0x2222, 0, 0, &qs);
@@ -524,47 +542,54 @@ START_TEST(test_conflicts)
 {
 	/* same value twice: no conflict */
 	ck_assert_int_eq(parse1("match vid=1111 pid=2222\nset max_ifsd=10\n"
-	    "match vid=1111 pid=*\nset max_ifsd=10\n"), OC_OK);
-	ck_assert_int_eq(quirks_check_conflicts(&tab, 0, err, sizeof(err)),
+	                        "match vid=1111 pid=*\nset max_ifsd=10\n"),
 	    OC_OK);
+	ck_assert_int_eq(
+	    quirks_check_conflicts(&tab, 0, err, sizeof(err)), OC_OK);
 	/* disjoint bcd ranges, interfaces, IDs: no conflict */
-	ck_assert_int_eq(parse1("match vid=1111 pid=2222 bcd<0x0100\n"
-	    "set max_ifsd=10\n"
-	    "match vid=1111 pid=2222 bcd>=0x0100\nset max_ifsd=20\n"
-	    "match vid=1111 pid=2222 interface=0\nset open_delay_ms=1\n"
-	    "match vid=1111 pid=2222 interface=1\nset open_delay_ms=2\n"
-	    "match vid=1111 pid=2223\nset max_ifsd=30\n"
-	    "match vid=1112 pid=2222\nset max_ifsd=30\n"), OC_OK);
-	ck_assert_int_eq(quirks_check_conflicts(&tab, 0, err, sizeof(err)),
+	ck_assert_int_eq(
+	    parse1("match vid=1111 pid=2222 bcd<0x0100\n"
+	           "set max_ifsd=10\n"
+	           "match vid=1111 pid=2222 bcd>=0x0100\nset max_ifsd=20\n"
+	           "match vid=1111 pid=2222 interface=0\nset open_delay_ms=1\n"
+	           "match vid=1111 pid=2222 interface=1\nset open_delay_ms=2\n"
+	           "match vid=1111 pid=2223\nset max_ifsd=30\n"
+	           "match vid=1112 pid=2222\nset max_ifsd=30\n"),
 	    OC_OK);
+	ck_assert_int_eq(
+	    quirks_check_conflicts(&tab, 0, err, sizeof(err)), OC_OK);
 	/* wildcard against a specific row */
 	ck_assert_int_eq(parse1("match vid=1111 pid=2222\nset max_ifsd=10\n"
-	    "match any\nset max_ifsd=11\n"), OC_OK);
-	ck_assert_int_eq(quirks_check_conflicts(&tab, 0, err, sizeof(err)),
-	    OC_EINVAL);
+	                        "match any\nset max_ifsd=11\n"),
+	    OC_OK);
+	ck_assert_int_eq(
+	    quirks_check_conflicts(&tab, 0, err, sizeof(err)), OC_EINVAL);
 	ck_assert_str_eq(err, "t.quirks:4: 'max_ifsd' conflicts with "
-	    "t.quirks:2 for the same device");
+	                      "t.quirks:2 for the same device");
 	/* overlapping bcd ranges, byte strings compared by content */
 	ck_assert_int_eq(parse1("match vid=1111 pid=2222 bcd<0x0101\n"
-	    "set escape_allowed_prefix=0102\n"
-	    "match vid=1111 pid=2222 bcd>=0x0100\n"
-	    "set escape_allowed_prefix=0102\n"), OC_OK);
-	ck_assert_int_eq(quirks_check_conflicts(&tab, 0, err, sizeof(err)),
+	                        "set escape_allowed_prefix=0102\n"
+	                        "match vid=1111 pid=2222 bcd>=0x0100\n"
+	                        "set escape_allowed_prefix=0102\n"),
 	    OC_OK);
+	ck_assert_int_eq(
+	    quirks_check_conflicts(&tab, 0, err, sizeof(err)), OC_OK);
 	ck_assert_int_eq(parse1("match vid=1111 pid=2222 bcd<0x0101\n"
-	    "set escape_allowed_prefix=0102\n"
-	    "match vid=1111 pid=2222 bcd>=0x0100\n"
-	    "set escape_allowed_prefix=0103\n"), OC_OK);
-	ck_assert_int_eq(quirks_check_conflicts(&tab, 0, err, sizeof(err)),
-	    OC_EINVAL);
+	                        "set escape_allowed_prefix=0102\n"
+	                        "match vid=1111 pid=2222 bcd>=0x0100\n"
+	                        "set escape_allowed_prefix=0103\n"),
+	    OC_OK);
+	ck_assert_int_eq(
+	    quirks_check_conflicts(&tab, 0, err, sizeof(err)), OC_EINVAL);
 	/* flags: bare and =false differ */
 	ck_assert_int_eq(parse1("match any\nset no_pps\n"
-	    "match vid=0001 pid=0002\nset no_pps=false\n"), OC_OK);
-	ck_assert_int_eq(quirks_check_conflicts(&tab, 0, err, sizeof(err)),
-	    OC_EINVAL);
-	/* entries before 'first' are not checked */
-	ck_assert_int_eq(quirks_check_conflicts(&tab, 1, err, sizeof(err)),
+	                        "match vid=0001 pid=0002\nset no_pps=false\n"),
 	    OC_OK);
+	ck_assert_int_eq(
+	    quirks_check_conflicts(&tab, 0, err, sizeof(err)), OC_EINVAL);
+	/* entries before 'first' are not checked */
+	ck_assert_int_eq(
+	    quirks_check_conflicts(&tab, 1, err, sizeof(err)), OC_OK);
 }
 END_TEST
 
@@ -575,117 +600,118 @@ static const struct {
 	int rc;
 	const char *err;
 } bad[] = {
-	{"match vid=1234 pid=5678\nset bogus_key\n", OC_EINVAL,
-	    "t.quirks:2: unknown key 'bogus_key'"},
-	{"match vid=1234 pid=5678\nset no_pps\n\n# x\nset no_pps=false\n",
-	    OC_EINVAL, "t.quirks:5: duplicate key 'no_pps' in entry (line 2)"},
-	{"match vid=1234 pid=5678\nset max_ifsd=1 max_ifsd=2\n", OC_EINVAL,
-	    "t.quirks:2: duplicate key 'max_ifsd' in entry (line 2)"},
-	{"match vid=123 pid=5678\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: malformed USB ID '123' (4 hex digits or *)"},
-	{"match vid=12345 pid=5678\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: malformed USB ID '12345' (4 hex digits or *)"},
-	{"\nmatch vid=1234 pid=56g8\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:2: malformed USB ID '56g8' (4 hex digits or *)"},
-	{"match vid=0x12 pid=5678\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: malformed USB ID '0x12' (4 hex digits or *)"},
-	{"match vid= pid=5678\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: malformed USB ID '' (4 hex digits or *)"},
-	{"match vid=1234 vid=1234 pid=5678\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: duplicate 'vid=' in match"},
-	{"match vid=1234\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: match needs vid= and pid= (or 'any')"},
-	{"match\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: match needs vid= and pid= (or 'any')"},
-	{"match vid=* pid=5678\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: pid given with vid=*"},
-	{"match any vid=1234\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: duplicate 'vid=' in match"},
-	{"match vid=1234 pid=5678 any\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: duplicate vid/pid in match"},
-	{"match any bcd>=0x0200 bcd<0x0100\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: empty bcd range"},
-	{"match any bcd<0x0000\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: empty bcd range"},
-	{"match any bcd=0x10000\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: malformed bcdDevice '0x10000' (0x0000..0xffff)"},
-	{"match any bcd=0x0100 bcd<0x0200\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: duplicate upper bcd bound in match"},
-	{"match any bcd<0x0100 bcd<=0x0200\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: duplicate upper bcd bound in match"},
-	{"match any bcd<\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: malformed bcdDevice '' (0x0000..0xffff)"},
-	{"match any interface=256\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: malformed interface '256' (0..255)"},
-	{"match any interface=1 interface=1\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: duplicate 'interface' in match"},
-	{"match any product=foo\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: unknown match condition 'product=foo'"},
-	{"set no_pps\n", OC_EINVAL, "t.quirks:1: 'set' before any 'match'"},
-	{"match any\nset\n", OC_EINVAL, "t.quirks:2: 'set' without a key"},
-	{"match any\n\nmatch any\nset no_pps\n", OC_EINVAL,
-	    "t.quirks:1: match without any 'set' line"},
-	{"match any\nset no_pps\nmatch any\n# nothing\n", OC_EINVAL,
-	    "t.quirks:3: match without any 'set' line"},
-	{"[match]\n", OC_EINVAL,
-	    "t.quirks:1: expected 'match' or 'set', not '[match]'"},
-	{"match any\nset max_ifsd=255\n", OC_ERANGE,
-	    "t.quirks:2: 255 out of range for 'max_ifsd' (1..254)"},
-	{"match any\nset max_ifsd=0\n", OC_ERANGE,
-	    "t.quirks:2: 0 out of range for 'max_ifsd' (1..254)"},
-	{"match any\nset max_ifsd=12a\n", OC_EINVAL,
-	    "t.quirks:2: malformed number '12a' for 'max_ifsd'"},
-	{"match any\nset max_ifsd=-1\n", OC_EINVAL,
-	    "t.quirks:2: malformed number '-1' for 'max_ifsd'"},
-	{"match any\nset max_ifsd=\n", OC_EINVAL,
-	    "t.quirks:2: malformed number '' for 'max_ifsd'"},
-	{"match any\nset max_ifsd=0x\n", OC_EINVAL,
-	    "t.quirks:2: malformed number '0x' for 'max_ifsd'"},
-	{"match any\nset extra_timeout_ms=4294967296\n", OC_EINVAL,
-	    "t.quirks:2: malformed number '4294967296' for 'extra_timeout_ms'"},
-	{"match any\nset extra_timeout_ms=0x100000000\n", OC_EINVAL,
-	    "t.quirks:2: malformed number '0x100000000' for 'extra_timeout_ms'"},
-	{"match any\nset extra_timeout_ms=3600001\n", OC_ERANGE,
-	    "t.quirks:2: 3600001 out of range for 'extra_timeout_ms' "
-	    "(0..3600000)"},
-	{"match any\nset max_ifsd\n", OC_EINVAL,
-	    "t.quirks:2: 'max_ifsd' needs a value"},
-	{"match any\nset no_pps=yes\n", OC_EINVAL,
-	    "t.quirks:2: flag 'no_pps' takes no value, or true/false"},
-	{"match any\nset no_pps=\n", OC_EINVAL,
-	    "t.quirks:2: flag 'no_pps' takes no value, or true/false"},
-	{"match any\nset force_level=apdu\n", OC_EINVAL,
-	    "t.quirks:2: 'apdu' is not a value of 'force_level'"},
-	{"match any\nset escape_allowed_prefix=123\n", OC_EINVAL,
-	    "t.quirks:2: 'escape_allowed_prefix' needs 1..16 bytes as hex "
-	    "digit pairs"},
-	{"match any\nset escape_allowed_prefix=\n", OC_EINVAL,
-	    "t.quirks:2: 'escape_allowed_prefix' needs 1..16 bytes as hex "
-	    "digit pairs"},
-	{"match any\nset escape_allowed_prefix="
-	    "000102030405060708090a0b0c0d0e0f10\n", OC_EINVAL,
-	    "t.quirks:2: 'escape_allowed_prefix' needs 1..16 bytes as hex "
-	    "digit pairs"},
-	{"match any\nset escape_allowed_prefix=0x12\n", OC_EINVAL,
-	    "t.quirks:2: malformed hex string '0x12' for "
-	    "'escape_allowed_prefix'"},
-	{"match any\nset secondary_slot_data_rates=1,2,\n", OC_EINVAL,
-	    "t.quirks:2: malformed number '' in 'secondary_slot_data_rates'"},
-	{"match any\nset secondary_slot_data_rates=,1\n", OC_EINVAL,
-	    "t.quirks:2: malformed number '' in 'secondary_slot_data_rates'"},
-	{"match any\nset secondary_slot_data_rates=1,0\n", OC_ERANGE,
-	    "t.quirks:2: 0 out of range for 'secondary_slot_data_rates' "
-	    "(1..100000000)"},
-	{"match any\nset secondary_slot_data_rates="
-	    "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n", OC_EINVAL,
-	    "t.quirks:2: 'secondary_slot_data_rates' takes at most 16 numbers"},
-	{"match any\nset no_pps\r\n", OC_EINVAL,
-	    "t.quirks:2: invalid byte 0x0d at column 11"},
-	{"match any\nset no_pps \xc3\xa9\n", OC_EINVAL,
-	    "t.quirks:2: invalid byte 0xc3 at column 12"},
-	{"match any\nset No_pps\n", OC_EINVAL,
-	    "t.quirks:2: unknown key 'No_pps'"},
-	{"match any\nset =1\n", OC_EINVAL, "t.quirks:2: unknown key ''"},
+    {"match vid=1234 pid=5678\nset bogus_key\n", OC_EINVAL,
+        "t.quirks:2: unknown key 'bogus_key'"},
+    {"match vid=1234 pid=5678\nset no_pps\n\n# x\nset no_pps=false\n",
+        OC_EINVAL, "t.quirks:5: duplicate key 'no_pps' in entry (line 2)"},
+    {"match vid=1234 pid=5678\nset max_ifsd=1 max_ifsd=2\n", OC_EINVAL,
+        "t.quirks:2: duplicate key 'max_ifsd' in entry (line 2)"},
+    {"match vid=123 pid=5678\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: malformed USB ID '123' (4 hex digits or *)"},
+    {"match vid=12345 pid=5678\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: malformed USB ID '12345' (4 hex digits or *)"},
+    {"\nmatch vid=1234 pid=56g8\nset no_pps\n", OC_EINVAL,
+        "t.quirks:2: malformed USB ID '56g8' (4 hex digits or *)"},
+    {"match vid=0x12 pid=5678\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: malformed USB ID '0x12' (4 hex digits or *)"},
+    {"match vid= pid=5678\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: malformed USB ID '' (4 hex digits or *)"},
+    {"match vid=1234 vid=1234 pid=5678\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: duplicate 'vid=' in match"},
+    {"match vid=1234\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: match needs vid= and pid= (or 'any')"},
+    {"match\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: match needs vid= and pid= (or 'any')"},
+    {"match vid=* pid=5678\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: pid given with vid=*"},
+    {"match any vid=1234\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: duplicate 'vid=' in match"},
+    {"match vid=1234 pid=5678 any\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: duplicate vid/pid in match"},
+    {"match any bcd>=0x0200 bcd<0x0100\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: empty bcd range"},
+    {"match any bcd<0x0000\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: empty bcd range"},
+    {"match any bcd=0x10000\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: malformed bcdDevice '0x10000' (0x0000..0xffff)"},
+    {"match any bcd=0x0100 bcd<0x0200\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: duplicate upper bcd bound in match"},
+    {"match any bcd<0x0100 bcd<=0x0200\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: duplicate upper bcd bound in match"},
+    {"match any bcd<\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: malformed bcdDevice '' (0x0000..0xffff)"},
+    {"match any interface=256\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: malformed interface '256' (0..255)"},
+    {"match any interface=1 interface=1\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: duplicate 'interface' in match"},
+    {"match any product=foo\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: unknown match condition 'product=foo'"},
+    {"set no_pps\n", OC_EINVAL, "t.quirks:1: 'set' before any 'match'"},
+    {"match any\nset\n", OC_EINVAL, "t.quirks:2: 'set' without a key"},
+    {"match any\n\nmatch any\nset no_pps\n", OC_EINVAL,
+        "t.quirks:1: match without any 'set' line"},
+    {"match any\nset no_pps\nmatch any\n# nothing\n", OC_EINVAL,
+        "t.quirks:3: match without any 'set' line"},
+    {"[match]\n", OC_EINVAL,
+        "t.quirks:1: expected 'match' or 'set', not '[match]'"},
+    {"match any\nset max_ifsd=255\n", OC_ERANGE,
+        "t.quirks:2: 255 out of range for 'max_ifsd' (1..254)"},
+    {"match any\nset max_ifsd=0\n", OC_ERANGE,
+        "t.quirks:2: 0 out of range for 'max_ifsd' (1..254)"},
+    {"match any\nset max_ifsd=12a\n", OC_EINVAL,
+        "t.quirks:2: malformed number '12a' for 'max_ifsd'"},
+    {"match any\nset max_ifsd=-1\n", OC_EINVAL,
+        "t.quirks:2: malformed number '-1' for 'max_ifsd'"},
+    {"match any\nset max_ifsd=\n", OC_EINVAL,
+        "t.quirks:2: malformed number '' for 'max_ifsd'"},
+    {"match any\nset max_ifsd=0x\n", OC_EINVAL,
+        "t.quirks:2: malformed number '0x' for 'max_ifsd'"},
+    {"match any\nset extra_timeout_ms=4294967296\n", OC_EINVAL,
+        "t.quirks:2: malformed number '4294967296' for 'extra_timeout_ms'"},
+    {"match any\nset extra_timeout_ms=0x100000000\n", OC_EINVAL,
+        "t.quirks:2: malformed number '0x100000000' for 'extra_timeout_ms'"},
+    {"match any\nset extra_timeout_ms=3600001\n", OC_ERANGE,
+        "t.quirks:2: 3600001 out of range for 'extra_timeout_ms' "
+        "(0..3600000)"},
+    {"match any\nset max_ifsd\n", OC_EINVAL,
+        "t.quirks:2: 'max_ifsd' needs a value"},
+    {"match any\nset no_pps=yes\n", OC_EINVAL,
+        "t.quirks:2: flag 'no_pps' takes no value, or true/false"},
+    {"match any\nset no_pps=\n", OC_EINVAL,
+        "t.quirks:2: flag 'no_pps' takes no value, or true/false"},
+    {"match any\nset force_level=apdu\n", OC_EINVAL,
+        "t.quirks:2: 'apdu' is not a value of 'force_level'"},
+    {"match any\nset escape_allowed_prefix=123\n", OC_EINVAL,
+        "t.quirks:2: 'escape_allowed_prefix' needs 1..16 bytes as hex "
+        "digit pairs"},
+    {"match any\nset escape_allowed_prefix=\n", OC_EINVAL,
+        "t.quirks:2: 'escape_allowed_prefix' needs 1..16 bytes as hex "
+        "digit pairs"},
+    {"match any\nset escape_allowed_prefix="
+     "000102030405060708090a0b0c0d0e0f10\n",
+        OC_EINVAL,
+        "t.quirks:2: 'escape_allowed_prefix' needs 1..16 bytes as hex "
+        "digit pairs"},
+    {"match any\nset escape_allowed_prefix=0x12\n", OC_EINVAL,
+        "t.quirks:2: malformed hex string '0x12' for "
+        "'escape_allowed_prefix'"},
+    {"match any\nset secondary_slot_data_rates=1,2,\n", OC_EINVAL,
+        "t.quirks:2: malformed number '' in 'secondary_slot_data_rates'"},
+    {"match any\nset secondary_slot_data_rates=,1\n", OC_EINVAL,
+        "t.quirks:2: malformed number '' in 'secondary_slot_data_rates'"},
+    {"match any\nset secondary_slot_data_rates=1,0\n", OC_ERANGE,
+        "t.quirks:2: 0 out of range for 'secondary_slot_data_rates' "
+        "(1..100000000)"},
+    {"match any\nset secondary_slot_data_rates="
+     "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n",
+        OC_EINVAL,
+        "t.quirks:2: 'secondary_slot_data_rates' takes at most 16 numbers"},
+    {"match any\nset no_pps\r\n", OC_EINVAL,
+        "t.quirks:2: invalid byte 0x0d at column 11"},
+    {"match any\nset no_pps \xc3\xa9\n", OC_EINVAL,
+        "t.quirks:2: invalid byte 0xc3 at column 12"},
+    {"match any\nset No_pps\n", OC_EINVAL, "t.quirks:2: unknown key 'No_pps'"},
+    {"match any\nset =1\n", OC_EINVAL, "t.quirks:2: unknown key ''"},
 };
 
 START_TEST(test_malformed)
@@ -707,15 +733,16 @@ START_TEST(test_nul_and_binary)
 
 	quirks_table_init(&tab);
 	ck_assert_int_eq(quirks_parse(text, sizeof(text) - 1, "n.quirks", &tab,
-	    err, sizeof(err)), OC_EINVAL);
+	                     err, sizeof(err)),
+	    OC_EINVAL);
 	ck_assert_str_eq(err, "n.quirks:2: invalid byte 0x00 at column 7");
 	/* NULL filename and error buffer are allowed */
 	ck_assert_int_eq(quirks_parse("x", 1, NULL, &tab, NULL, 0), OC_EINVAL);
-	ck_assert_int_eq(quirks_parse("x", 1, NULL, &tab, err, sizeof(err)),
-	    OC_EINVAL);
+	ck_assert_int_eq(
+	    quirks_parse("x", 1, NULL, &tab, err, sizeof(err)), OC_EINVAL);
 	ck_assert_str_eq(err, "(quirks):1: expected 'match' or 'set', not 'x'");
-	ck_assert_int_eq(quirks_parse(NULL, 0, "e", &tab, err, sizeof(err)),
-	    OC_OK);
+	ck_assert_int_eq(
+	    quirks_parse(NULL, 0, "e", &tab, err, sizeof(err)), OC_OK);
 	/* tiny error buffer: truncated, terminated */
 	ck_assert_int_eq(quirks_parse("x", 1, "f", &tab, err, 5), OC_EINVAL);
 	ck_assert_str_eq(err, "f:1:");
@@ -782,7 +809,7 @@ START_TEST(test_settings_cap)
 	}
 	ck_assert_int_eq(parse1(text), OC_ENOSPC);
 	ck_assert_str_eq(err, "t.quirks:18: too many keys in one entry "
-	    "(at most 16)");
+	                      "(at most 16)");
 }
 END_TEST
 
@@ -794,15 +821,16 @@ START_TEST(test_file_and_pool_caps)
 
 	quirks_table_init(&tab);
 	for (i = 0; i < QUIRKS_MAX_FILES; i++)
-		ck_assert_int_eq(parse_as(&tab, "match any\nset no_pps\n", "f"),
-		    OC_OK);
+		ck_assert_int_eq(
+		    parse_as(&tab, "match any\nset no_pps\n", "f"), OC_OK);
 	ck_assert_int_eq(parse_as(&tab, "", "g.quirks"), OC_ENOSPC);
 	ck_assert_str_eq(err, "g.quirks:0: too many files (at most 32)");
 
 	memset(text, '#', sizeof(text));
 	quirks_table_init(&tab);
 	ck_assert_int_eq(quirks_parse(text, QUIRKS_MAX_FILE_SIZE + 1, "big",
-	    &tab, err, sizeof(err)), OC_ERANGE);
+	                     &tab, err, sizeof(err)),
+	    OC_ERANGE);
 	ck_assert_str_eq(err, "big:0: file larger than 65536 bytes");
 
 	/* 16-byte strings, 16 per entry: the 4096-byte pool fills up */
@@ -810,7 +838,8 @@ START_TEST(test_file_and_pool_caps)
 	for (i = 0; i < 300; i++)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
 		    "match vid=1234 pid=%04x\nset escape_allowed_prefix="
-		    "000102030405060708090a0b0c0d0e0f\n", (unsigned)i);
+		    "000102030405060708090a0b0c0d0e0f\n",
+		    (unsigned)i);
 	ck_assert_int_eq(parse_as(&tab, text, "p.quirks"), OC_ENOSPC);
 	ck_assert_str_eq(err, "p.quirks:514: value pool full (4096 bytes)");
 	ck_assert_uint_eq(tab.pool_len, 0);
@@ -824,16 +853,19 @@ START_TEST(test_rollback)
 	struct quirk_set qs;
 
 	quirks_table_init(&tab);
-	ck_assert_int_eq(parse_as(&tab, "match any\nset max_ifsd=9\n", "a"),
-	    OC_OK);
-	ck_assert_int_eq(parse_as(&tab, "match any\nset max_ifsd=7\n"
-	    "set escape_allowed_prefix=01\nmatch any\nset bad\n", "b"),
+	ck_assert_int_eq(
+	    parse_as(&tab, "match any\nset max_ifsd=9\n", "a"), OC_OK);
+	ck_assert_int_eq(
+	    parse_as(&tab,
+	        "match any\nset max_ifsd=7\n"
+	        "set escape_allowed_prefix=01\nmatch any\nset bad\n",
+	        "b"),
 	    OC_EINVAL);
 	ck_assert_uint_eq(tab.nentries, 1);
 	ck_assert_uint_eq(tab.nfiles, 1);
 	ck_assert_uint_eq(tab.pool_len, 0);
-	ck_assert_int_eq(parse_as(&tab, "match any\nset open_delay_ms=3\n",
-	    "c"), OC_OK);
+	ck_assert_int_eq(
+	    parse_as(&tab, "match any\nset open_delay_ms=3\n", "c"), OC_OK);
 	lookup(&tab, 1, 2, 3, &qs);
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_MAX_IFSD), 9);
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_OPEN_DELAY_MS), 3);
@@ -881,12 +913,18 @@ START_TEST(test_load_dir)
 	int rc;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	write_file(dir, "30-c.quirks", "match vid=1111 pid=2222\n"
-	    "set max_ifsd=30\n", 40);
-	write_file(dir, "10-a.quirks", "match vid=1111 pid=2222\n"
-	    "set max_ifsd=10 no_pps\n", 47);
-	write_file(dir, "20-b.quirks", "match vid=1111 pid=2222\n"
-	    "set open_delay_ms=1\nset bogus\n", 54);
+	write_file(dir, "30-c.quirks",
+	    "match vid=1111 pid=2222\n"
+	    "set max_ifsd=30\n",
+	    40);
+	write_file(dir, "10-a.quirks",
+	    "match vid=1111 pid=2222\n"
+	    "set max_ifsd=10 no_pps\n",
+	    47);
+	write_file(dir, "20-b.quirks",
+	    "match vid=1111 pid=2222\n"
+	    "set open_delay_ms=1\nset bogus\n",
+	    54);
 	write_file(dir, "40-d.txt", "garbage", 7);
 	write_file(dir, ".hidden.quirks", "garbage", 7);
 	memset(big, '#', sizeof(big));
@@ -898,14 +936,20 @@ START_TEST(test_load_dir)
 	rc = quirks_load_dir(&tab, dir, on_report, &r);
 	ck_assert_int_eq(rc, 2);
 	ck_assert_int_eq(r.n, 3);
-	snprintf(expect, sizeof(expect), "%s/20-b.quirks:3: unknown key "
-	    "'bogus'", dir);
+	snprintf(expect, sizeof(expect),
+	    "%s/20-b.quirks:3: unknown key "
+	    "'bogus'",
+	    dir);
 	ck_assert_str_eq(r.last[0], expect);
-	snprintf(expect, sizeof(expect), "%s/50-big.quirks: file too large, "
-	    "ignored", dir);
+	snprintf(expect, sizeof(expect),
+	    "%s/50-big.quirks: file too large, "
+	    "ignored",
+	    dir);
 	ck_assert_str_eq(r.last[1], expect);
-	snprintf(expect, sizeof(expect), "%s/60-dir.quirks: cannot read, "
-	    "ignored", dir);
+	snprintf(expect, sizeof(expect),
+	    "%s/60-dir.quirks: cannot read, "
+	    "ignored",
+	    dir);
 	ck_assert_str_eq(r.last[2], expect);
 	lookup(&tab, 0x1111, 0x2222, 0, &qs);
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_MAX_IFSD), 30);
@@ -914,8 +958,8 @@ START_TEST(test_load_dir)
 
 	/* a missing directory is not an error; NULL report is fine */
 	quirks_table_init(&tab);
-	ck_assert_int_eq(quirks_load_dir(&tab, "/nonexistent/quirks.d", NULL,
-	    NULL), 0);
+	ck_assert_int_eq(
+	    quirks_load_dir(&tab, "/nonexistent/quirks.d", NULL, NULL), 0);
 	ck_assert_int_eq(quirks_load_dir(&tab, dir, NULL, NULL), 2);
 
 	snprintf(expect, sizeof(expect), "rm -rf '%s'", dir);
@@ -941,8 +985,8 @@ quirks_suite(void)
 	tcase_add_test(tc, test_merge_override);
 	tcase_add_test(tc, test_interface_and_bcd);
 	tcase_add_test(tc, test_conflicts);
-	tcase_add_loop_test(tc, test_malformed, 0,
-	    (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_loop_test(
+	    tc, test_malformed, 0, (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_nul_and_binary);
 	tcase_add_test(tc, test_line_cap);
 	tcase_add_test(tc, test_entry_cap);
