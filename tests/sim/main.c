@@ -82,6 +82,12 @@ struct card *card_create(const char *spec, char **err)
 		return card_cacard_new(spec + 7, err);
 	if (!strncmp(spec, "vicc:", 5))
 		return card_vicc_new(spec + 5, err);
+#ifdef HAVE_OPENPGP_CARD
+	if (!strcmp(spec, "openpgp"))
+		return card_openpgp_new("", err);
+	if (!strncmp(spec, "openpgp:", 8))
+		return card_openpgp_new(spec + 8, err);
+#endif
 	*err = g_strdup_printf("unknown card spec '%s'", spec);
 	return NULL;
 }

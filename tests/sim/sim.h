@@ -120,6 +120,8 @@ struct card *card_create(const char *spec, char **err);
 struct card *card_builtin_new(const char *args, char **err);
 struct card *card_cacard_new(const char *args, char **err);
 struct card *card_vicc_new(const char *args, char **err);
+/* tests/sim/openpgp/card_openpgp.c (when built with HAVE_OPENPGP_CARD) */
+struct card *card_openpgp_new(const char *args, char **err);
 
 /* ---- reader side (ccid.c) -------------------------------------------- */
 
