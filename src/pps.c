@@ -17,17 +17,25 @@
 #define DEFAULT_FI     372u
 #define RATE_TOLERANCE 100u /* a listed rate matches within 1/100 */
 
+/* Reader-supplied list lengths are capped before use as loop bounds. */
+static size_t
+cap_count(size_t n)
+{
+	if (n > PPS_MAX_RATES)
+		return PPS_MAX_RATES;
+	return n;
+}
+
 static bool
 rate_listed(const struct pps_reader *rd, uint64_t baud)
 {
-	size_t i, n = rd->nrates < PPS_MAX_RATES ? rd->nrates : PPS_MAX_RATES;
-	uint64_t r, d;
+	size_t i, n = cap_count(rd->nrates);
 
 	if (rd->rates == NULL || n == 0)
 		return true;
 	for (i = 0; i < n; i++) {
-		r = rd->rates[i];
-		d = r > baud ? r - baud : baud - r;
+		uint64_t r = rd->rates[i];
+		uint64_t d = r > baud ? r - baud : baud - r;
 		if (r != 0 && d * RATE_TOLERANCE <= r)
 			return true;
 	}
@@ -57,13 +65,13 @@ try_clock(const struct pps_reader *rd, const struct atr_info *atr, uint32_t khz,
     bool any_di, struct pps_choice *best)
 {
 	uint16_t Fi = atr_fi_value(atr->Fi_index);
-	uint8_t card_di = atr_di_value(atr->Di_index), di, i;
+	uint8_t card_di = atr_di_value(atr->Di_index), i;
 	uint64_t baud;
 
 	if (!clock_ok(rd, khz, atr_fmax_khz(atr->Fi_index)))
 		return;
 	for (i = 1; i <= 15; i++) {
-		di = atr_di_value(i);
+		uint8_t di = atr_di_value(i);
 		if (di == 0 || di > card_di || (!any_di && di != card_di))
 			continue;
 		baud = (uint64_t)khz * 1000u * di / Fi;
@@ -105,7 +113,7 @@ pps_choose(const struct atr_info *atr, const struct pps_reader *rd,
 		*out = dflt;
 		return OC_OK;
 	}
-	n = rd->nclocks < PPS_MAX_RATES ? rd->nclocks : PPS_MAX_RATES;
+	n = cap_count(rd->nclocks);
 	try_clock(rd, atr, rd->dwDefaultClock, !fixed, &best);
 	for (i = 0; rd->clocks != NULL && i < n; i++)
 		try_clock(rd, atr, rd->clocks[i], !fixed, &best);

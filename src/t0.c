@@ -157,12 +157,11 @@ finish(struct t0x *x, bool want_data)
 {
 	bool resent = false;
 	unsigned rounds = 0;
-	uint8_t sw1, sw2;
 	int rc;
 
 	for (;;) {
-		sw1 = x->rx[x->rx_len - 2];
-		sw2 = x->rx[x->rx_len - 1];
+		uint8_t sw1 = x->rx[x->rx_len - 2];
+		uint8_t sw2 = x->rx[x->rx_len - 1];
 		if (sw1 == 0x6C && want_data && !resent && x->tpdu_len == 5) {
 			resent = true;
 			x->tpdu[4] = sw2;
@@ -188,11 +187,12 @@ static int
 run_envelope(struct t0x *x, const struct apdu *a)
 {
 	static const uint8_t ins[3] = {INS_ENVELOPE, 0x00, 0x00};
-	size_t off = 0, n;
-	int rc;
+	size_t off = 0;
 
 	while (off < a->raw_len) {
-		n = a->raw_len - off;
+		size_t n = a->raw_len - off;
+		int rc;
+
 		if (n > ENVELOPE_CHUNK)
 			n = ENVELOPE_CHUNK;
 		rc = set_tpdu(x, x->cla, ins, (uint8_t)n, a->raw + off, n);

@@ -269,9 +269,11 @@ build_i(struct xcv *x)
 	uint8_t pcb = x->t1->ns != 0 ? T1_PCB_I_NS : 0;
 	int rc;
 
-	x->chunk = left > x->t1->ifsc ? x->t1->ifsc : left;
-	if (x->chunk < left)
+	x->chunk = left;
+	if (left > x->t1->ifsc) {
+		x->chunk = x->t1->ifsc;
 		pcb |= T1_PCB_I_MORE;
+	}
 	rc = t1_block_build(x->t1->nad, pcb, x->apdu + x->off, x->chunk,
 	    x->t1->crc, x->iblk, sizeof(x->iblk), &x->iblk_len);
 	if (rc != OC_OK)
@@ -292,6 +294,7 @@ exchange(struct xcv *x, struct t1_block *b, unsigned *bad)
 	int rc;
 
 	x->mult = 1;
+	memset(b, 0, sizeof(*b));
 	if (x->txk == TX_I && (x->iblk[1] & T1_PCB_I_MORE) == 0)
 		x->final_sent = true;
 	*bad = T1_R_OK;
@@ -328,9 +331,10 @@ resync(struct xcv *x)
 {
 	struct t1_block b;
 	unsigned bad;
-	int rc;
 
 	while (x->resyncs < x->t1->max_resynch) {
+		int rc;
+
 		x->resyncs++;
 		rc = build_tx(x, T1_PCB_S | T1_S_RESYNCH, NULL, 0, TX_SREQ);
 		if (rc == OC_OK)
@@ -418,9 +422,9 @@ on_i(struct xcv *x, const struct t1_block *b)
 static int
 on_r(struct xcv *x, const struct t1_block *b)
 {
-	int rc;
-
 	if (!x->receiving && b->seq != x->t1->ns) {
+		int rc;
+
 		/* rule 5: only a block with M = 1 is acknowledged by R */
 		if (x->final_sent)
 			return on_invalid(x, T1_R_OTHER);
@@ -583,7 +587,6 @@ t1_negotiate_ifsd(struct t1 *t1, const struct t1_xfer *io, uint8_t ifsd)
 	struct xcv x;
 	struct t1_block b;
 	unsigned bad, i;
-	int rc;
 
 	if (t1 == NULL || io == NULL || io->xfer == NULL || ifsd < 1 ||
 	    ifsd > T1_MAX_INF)
@@ -594,7 +597,7 @@ t1_negotiate_ifsd(struct t1 *t1, const struct t1_xfer *io, uint8_t ifsd)
 	x.mult = 1;
 	x.final_sent = true; /* nothing to resend after a resynch */
 	for (i = 0; i <= t1->max_retries; i++) {
-		rc = build_tx(&x, T1_PCB_S | T1_S_IFS, &ifsd, 1, TX_SREQ);
+		int rc = build_tx(&x, T1_PCB_S | T1_S_IFS, &ifsd, 1, TX_SREQ);
 		if (rc == OC_OK)
 			rc = exchange(&x, &b, &bad);
 		if (rc != OC_OK)
