@@ -891,6 +891,28 @@ int usbfs_unplug(char **err)
 
 		unlink(path);
 		g_free(path);
+		/* remove_device() leaves the bus and /sys/dev links behind; a
+		 * later plug re-creates them */
+		for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "1-1:1.%u",
+				 S.dev->ifaces[i].bInterfaceNumber);
+			path = g_build_filename(root, "sys/bus/usb/devices", name, NULL);
+			unlink(path);
+			g_free(path);
+		}
+		path = g_build_filename(root, "sys/bus/usb/devices/1-1", NULL);
+		unlink(path);
+		g_free(path);
+		{
+			char mm[32];
+
+			snprintf(mm, sizeof(mm), "189:%u", S.devnum - 1);
+			path = g_build_filename(root, "sys/dev/char", mm, NULL);
+			unlink(path);
+			g_free(path);
+		}
 		g_free(root);
 	}
 	if (!umockdev_testbed_detach_ioctl(S.tb, S.devnode, &e)) {
