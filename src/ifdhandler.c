@@ -17,6 +17,7 @@
 
 #include "capabilities.h"
 #include "devname.h"
+#include "drvconf.h"
 #include "err.h"
 #include "log.h"
 #include "reader.h"
@@ -51,20 +52,6 @@ ifdh_map_err(int err, enum ifdh_op op)
 	}
 }
 
-/* The log level is configuration, set once before the first reader. */
-static void
-log_level_init(void)
-{
-	const char *env = getenv("OPENCCID_LOG_LEVEL");
-	unsigned mask;
-
-	/* TODO: Info.plist ifdLogLevel as the default below the env. */
-	if (env != NULL && oc_log_parse_level(env, &mask) == OC_OK)
-		oc_log_set_level(mask);
-}
-
-static pthread_once_t log_once = PTHREAD_ONCE_INIT;
-
 static RESPONSECODE
 open_reader(DWORD Lun, const struct devname *dn)
 {
@@ -92,7 +79,7 @@ IFDHCreateChannelByName(DWORD Lun, LPSTR DeviceName)
 	struct devname dn;
 	int rc;
 
-	pthread_once(&log_once, log_level_init);
+	drvconf_init();
 	if (DeviceName == NULL)
 		return IFD_COMMUNICATION_ERROR;
 	OC_LOG_INFO("Lun 0x%lX, device %.*s", (unsigned long)Lun,
@@ -110,7 +97,7 @@ IFDHCreateChannel(DWORD Lun, DWORD Channel)
 {
 	struct devname dn;
 
-	pthread_once(&log_once, log_level_init);
+	drvconf_init();
 	OC_LOG_INFO("Lun 0x%lX, channel %lu: first free CCID device",
 	    (unsigned long)Lun, (unsigned long)Channel);
 	memset(&dn, 0, sizeof(dn)); /* vid = pid = 0: any CCID device */

@@ -1,0 +1,153 @@
+/*
+ * openccid - Info.plist configuration (see drvconf.h).
+ */
+/* dladdr() is a GNU extension (glibc <dlfcn.h>). */
+#define _GNU_SOURCE 1
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "drvconf.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "log.h"
+#include "plist.h"
+
+#define DRVCONF_PATH_MAX 4096
+
+static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
+/* Configuration: written during drvconf_init(), read afterwards. */
+static atomic_uint_least32_t driver_options;
+
+uint32_t
+drvconf_driver_options(void)
+{
+	return (uint32_t)atomic_load(&driver_options);
+}
+
+/* Whole file into a fresh buffer, at most PLIST_MAX_SIZE bytes. */
+static int
+read_file(const char *path, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t have = 0;
+	ssize_t n;
+	int fd, rc = OC_OK;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return errno == ENOENT ? OC_ENODEV : OC_EIO;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (unsigned long long)st.st_size > PLIST_MAX_SIZE) {
+		rc = OC_ERANGE;
+		goto out;
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		rc = OC_ENOMEM;
+		goto out;
+	}
+	/* Bounded by the size seen at fstat(): a growing file is cut. */
+	while (have < (size_t)st.st_size) {
+		n = read(fd, buf + have, (size_t)st.st_size - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	*out = buf;
+	*len = have;
+	buf = NULL;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int
+drvconf_load(const char *path)
+{
+	struct plist_config cfg;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = read_file(path, &buf, &len)) != OC_OK) {
+		OC_LOG_CRIT("%s: cannot read (%s); default configuration",
+		    path, oc_strerror(rc));
+		return rc;
+	}
+	rc = plist_read_config(buf, len, &cfg);
+	free(buf);
+	if (rc != OC_OK) {
+		OC_LOG_CRIT("%s: malformed ifdLogLevel or ifdDriverOptions "
+			    "(want <string>0xHEX</string> or decimal, level "
+			    "at most 0xff); default configuration", path);
+		return rc;
+	}
+	if (cfg.has_log_level)
+		oc_log_set_level(cfg.log_level);
+	if (cfg.has_driver_options)
+		atomic_store(&driver_options, cfg.driver_options);
+	OC_LOG_INFO("%s: ifdLogLevel 0x%02X, ifdDriverOptions 0x%04X", path,
+	    oc_log_get_level(), (unsigned)drvconf_driver_options());
+	return OC_OK;
+}
+
+/* <bundle>/Contents/Linux/libopenccid.so -> <bundle>/Contents/Info.plist */
+static int
+plist_path(char *out, size_t cap)
+{
+	Dl_info dl;
+	const char *slash;
+	size_t dir;
+	static const char rel[] = "/../Info.plist";
+
+	if (dladdr((void *)(uintptr_t)drvconf_init, &dl) == 0 ||
+	    dl.dli_fname == NULL || (slash = strrchr(dl.dli_fname, '/')) == NULL)
+		return OC_ENODEV;
+	dir = (size_t)(slash - dl.dli_fname);
+	if (dir > cap - sizeof(rel))
+		return OC_ERANGE;
+	memcpy(out, dl.dli_fname, dir);
+	memcpy(out + dir, rel, sizeof(rel));
+	return OC_OK;
+}
+
+static void
+conf_init_once(void)
+{
+	char path[DRVCONF_PATH_MAX];
+	const char *env;
+	unsigned mask;
+
+	if (plist_path(path, sizeof(path)) == OC_OK)
+		(void)drvconf_load(path);
+	else
+		OC_LOG_CRIT("cannot locate the driver bundle; default "
+			    "configuration");
+	env = getenv("OPENCCID_LOG_LEVEL");
+	if (env == NULL)
+		return;
+	if (oc_log_parse_level(env, &mask) == OC_OK)
+		oc_log_set_level(mask);
+	else
+		OC_LOG_CRIT("OPENCCID_LOG_LEVEL is not a level 0..0xff; "
+			    "ignored");
+}
+
+void
+drvconf_init(void)
+{
+	(void)pthread_once(&conf_once, conf_init_once);
+}

@@ -1,0 +1,19 @@
+/*
+ * openccid - driver configuration from the bundle's Info.plist (L4).
+ *
+ * Read once, at the first IFDHCreateChannel*: ifdLogLevel (overridden by
+ * the environment variable OPENCCID_LOG_LEVEL) and ifdDriverOptions. A
+ * missing, oversized or malformed file gives one log line and defaults.
+ */
+#ifndef OPENCCID_DRVCONF_H
+#define OPENCCID_DRVCONF_H
+
+#include <stdint.h>
+
+/* Once per process; thread-safe. */
+void drvconf_init(void);
+/* Load path now (tests); returns 0 or a negative OC_E* code. */
+int drvconf_load(const char *path);
+uint32_t drvconf_driver_options(void);
+
+#endif
