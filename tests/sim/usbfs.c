@@ -23,6 +23,7 @@ struct urb {
 	struct usbdevfs_urb *u;	 /* = data->data */
 	uint8_t *buf;		 /* resolved buffer (local copy) */
 	size_t buflen;
+	const void *owner;	 /* the client (open file) that submitted it */
 };
 
 struct urbq {
@@ -76,6 +77,18 @@ static bool q_remove(struct urbq *q, struct urb *r)
 	return false;
 }
 
+/* First URB of q submitted by owner (each open file reaps only its own). */
+static struct urb *q_pop_owner(struct urbq *q, const void *owner)
+{
+	for (struct urb *r = q->head; r; r = r->next)
+		if (r->owner == owner) {
+			q_remove(q, r);
+			r->next = NULL;
+			return r;
+		}
+	return NULL;
+}
+
 struct blocked_reaper {
 	struct blocked_reaper *next;
 	UMockdevIoctlClient *client;
@@ -126,11 +139,15 @@ static void complete_urb(struct urb *r, int status, size_t actual)
 	r->u->status = status;
 	r->u->actual_length = (int)actual;
 	q_push(&S.done, r);
-	while (S.reapers && S.done.head) {
-		struct blocked_reaper *br = S.reapers;
-		struct urb *d = q_pop(&S.done);
+	for (struct blocked_reaper **pp = &S.reapers; *pp;) {
+		struct blocked_reaper *br = *pp;
+		struct urb *d = q_pop_owner(&S.done, br->client);
 
-		S.reapers = br->next;
+		if (!d) {
+			pp = &br->next;
+			continue;
+		}
+		*pp = br->next;
 		hand_back(br->ptr, d);
 		umockdev_ioctl_client_complete(br->client, 0, 0);
 		g_object_unref(br->ptr);
@@ -372,7 +389,7 @@ static void bulk_out(unsigned i, const uint8_t *b, size_t n)
 	}
 }
 
-static int submit_urb(UMockdevIoctlData *arg, int *err)
+static int submit_urb(UMockdevIoctlData *arg, const void *owner, int *err)
 {
 	UMockdevIoctlData *ud = resolve(arg, 0, sizeof(struct usbdevfs_urb));
 	UMockdevIoctlData *bd = NULL;
@@ -407,6 +424,7 @@ static int submit_urb(UMockdevIoctlData *arg, int *err)
 	r->u = u;
 	r->buf = bd ? bd->data : NULL;
 	r->buflen = bd ? (size_t)u->buffer_length : 0;
+	r->owner = owner;
 	if (bd)
 		g_object_unref(bd); /* the parent keeps it */
 	u->status = -EINPROGRESS;
@@ -505,7 +523,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 	switch (req) {
 	case USBDEVFS_REAPURB:
 	case USBDEVFS_REAPURBNDELAY: {
-		struct urb *r = q_pop(&S.done);
+		struct urb *r = q_pop_owner(&S.done, client);
 
 		if (!r) {
 			sim_stats.reap_empty++;
@@ -566,7 +584,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 		}
 		switch (req) {
 		case USBDEVFS_SUBMITURB:
-			ret = submit_urb(arg, &err);
+			ret = submit_urb(arg, client, &err);
 			break;
 		case USBDEVFS_DISCARDURB:
 			if (!discard(*(unsigned long *)(void *)arg->data)) {
@@ -673,6 +691,46 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 	sim_lock_give();
 	umockdev_ioctl_client_complete(client, ret, err);
 	return TRUE;
+}
+
+/*
+ * Every open of the node is an UMockdevIoctlClient. umockdev 0.17.16 lets
+ * an idle client be finalised (with its stream still open) once a second
+ * client connects, and the first opener's preload then dies ("received
+ * EOF"); libccid opens the device once per CCID interface (Broadcom 5880).
+ * Holding our own reference until the stream closes keeps it alive.
+ */
+static void on_client_closed(GObject *obj, GParamSpec *ps, gpointer user)
+{
+	(void)ps;
+	(void)user;
+	if (!umockdev_ioctl_client_get_connected(UMOCKDEV_IOCTL_CLIENT(obj))) {
+		struct urb *r;
+
+		/* closing the file drops its URBs, as the kernel does */
+		sim_lock_take();
+		if (S.dev)
+			for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+				while ((r = q_pop_owner(&S.bulk_in[i], obj)))
+					urb_free(r);
+				while ((r = q_pop_owner(&S.intr_in[i], obj)))
+					urb_free(r);
+			}
+		while ((r = q_pop_owner(&S.done, obj)))
+			urb_free(r);
+		sim_lock_give();
+		g_signal_handlers_disconnect_by_func(obj, on_client_closed, NULL);
+		g_object_unref(obj);
+	}
+}
+
+static void on_client_connected(UMockdevIoctlBase *base,
+				UMockdevIoctlClient *client, gpointer user)
+{
+	(void)base;
+	(void)user;
+	g_object_ref(client);
+	g_signal_connect(client, "notify::connected", G_CALLBACK(on_client_closed), NULL);
 }
 
 /* ---- sysfs devices -------------------------------------------------------- */
@@ -864,6 +922,7 @@ int usbfs_start(struct sim_device *dev, struct ccid_iface *ifaces,
 	}
 	S.handler = umockdev_ioctl_base_new();
 	g_signal_connect(S.handler, "handle-ioctl", G_CALLBACK(on_ioctl), NULL);
+	g_signal_connect(S.handler, "client-connected", G_CALLBACK(on_client_connected), NULL);
 	*root_dir = umockdev_testbed_get_root_dir(S.tb);
 	return add_devices(err);
 }
