@@ -43,12 +43,17 @@ def test_cacard_pkcs11_list_sign_verify(lab, nssdb, tmp_path):
     assert m.group(1).strip().startswith(lb.reader.rsplit(" ", 2)[0]), (m.group(1), lb.reader)
     assert re.search(r"token (label|model)\s*:", r.out), "no token in the slot:\n" + str(r)
 
-    r = pkcs11(lb, "-O")
-    certs = re.findall(r"Certificate Object; type = X\.509 cert\s*\n(?:\s+.*\n)*?\s+ID:\s+([0-9a-f]+)",
-                       r.out)
-    assert len(certs) >= 1, str(r)
+    assert "token label        : openccid test cert1" in r.out, str(r)
 
-    cert_id = certs[0]
+    r = pkcs11(lb, "-O")
+    # One certificate object per NSS certificate (mk-cacard-db.sh: CN
+    # "openccid test certN", O=openccid), each with its ID.
+    certs = re.findall(r"Certificate Object; type = X\.509 cert\s*\n"
+                       r"(?:\s+.*\n)*?\s+subject:\s+DN: CN=(openccid test cert\d), O=openccid\s*\n"
+                       r"(?:\s+.*\n)*?\s+ID:\s+([0-9a-f]+)", r.out)
+    assert sorted(cn for cn, _id in certs) == ["openccid test cert%d" % i for i in (1, 2, 3)], str(r)
+
+    cert_id = dict(certs)["openccid test cert1"]
     der = tmp_path / "cert.der"
     r = pkcs11(lb, "--read-object", "--type", "cert", "--id", cert_id, "-o", str(der))
     assert der.exists() and der.stat().st_size > 100, str(r)
@@ -57,6 +62,9 @@ def test_cacard_pkcs11_list_sign_verify(lab, nssdb, tmp_path):
                         "-pubkey", "-out", str(pub)], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     assert o.returncode == 0, o.stdout
+    o = subprocess.run(["openssl", "x509", "-inform", "DER", "-in", str(der), "-noout",
+                        "-subject"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert "CN = openccid test cert1" in o.stdout, o.stdout
 
     msg = tmp_path / "msg.bin"
     msg.write_bytes(b"openccid integration test\n" * 10)
