@@ -69,6 +69,39 @@ get_presence(struct reader *r, unsigned slot, PDWORD length, PUCHAR value)
 	return put_u8(length, value, present ? 2 : 0);
 }
 
+/* A function pointer as pcscd reads it: the bytes of the pointer. */
+static RESPONSECODE
+put_fn(PDWORD length, PUCHAR value, RESPONSECODE (*fn)(DWORD, int),
+    RESPONSECODE (*stop)(DWORD))
+{
+	if (fn != NULL)
+		return put_bytes(length, value, &fn, sizeof(fn));
+	return put_bytes(length, value, &stop, sizeof(stop));
+}
+
+/*
+ * Only CCID (not ICCD) interfaces with an interrupt-IN endpoint have
+ * card events; without them pcscd polls IFDHICCPresence.
+ */
+static RESPONSECODE
+get_polling_tag(const struct reader *r, DWORD tag, PDWORD length,
+    PUCHAR value)
+{
+	if (!r->info.has_intr || r->info.bInterfaceProtocol != 0) {
+		*length = 0;
+		return IFD_ERROR_TAG;
+	}
+	switch (tag) {
+	case TAG_IFD_POLLING_THREAD_WITH_TIMEOUT:
+		return put_fn(length, value, ifdh_poll, NULL);
+	case TAG_IFD_STOP_POLLING_THREAD:
+		return put_fn(length, value, NULL, ifdh_stop_poll);
+	default:
+		/* pthread_cancel() inside libusb would leak its locks. */
+		return put_u8(length, value, 0);
+	}
+}
+
 static RESPONSECODE
 get_slot_tag(struct reader *r, unsigned slot, DWORD tag, PDWORD length,
     PUCHAR value)
@@ -105,8 +138,15 @@ capabilities_get(struct reader *r, unsigned slot, DWORD tag, PDWORD length,
 		/* Each reader has its own lock; readers run in parallel. */
 		return put_u8(length, value, 1);
 	case TAG_IFD_SLOT_THREAD_SAFE:
-		/* Slots share one bulk pipe: pcscd must serialise them. */
-		return put_u8(length, value, 0);
+		/*
+		 * Per-slot locks; exchanges on the shared pipes take the
+		 * reader's exchange lock and busy-slot credits.
+		 */
+		return put_u8(length, value, 1);
+	case TAG_IFD_POLLING_THREAD_WITH_TIMEOUT:
+	case TAG_IFD_POLLING_THREAD_KILLABLE:
+	case TAG_IFD_STOP_POLLING_THREAD:
+		return get_polling_tag(r, tag, length, value);
 	case TAG_IFD_SIMULTANEOUS_ACCESS:
 		return put_u8(length, value, READER_MAX);
 	case TAG_IFD_DEVICE_REMOVED:

@@ -17,6 +17,10 @@ enum ifdh_op {
 /* The one OC_E* -> IFD_* mapping (ifdhandler.c). */
 RESPONSECODE ifdh_map_err(int err, enum ifdh_op op);
 
+/* The pcscd polling-thread functions (ifdhandler.c, not exported). */
+RESPONSECODE ifdh_poll(DWORD Lun, int timeout);
+RESPONSECODE ifdh_stop_poll(DWORD Lun);
+
 /* IFDHGetCapabilities for a locked reader (capabilities.c). */
 RESPONSECODE capabilities_get(struct reader *r, unsigned slot, DWORD tag,
     PDWORD length, PUCHAR value);

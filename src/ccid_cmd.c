@@ -30,6 +30,71 @@ ccid_io_init(struct ccid_io *io, const struct transport *tr, size_t max_msg,
 	io->timeout_ms = CCID_READ_TIMEOUT_MS;
 	io->time_ext_cap_ms = CCID_TIME_EXT_CAP_MS;
 	io->buf = buf;
+	io->max_busy = 1;
+	pthread_mutex_init(&io->xfer_lock, NULL);
+	pthread_mutex_init(&io->busy_lock, NULL);
+	pthread_cond_init(&io->busy_cond, NULL);
+	atomic_init(&io->gone, false);
+}
+
+void
+ccid_io_fini(struct ccid_io *io)
+{
+	pthread_mutex_destroy(&io->xfer_lock);
+	pthread_mutex_destroy(&io->busy_lock);
+	pthread_cond_destroy(&io->busy_cond);
+}
+
+void
+ccid_io_set_max_busy(struct ccid_io *io, unsigned n)
+{
+	io->max_busy = n > 0 ? n : 1;
+}
+
+void
+ccid_io_mark_gone(struct ccid_io *io)
+{
+	atomic_store(&io->gone, true);
+	pthread_mutex_lock(&io->busy_lock);
+	pthread_cond_broadcast(&io->busy_cond);
+	pthread_mutex_unlock(&io->busy_lock);
+}
+
+bool
+ccid_io_is_gone(struct ccid_io *io)
+{
+	return atomic_load(&io->gone);
+}
+
+/*
+ * A busy-slot credit, then the exchange lock. Commands wait for a credit
+ * rather than make the reader answer CMD_SLOT_BUSY (section 6.2.6).
+ */
+static int
+io_acquire(struct ccid_io *io)
+{
+	pthread_mutex_lock(&io->busy_lock);
+	while (io->busy >= io->max_busy && !atomic_load(&io->gone))
+		pthread_cond_wait(&io->busy_cond, &io->busy_lock);
+	if (atomic_load(&io->gone)) {
+		pthread_mutex_unlock(&io->busy_lock);
+		return OC_ENODEV;
+	}
+	io->busy++;
+	pthread_mutex_unlock(&io->busy_lock);
+	pthread_mutex_lock(&io->xfer_lock);
+	return OC_OK;
+}
+
+static void
+io_release(struct ccid_io *io)
+{
+	io->quiet = false;
+	pthread_mutex_unlock(&io->xfer_lock);
+	pthread_mutex_lock(&io->busy_lock);
+	io->busy--;
+	pthread_cond_signal(&io->busy_cond);
+	pthread_mutex_unlock(&io->busy_lock);
 }
 
 static void
@@ -203,6 +268,8 @@ status_from(const struct ccid_reply *r, struct ccid_status *st)
 	st->specific = r->specific;
 }
 
+static int abort_locked(struct ccid_io *io, uint8_t slot);
+
 /* Send c, get the matching reply of the given type; abort on timeout. */
 static int
 transact(struct ccid_io *io, struct ccid_cmd *c, uint8_t type,
@@ -217,8 +284,10 @@ transact(struct ccid_io *io, struct ccid_cmd *c, uint8_t type,
 	if (rc == OC_ETIMEDOUT) {
 		OC_LOG_CRIT("%s on slot %u timed out, aborting",
 		    ccid_msg_type_name(c->type), c->slot);
-		(void)ccid_run_abort(io, c->slot);
+		(void)abort_locked(io, c->slot);
 	}
+	if (rc == OC_ENODEV)
+		ccid_io_mark_gone(io);
 	return rc;
 }
 
@@ -260,48 +329,82 @@ finish(const struct ccid_reply *r, struct ccid_status *st, uint8_t *dst,
 	return rc;
 }
 
+/* What a command wants from its reply. */
+struct want {
+	uint8_t type;       /* RDR_to_PC_* */
+	bool status_only;   /* SlotStatus: any decoded reply is a success */
+	bool quiet;
+	uint8_t *dst;
+	size_t cap;
+	size_t *out_len;
+};
+
+/*
+ * One exchange under the exchange lock: the reply lives in io->buf, so
+ * its data is copied out before another slot's command may use it.
+ */
+static int
+run(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
+    struct ccid_status *st)
+{
+	struct ccid_reply r;
+	int rc;
+
+	if ((rc = io_acquire(io)) != OC_OK)
+		return rc;
+	io->quiet = w->quiet;
+	rc = transact(io, c, w->type, &r);
+	if (rc == OC_OK && w->status_only)
+		status_from(&r, st);
+	else if (rc == OC_OK)
+		rc = finish(&r, st, w->dst, w->cap, w->out_len);
+	io_release(io);
+	return rc;
+}
+
 int
 ccid_run_power_on(struct ccid_io *io, uint8_t slot, uint8_t bPowerSelect,
     uint8_t *atr, size_t cap, size_t *atr_len, struct ccid_status *st)
 {
-	struct ccid_reply r;
+	struct want w = {RDR_TO_PC_DATABLOCK, false, false, atr, cap, atr_len};
 	struct ccid_cmd c;
-	int rc;
 
 	ccid_cmd_power_on(&c, slot, 0, bPowerSelect);
-	rc = transact(io, &c, RDR_TO_PC_DATABLOCK, &r);
-	if (rc != OC_OK)
-		return rc;
-	return finish(&r, st, atr, cap, atr_len);
+	return run(io, &c, &w, st);
 }
 
 int
 ccid_run_power_off(struct ccid_io *io, uint8_t slot, struct ccid_status *st)
 {
-	struct ccid_reply r;
+	struct want w = {RDR_TO_PC_SLOTSTATUS, false, false, NULL, 0, NULL};
 	struct ccid_cmd c;
-	int rc;
 
 	ccid_cmd_simple(&c, PC_TO_RDR_ICCPOWEROFF, slot, 0);
-	rc = transact(io, &c, RDR_TO_PC_SLOTSTATUS, &r);
-	if (rc != OC_OK)
-		return rc;
-	return finish(&r, st, NULL, 0, NULL);
+	return run(io, &c, &w, st);
+}
+
+static int
+slot_status(struct ccid_io *io, uint8_t slot, bool quiet,
+    struct ccid_status *st)
+{
+	struct want w = {RDR_TO_PC_SLOTSTATUS, true, quiet, NULL, 0, NULL};
+	struct ccid_cmd c;
+
+	ccid_cmd_simple(&c, PC_TO_RDR_GETSLOTSTATUS, slot, 0);
+	return run(io, &c, &w, st);
 }
 
 int
 ccid_run_slot_status(struct ccid_io *io, uint8_t slot, struct ccid_status *st)
 {
-	struct ccid_reply r;
-	struct ccid_cmd c;
-	int rc;
+	return slot_status(io, slot, false, st);
+}
 
-	ccid_cmd_simple(&c, PC_TO_RDR_GETSLOTSTATUS, slot, 0);
-	rc = transact(io, &c, RDR_TO_PC_SLOTSTATUS, &r);
-	if (rc != OC_OK)
-		return rc;
-	status_from(&r, st);
-	return OC_OK;
+int
+ccid_run_slot_status_quiet(struct ccid_io *io, uint8_t slot,
+    struct ccid_status *st)
+{
+	return slot_status(io, slot, true, st);
 }
 
 int
@@ -309,15 +412,11 @@ ccid_run_xfr_block(struct ccid_io *io, uint8_t slot, uint8_t bBWI,
     uint16_t wLevelParameter, const uint8_t *tx, size_t tx_len, uint8_t *rx,
     size_t cap, size_t *rx_len, struct ccid_status *st)
 {
-	struct ccid_reply r;
+	struct want w = {RDR_TO_PC_DATABLOCK, false, false, rx, cap, rx_len};
 	struct ccid_cmd c;
-	int rc;
 
 	ccid_cmd_xfr_block(&c, slot, 0, bBWI, wLevelParameter, tx, tx_len);
-	rc = transact(io, &c, RDR_TO_PC_DATABLOCK, &r);
-	if (rc != OC_OK)
-		return rc;
-	return finish(&r, st, rx, cap, rx_len);
+	return run(io, &c, &w, st);
 }
 
 int
@@ -325,30 +424,22 @@ ccid_run_set_parameters(struct ccid_io *io, uint8_t slot,
     uint8_t bProtocolNum, const uint8_t *params, size_t len,
     struct ccid_status *st)
 {
-	struct ccid_reply r;
+	struct want w = {RDR_TO_PC_PARAMETERS, false, false, NULL, 0, NULL};
 	struct ccid_cmd c;
-	int rc;
 
 	ccid_cmd_set_parameters(&c, slot, 0, bProtocolNum, params, len);
-	rc = transact(io, &c, RDR_TO_PC_PARAMETERS, &r);
-	if (rc != OC_OK)
-		return rc;
-	return finish(&r, st, NULL, 0, NULL);
+	return run(io, &c, &w, st);
 }
 
 int
 ccid_run_get_parameters(struct ccid_io *io, uint8_t slot, uint8_t *out,
     size_t cap, size_t *out_len, struct ccid_status *st)
 {
-	struct ccid_reply r;
+	struct want w = {RDR_TO_PC_PARAMETERS, false, false, out, cap, out_len};
 	struct ccid_cmd c;
-	int rc;
 
 	ccid_cmd_simple(&c, PC_TO_RDR_GETPARAMETERS, slot, 0);
-	rc = transact(io, &c, RDR_TO_PC_PARAMETERS, &r);
-	if (rc != OC_OK)
-		return rc;
-	return finish(&r, st, out, cap, out_len);
+	return run(io, &c, &w, st);
 }
 
 int
@@ -356,25 +447,21 @@ ccid_run_escape(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
     size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len,
     struct ccid_status *st)
 {
-	struct ccid_reply r;
+	struct want w = {RDR_TO_PC_ESCAPE, false, false, rx, cap, rx_len};
 	struct ccid_cmd c;
-	int rc;
 
 	ccid_cmd_escape(&c, slot, 0, tx, tx_len);
-	rc = transact(io, &c, RDR_TO_PC_ESCAPE, &r);
-	if (rc != OC_OK)
-		return rc;
-	return finish(&r, st, rx, cap, rx_len);
+	return run(io, &c, &w, st);
 }
 
 /*
  * CCID rev 1.1 section 5.3.1: the class request ABORT and a
  * PC_to_RDR_Abort with the same bSeq/bSlot; the reader then answers the
  * Abort with a SlotStatus. Replies to the aborted command that arrive
- * first are drained (bounded).
+ * first are drained (bounded). Called with the exchange lock held.
  */
-int
-ccid_run_abort(struct ccid_io *io, uint8_t slot)
+static int
+abort_locked(struct ccid_io *io, uint8_t slot)
 {
 	struct ccid_reply r;
 	struct ccid_cmd c;
@@ -404,4 +491,18 @@ ccid_run_abort(struct ccid_io *io, uint8_t slot)
 			return OC_OK;
 	}
 	return OC_EPROTO;
+}
+
+int
+ccid_run_abort(struct ccid_io *io, uint8_t slot)
+{
+	int rc;
+
+	if ((rc = io_acquire(io)) != OC_OK)
+		return rc;
+	rc = abort_locked(io, slot);
+	if (rc == OC_ENODEV)
+		ccid_io_mark_gone(io);
+	io_release(io);
+	return rc;
 }

@@ -12,6 +12,8 @@
 #ifndef OPENCCID_CCID_CMD_H
 #define OPENCCID_CCID_CMD_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +27,13 @@
 #define CCID_MAX_STALE 10          /* replies with another bSeq dropped */
 #define CCID_MAX_ZLP 10            /* zero-length packets skipped */
 
-/* Per-device command state; the caller serialises access. */
+/*
+ * Per-device command state, shared by the slots of a multi-slot reader:
+ * every ccid_run_*() holds xfer_lock for one command/reply exchange (so
+ * replies are read by the thread that sent the command and checked
+ * against its bSeq/bSlot), after taking one of max_busy "busy slot"
+ * credits (bMaxCCIDBusySlots, CCID rev 1.1 section 5.1).
+ */
 struct ccid_io {
 	struct transport tr;
 	size_t max_msg;          /* dwMaxCCIDMessageLength (header included) */
@@ -35,6 +43,11 @@ struct ccid_io {
 	unsigned time_ext_cap_ms;
 	bool quiet;              /* presence polling: COMM dumps need PERIODIC */
 	uint8_t *buf;            /* max_msg bytes, owned by the caller */
+	pthread_mutex_t xfer_lock; /* guards seq, quiet, buf, the pipes */
+	pthread_mutex_t busy_lock; /* guards busy */
+	pthread_cond_t busy_cond;
+	unsigned busy, max_busy;
+	atomic_bool gone;        /* device removed: fail at once */
 };
 
 /* bStatus, bError and the message-specific byte of the matching reply. */
@@ -46,6 +59,12 @@ struct ccid_status {
 
 void ccid_io_init(struct ccid_io *io, const struct transport *tr,
     size_t max_msg, enum ccid_level level, uint8_t *buf);
+void ccid_io_fini(struct ccid_io *io);
+/* bMaxCCIDBusySlots; 0 (seen in the wild) counts as 1. Before any I/O. */
+void ccid_io_set_max_busy(struct ccid_io *io, unsigned n);
+/* Device gone: commands fail with OC_ENODEV, waiters wake up. */
+void ccid_io_mark_gone(struct ccid_io *io);
+bool ccid_io_is_gone(struct ccid_io *io);
 
 /* The ATR is copied into atr (OC_ENOSPC when longer than cap). */
 int ccid_run_power_on(struct ccid_io *io, uint8_t slot, uint8_t bPowerSelect,
@@ -55,6 +74,9 @@ int ccid_run_power_off(struct ccid_io *io, uint8_t slot,
     struct ccid_status *st);
 /* Succeeds on any decoded SlotStatus, failed or not: read st->bStatus. */
 int ccid_run_slot_status(struct ccid_io *io, uint8_t slot,
+    struct ccid_status *st) __attribute__((warn_unused_result));
+/* The same for presence polling: COMM dumps only with PERIODIC. */
+int ccid_run_slot_status_quiet(struct ccid_io *io, uint8_t slot,
     struct ccid_status *st) __attribute__((warn_unused_result));
 /*
  * rx may be NULL to discard the data (draining a chain after an error).

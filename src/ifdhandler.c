@@ -124,7 +124,7 @@ IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
 	else
 		ret = capabilities_get(r, reader_slot_of(Lun), Tag, Length,
 		    Value);
-	reader_put(r);
+	reader_put(r, Lun);
 	return ret;
 }
 
@@ -138,14 +138,15 @@ IFDHSetCapabilities(DWORD Lun, DWORD Tag, DWORD Length, PUCHAR Value)
 
 	if (Tag != TAG_IFD_DEVICE_REMOVED)
 		return IFD_ERROR_TAG;
-	if ((r = reader_get(Lun)) == NULL)
+	/* No slot lock: this must overtake a slot stuck in I/O. */
+	if ((r = reader_hold(Lun)) == NULL)
 		return IFD_COMMUNICATION_ERROR;
 	/* pcscd saw the device go: stop all I/O on it. */
 	if (Length >= 1 && Value != NULL && Value[0] != 0) {
 		OC_LOG_INFO("Lun 0x%lX: device removed", (unsigned long)Lun);
-		r->gone = true;
+		reader_mark_gone(r);
 	}
-	reader_put(r);
+	reader_release(r);
 	return IFD_SUCCESS;
 }
 
@@ -167,7 +168,7 @@ IFDHSetProtocolParameters(DWORD Lun, DWORD Protocol, UCHAR Flags, UCHAR PTS1,
 	if ((r = reader_get(Lun)) == NULL)
 		return IFD_COMMUNICATION_ERROR;
 	rc = slot_set_protocol(r, reader_slot_of(Lun), t);
-	reader_put(r);
+	reader_put(r, Lun);
 	if (rc == OC_ENOTSUP || rc == OC_EINVAL)
 		return IFD_PROTOCOL_NOT_SUPPORTED;
 	return ifdh_map_err(rc, IFDH_OP_OTHER);
@@ -205,7 +206,7 @@ IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
 	}
 	rc = power_action(r, reader_slot_of(Lun), Action, Atr, *AtrLength,
 	    &len);
-	reader_put(r);
+	reader_put(r, Lun);
 	*AtrLength = rc == OC_OK ? (DWORD)len : 0;
 	if (rc == OC_ENOTSUP && Action != IFD_POWER_UP && Action != IFD_RESET &&
 	    Action != IFD_POWER_DOWN)
@@ -237,7 +238,7 @@ IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
 	}
 	rc = slot_transmit(r, reader_slot_of(Lun), TxBuffer, TxLength,
 	    RxBuffer, *RxLength, &len);
-	reader_put(r);
+	reader_put(r, Lun);
 	*RxLength = rc == OC_OK ? (DWORD)len : 0;
 	if (RecvPci != NULL)
 		RecvPci->Length = 0;
@@ -262,14 +263,61 @@ IFDH_EXPORT RESPONSECODE
 IFDHICCPresence(DWORD Lun)
 {
 	struct reader *r = reader_get(Lun);
-	bool present = false;
-	int rc;
+	unsigned slot = reader_slot_of(Lun);
+	bool present = false, swapped = false;
+	int rc = OC_OK;
 
 	if (r == NULL)
 		return IFD_COMMUNICATION_ERROR;
-	rc = slot_presence(r, reader_slot_of(Lun), &present);
-	reader_put(r);
+	if (ccid_io_is_gone(&r->io))
+		rc = OC_ENODEV;
+	else if (events_take_report(&r->ev, slot, &present, &swapped)) {
+		/* Fresh from the interrupt pipe: no bulk transfer needed. */
+		if (!present)
+			slot_forget_card(r, slot);
+	} else {
+		rc = slot_presence(r, slot, &present);
+	}
+	reader_put(r, Lun);
 	if (rc != OC_OK)
 		return ifdh_map_err(rc, IFDH_OP_PRESENCE);
 	return present ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;
+}
+
+/* Timeout of a poll when pcscd passes none (it passes minutes). */
+#define IFDH_POLL_DEFAULT_MS 600000
+
+/*
+ * TAG_IFD_POLLING_THREAD_WITH_TIMEOUT: returns when the slot's card state
+ * changed, on timeout, when stopped; pcscd then calls IFDHICCPresence.
+ */
+RESPONSECODE
+ifdh_poll(DWORD Lun, int timeout)
+{
+	struct reader *r = reader_hold(Lun);
+	int rc;
+
+	if (r == NULL)
+		return IFD_NO_SUCH_DEVICE;
+	rc = events_poll(&r->ev, &r->io.tr, reader_slot_of(Lun),
+	    timeout > 0 ? (unsigned)timeout : IFDH_POLL_DEFAULT_MS);
+	reader_release(r);
+	if (rc == OC_ENODEV)
+		return IFD_NO_SUCH_DEVICE;
+	if (rc == OC_OK || rc == OC_ETIMEDOUT || rc == OC_ECANCELED)
+		return IFD_SUCCESS;
+	return IFD_COMMUNICATION_ERROR;
+}
+
+/* TAG_IFD_STOP_POLLING_THREAD: ifdh_poll(Lun) returns soon. */
+RESPONSECODE
+ifdh_stop_poll(DWORD Lun)
+{
+	struct reader *r = reader_hold(Lun);
+
+	if (r == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	events_stop(&r->ev, &r->io.tr, reader_slot_of(Lun));
+	reader_release(r);
+	return IFD_SUCCESS;
 }

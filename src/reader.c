@@ -38,11 +38,16 @@ reader_slot_of(unsigned long lun)
 static void
 reader_free(struct reader *r)
 {
+	unsigned i;
+
 	if (r == NULL)
 		return;
 	if (r->io.tr.ops != NULL)
 		r->io.tr.ops->close(r->io.tr.ctx);
-	pthread_mutex_destroy(&r->lock);
+	for (i = 0; i < CCID_MAX_SLOTS; i++)
+		pthread_mutex_destroy(&r->slot_lock[i]);
+	ccid_io_fini(&r->io);
+	events_fini(&r->ev);
 	free(r->msg_buf);
 	free(r->slots);
 	free(r);
@@ -53,16 +58,24 @@ reader_new(const struct transport *tr, const struct usb_info *info)
 {
 	struct reader *r;
 	size_t max_msg = info->desc.dwMaxCCIDMessageLength;
+	unsigned i;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	pthread_mutex_init(&r->lock, NULL);
+	for (i = 0; i < CCID_MAX_SLOTS; i++)
+		pthread_mutex_init(&r->slot_lock[i], NULL);
 	r->info = *info;
 	/* ccid_desc_parse() capped bMaxSlotIndex and the message length. */
 	r->nslots = (unsigned)info->desc.bMaxSlotIndex + 1;
+	if (r->nslots > CCID_MAX_SLOTS)
+		r->nslots = CCID_MAX_SLOTS;
 	r->slots = calloc(r->nslots, sizeof(*r->slots));
 	r->msg_buf = malloc(max_msg);
 	ccid_io_init(&r->io, tr, max_msg, info->desc.level, r->msg_buf);
+	/* Never more busy slots than slots (the count is device data). */
+	ccid_io_set_max_busy(&r->io, info->desc.bMaxCCIDBusySlots > r->nslots
+		? r->nslots : info->desc.bMaxCCIDBusySlots);
+	events_init(&r->ev, r->nslots);
 	if (r->slots == NULL || r->msg_buf == NULL) {
 		reader_free(r);
 		return NULL;
@@ -127,6 +140,7 @@ reader_open_with_transport(unsigned long lun, const struct transport *tr,
 		return rc;
 	}
 	r->opened_slots = 1;
+	r->slot_open[0] = true;
 	pthread_mutex_lock(&table_lock);
 	if (table[idx] != NULL)
 		rc = OC_EBUSY;
@@ -136,20 +150,6 @@ reader_open_with_transport(unsigned long lun, const struct transport *tr,
 	if (rc != OC_OK)
 		reader_free(r);
 	return rc;
-}
-
-bool
-reader_exists(unsigned long lun)
-{
-	size_t idx;
-	bool yes;
-
-	if (!lun_index(lun, &idx))
-		return false;
-	pthread_mutex_lock(&table_lock);
-	yes = table[idx] != NULL && !table[idx]->closing;
-	pthread_mutex_unlock(&table_lock);
-	return yes;
 }
 
 int
@@ -167,14 +167,19 @@ reader_open_slot(unsigned long lun)
 		rc = OC_ENODEV;
 	else if (reader_slot_of(lun) >= r->nslots) /* nslots is immutable */
 		rc = OC_EINVAL;
-	else
+	else if (r->slot_open[reader_slot_of(lun)])
+		rc = OC_EBUSY;
+	else {
+		r->slot_open[reader_slot_of(lun)] = true;
 		r->opened_slots++;
+	}
 	pthread_mutex_unlock(&table_lock);
 	return rc;
 }
 
-struct reader *
-reader_get(unsigned long lun)
+/* Table entry for Lun with users++, or NULL. */
+static struct reader *
+take(unsigned long lun)
 {
 	struct reader *r = NULL;
 	size_t idx;
@@ -182,61 +187,110 @@ reader_get(unsigned long lun)
 	if (!lun_index(lun, &idx))
 		return NULL;
 	pthread_mutex_lock(&table_lock);
-	if (table[idx] != NULL && !table[idx]->closing) {
+	if (table[idx] != NULL && !table[idx]->closing &&
+	    reader_slot_of(lun) < table[idx]->nslots) {
 		r = table[idx];
 		r->users++;
 	}
 	pthread_mutex_unlock(&table_lock);
-	/* Taken outside the table lock: a slow reader never blocks others. */
-	if (r != NULL)
-		pthread_mutex_lock(&r->lock);
 	return r;
 }
 
-void
-reader_put(struct reader *r)
+struct reader *
+reader_hold(unsigned long lun)
 {
-	pthread_mutex_unlock(&r->lock);
+	return take(lun);
+}
+
+void
+reader_release(struct reader *r)
+{
 	pthread_mutex_lock(&table_lock);
 	if (--r->users == 0 && r->closing)
 		pthread_cond_broadcast(&table_idle);
 	pthread_mutex_unlock(&table_lock);
 }
 
-/* Power off what is still powered; the device may already be gone. */
-static void
-reader_shutdown(struct reader *r)
+struct reader *
+reader_get(unsigned long lun)
 {
-	unsigned i;
+	struct reader *r = take(lun);
 
-	for (i = 0; i < r->nslots && !r->gone; i++)
-		if (r->slots[i].powered)
-			(void)slot_power_down(r, i);
+	/* Taken outside the table lock: a slow slot never blocks others. */
+	if (r != NULL)
+		pthread_mutex_lock(&r->slot_lock[reader_slot_of(lun)]);
+	return r;
 }
 
+void
+reader_put(struct reader *r, unsigned long lun)
+{
+	pthread_mutex_unlock(&r->slot_lock[reader_slot_of(lun)]);
+	reader_release(r);
+}
+
+void
+reader_mark_gone(struct reader *r)
+{
+	ccid_io_mark_gone(&r->io);
+	events_shutdown(&r->ev, &r->io.tr, true);
+}
+
+/* Power the slot off if it is powered; the device may already be gone. */
+static void
+slot_shutdown(struct reader *r, unsigned slot)
+{
+	pthread_mutex_lock(&r->slot_lock[slot]);
+	if (r->slots[slot].powered && !ccid_io_is_gone(&r->io))
+		(void)slot_power_down(r, slot);
+	pthread_mutex_unlock(&r->slot_lock[slot]);
+}
+
+/*
+ * Close one slot; the last one closes the device. The poller of a
+ * closing slot is stopped (pcscd normally did that already).
+ */
 void
 reader_close(unsigned long lun)
 {
 	struct reader *r = NULL;
+	unsigned slot = reader_slot_of(lun), i;
+	bool last = false;
 	size_t idx;
 
 	if (!lun_index(lun, &idx))
 		return;
 	pthread_mutex_lock(&table_lock);
-	if (table[idx] != NULL && --table[idx]->opened_slots == 0) {
-		r = table[idx];
-		r->closing = true;
-		table[idx] = NULL;
-		/* Users hold bounded operations; wait for them to finish. */
-		while (r->users > 0)
-			pthread_cond_wait(&table_idle, &table_lock);
+	r = table[idx];
+	if (r != NULL && slot < r->nslots && r->slot_open[slot]) {
+		r->slot_open[slot] = false;
+		last = --r->opened_slots == 0;
+		if (last) {
+			r->closing = true;
+			table[idx] = NULL;
+		} else {
+			r->users++;
+		}
+	} else {
+		r = NULL;
 	}
 	pthread_mutex_unlock(&table_lock);
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->lock);
-	reader_shutdown(r);
-	pthread_mutex_unlock(&r->lock);
+	if (!last) {
+		events_stop(&r->ev, &r->io.tr, slot);
+		slot_shutdown(r, slot);
+		reader_release(r);
+		return;
+	}
+	events_shutdown(&r->ev, &r->io.tr, false);
+	pthread_mutex_lock(&table_lock);
+	/* Users hold bounded operations; wait for them to finish. */
+	while (r->users > 0)
+		pthread_cond_wait(&table_idle, &table_lock);
+	pthread_mutex_unlock(&table_lock);
+	for (i = 0; i < r->nslots; i++)
+		slot_shutdown(r, i);
 	reader_free(r);
 }
 

@@ -2,9 +2,14 @@
  * openccid - the reader object and the reader table.
  *
  * The table (indexed by Lun >> 16) is the driver's only global mutable
- * state: a mutex guards the table, a mutex per reader guards its I/O and
- * slot state. reader_get() returns a locked reader that must be given
- * back with reader_put(); a closing reader waits for every user.
+ * state: a mutex guards the table. A multi-slot reader is one entry: each
+ * slot is opened and closed by its own IFDHCreateChannel and IFDHCloseChannel
+ * (Lun & 0xffff = slot), in any order, and the device goes when the last
+ * slot closes. A mutex per slot guards that slot's state; the command
+ * pipe has its own exchange lock (ccid_io), the interrupt pipe its own
+ * (events). reader_get() returns the reader with the slot locked, to be
+ * given back with reader_put(); reader_hold() takes no slot lock (polling,
+ * removal). A closing reader waits for every user.
  */
 #ifndef OPENCCID_READER_H
 #define OPENCCID_READER_H
@@ -16,6 +21,7 @@
 
 #include "ccid_cmd.h"
 #include "ccid_desc.h"
+#include "events.h"
 #include "slot.h"
 #include "transport.h"
 #include "usb.h"
@@ -23,15 +29,16 @@
 #define READER_MAX 64 /* table size: Lun >> 16 must be below this */
 
 struct reader {
-	pthread_mutex_t lock;   /* guards the fields not marked otherwise */
-	unsigned users;         /* reader_get() holders; table lock */
+	unsigned users;         /* reader_get/hold() holders; table lock */
 	bool closing;           /* table lock */
 	unsigned opened_slots;  /* IFDHCreateChannel* per slot; table lock */
-	bool gone;              /* device removed: no more I/O */
-	struct usb_info info;   /* strings, ids, desc */
-	struct ccid_io io;
+	bool slot_open[CCID_MAX_SLOTS]; /* table lock */
+	struct usb_info info;   /* strings, ids, desc; immutable */
+	struct ccid_io io;      /* io.gone: device removed, no more I/O */
+	struct events ev;
 	uint8_t *msg_buf;       /* dwMaxCCIDMessageLength bytes */
-	unsigned nslots;        /* bMaxSlotIndex + 1 */
+	unsigned nslots;        /* bMaxSlotIndex + 1; immutable */
+	pthread_mutex_t slot_lock[CCID_MAX_SLOTS]; /* guards slots[i] */
 	struct slot *slots;     /* nslots entries */
 };
 
@@ -42,18 +49,21 @@ struct reader {
  */
 int reader_open_with_transport(unsigned long lun, const struct transport *tr,
     const struct usb_info *info) __attribute__((warn_unused_result));
-/* True if Lun's reader exists (for a later slot of a multi-slot reader). */
-bool reader_exists(unsigned long lun);
-/* Count another slot opened on an existing reader. */
+/* Attach slot Lun & 0xffff to the open reader Lun >> 16 (once). */
 int reader_open_slot(unsigned long lun) __attribute__((warn_unused_result));
 void reader_close(unsigned long lun);
 /* usb_in_use_fn: is bus/addr/interface already in the table? */
 bool reader_usb_in_use(void *arg, uint8_t bus, uint8_t addr,
     uint8_t interface);
 
-/* Locked reader for Lun, or NULL (bad Lun, not open). */
+/* Reader for Lun with its slot locked, or NULL (bad Lun, not open). */
 struct reader *reader_get(unsigned long lun);
-void reader_put(struct reader *r);
+void reader_put(struct reader *r, unsigned long lun);
+/* Reader for Lun, no lock taken (polling, removal); or NULL. */
+struct reader *reader_hold(unsigned long lun);
+void reader_release(struct reader *r);
+/* The device is gone: fail pending and future I/O, end the polls. */
+void reader_mark_gone(struct reader *r);
 unsigned reader_slot_of(unsigned long lun);
 
 #endif

@@ -36,15 +36,10 @@
 static int
 slot_check(struct reader *r, unsigned slot)
 {
-	if (r->gone)
+	if (ccid_io_is_gone(&r->io))
 		return OC_ENODEV;
 	if (slot >= r->nslots)
 		return OC_EINVAL;
-	/* Multi-slot readers need a per-slot bulk-IN router (later). */
-	if (slot > 0) {
-		OC_LOG_CRIT("slot %u: only slot 0 is supported yet", slot);
-		return OC_ENOTSUP;
-	}
 	return OC_OK;
 }
 
@@ -192,9 +187,7 @@ slot_presence(struct reader *r, unsigned slot, bool *present)
 	if ((rc = slot_check(r, slot)) != OC_OK)
 		return rc;
 	s = &r->slots[slot];
-	r->io.quiet = true;
-	rc = ccid_run_slot_status(&r->io, (uint8_t)slot, &st);
-	r->io.quiet = false;
+	rc = ccid_run_slot_status_quiet(&r->io, (uint8_t)slot, &st);
 	if (rc != OC_OK)
 		return rc;
 	switch (CCID_ICC_STATUS(st.bStatus)) {
@@ -214,6 +207,13 @@ slot_presence(struct reader *r, unsigned slot, bool *present)
 		break;
 	}
 	return OC_OK;
+}
+
+void
+slot_forget_card(struct reader *r, unsigned slot)
+{
+	if (slot < r->nslots)
+		slot_clear(&r->slots[slot]);
 }
 
 int

@@ -37,6 +37,8 @@ int slot_power_down(struct reader *r, unsigned slot);
 /* *present from GetSlotStatus; an absent card clears the slot state. */
 int slot_presence(struct reader *r, unsigned slot, bool *present)
     __attribute__((warn_unused_result));
+/* A card event said the card went (or was swapped): drop its state. */
+void slot_forget_card(struct reader *r, unsigned slot);
 int slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
     size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len)
     __attribute__((warn_unused_result));

@@ -38,6 +38,7 @@ setup(void)
 static void
 teardown(void)
 {
+	ccid_io_fini(&io);
 	ft_free(&ft);
 }
 
@@ -259,11 +260,14 @@ START_TEST(test_usb_errors_pass_through)
 {
 	struct ccid_status st;
 
-	ft_out_err(&ft, OC_ENODEV);
-	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_ENODEV);
 	ft_out(&ft, SLOT_STATUS_CMD);
 	ft_in_err(&ft, OC_ESTALL);
 	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_ESTALL);
+	ft_out_err(&ft, OC_ENODEV);
+	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_ENODEV);
+	/* A vanished device is remembered: no more transfers are tried. */
+	ck_assert(ccid_io_is_gone(&io));
+	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_ENODEV);
 	ft_done(&ft);
 }
 END_TEST

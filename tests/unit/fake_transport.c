@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 
@@ -183,12 +184,110 @@ ft_bulk_in(void *ctx, uint8_t *buf, size_t cap, size_t *got,
 	return OC_OK;
 }
 
+static struct timespec
+ft_deadline(unsigned ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += (time_t)(ms / 1000);
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 static int
 ft_intr_in(void *ctx, uint8_t *buf, size_t cap, size_t *got,
     unsigned timeout_ms)
 {
-	(void)ctx, (void)buf, (void)cap, (void)got, (void)timeout_ms;
-	return OC_ENOTSUP;
+	struct fake_transport *ft = ctx;
+	struct timespec end = ft_deadline(timeout_ms);
+	int rc = OC_ETIMEDOUT;
+
+	if (!ft->intr_enabled)
+		return OC_ENOTSUP;
+	if (timeout_ms == 0)
+		return OC_EINVAL; /* the real one never waits forever */
+	pthread_mutex_lock(&ft->ilock);
+	ft->intr_calls++;
+	for (;;) {
+		if (ft->intr_cancel) {
+			ft->intr_cancel = false;
+			rc = OC_ECANCELED;
+			break;
+		}
+		if (ft->intr_pos < ft->intr_n) {
+			size_t i = ft->intr_pos++;
+
+			rc = ft->intr_err[i];
+			if (rc == OC_OK) {
+				if (ft->intr_len[i] > cap) {
+					rc = OC_EPROTO;
+					break;
+				}
+				memcpy(buf, ft->intr[i], ft->intr_len[i]);
+				*got = ft->intr_len[i];
+			}
+			break;
+		}
+		ft->intr_waiting = true;
+		pthread_cond_broadcast(&ft->icond);
+		if (pthread_cond_timedwait(&ft->icond, &ft->ilock, &end) != 0)
+			break;
+	}
+	ft->intr_waiting = false;
+	pthread_mutex_unlock(&ft->ilock);
+	return rc;
+}
+
+static void
+ft_push_intr(struct fake_transport *ft, const char *hex, int err)
+{
+	uint8_t *d = NULL, *m = NULL;
+	size_t n = 0;
+
+	if (hex != NULL)
+		n = parse_hex(hex, &d, &m);
+	ck_assert(n <= FT_INTR_LEN);
+	pthread_mutex_lock(&ft->ilock);
+	ck_assert(ft->intr_n < FT_MAX_INTR);
+	if (n > 0)
+		memcpy(ft->intr[ft->intr_n], d, n);
+	ft->intr_len[ft->intr_n] = n;
+	ft->intr_err[ft->intr_n] = err;
+	ft->intr_n++;
+	pthread_cond_broadcast(&ft->icond);
+	pthread_mutex_unlock(&ft->ilock);
+	free(d);
+	free(m);
+}
+
+void
+ft_intr(struct fake_transport *ft, const char *hex)
+{
+	ft_push_intr(ft, hex, OC_OK);
+}
+
+void
+ft_intr_err(struct fake_transport *ft, int err)
+{
+	ft_push_intr(ft, NULL, err);
+}
+
+void
+ft_wait_intr_blocked(struct fake_transport *ft)
+{
+	struct timespec end = ft_deadline(2000);
+
+	pthread_mutex_lock(&ft->ilock);
+	while (!ft->intr_waiting)
+		if (pthread_cond_timedwait(&ft->icond, &ft->ilock, &end) != 0)
+			break;
+	ck_assert_msg(ft->intr_waiting, "no interrupt read blocked");
+	pthread_mutex_unlock(&ft->ilock);
 }
 
 static int
@@ -217,7 +316,13 @@ ft_clear_halt(void *ctx, int in)
 static void
 ft_cancel(void *ctx)
 {
-	(void)ctx;
+	struct fake_transport *ft = ctx;
+
+	pthread_mutex_lock(&ft->ilock);
+	ft->intr_cancel = true;
+	ft->intr_cancels++;
+	pthread_cond_broadcast(&ft->icond);
+	pthread_mutex_unlock(&ft->ilock);
 }
 
 static void
@@ -240,6 +345,8 @@ void
 ft_init(struct fake_transport *ft, struct transport *tr)
 {
 	memset(ft, 0, sizeof(*ft));
+	pthread_mutex_init(&ft->ilock, NULL);
+	pthread_cond_init(&ft->icond, NULL);
 	tr->ops = &ft_ops;
 	tr->ctx = ft;
 }

@@ -11,6 +11,7 @@
 #ifndef OPENCCID_TEST_FAKE_TRANSPORT_H
 #define OPENCCID_TEST_FAKE_TRANSPORT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,8 @@
 #include "transport.h"
 
 #define FT_MAX_STEPS 128
+#define FT_MAX_INTR 16
+#define FT_INTR_LEN 8
 
 enum ft_kind { FT_OUT, FT_IN, FT_CONTROL };
 
@@ -36,6 +39,21 @@ struct fake_transport {
 	uint8_t last_seq;        /* bSeq of the last OUT */
 	uint16_t last_wvalue;    /* of the last control request */
 	unsigned closes;
+	/*
+	 * Interrupt-IN: a queue read by another thread (the poller). A read
+	 * with an empty queue blocks until ft_intr*(), a cancel or its
+	 * timeout; a cancel with no read pending hits the next read.
+	 */
+	pthread_mutex_t ilock;
+	pthread_cond_t icond;
+	bool intr_enabled;       /* else intr_in is OC_ENOTSUP */
+	uint8_t intr[FT_MAX_INTR][FT_INTR_LEN];
+	size_t intr_len[FT_MAX_INTR];
+	int intr_err[FT_MAX_INTR];
+	size_t intr_n, intr_pos;
+	bool intr_cancel;
+	bool intr_waiting;       /* a read is blocked now */
+	unsigned intr_calls, intr_cancels;
 };
 
 void ft_init(struct fake_transport *ft, struct transport *tr);
@@ -49,6 +67,10 @@ void ft_in_data(struct fake_transport *ft, const char *hdr_hex,
 void ft_in_zlp(struct fake_transport *ft);
 void ft_in_err(struct fake_transport *ft, int err);
 void ft_control(struct fake_transport *ft, uint8_t bRequest);
+void ft_intr(struct fake_transport *ft, const char *hex);
+void ft_intr_err(struct fake_transport *ft, int err);
+/* Wait (bounded, 2 s) until a read blocks on an empty queue. */
+void ft_wait_intr_blocked(struct fake_transport *ft);
 void ft_done(const struct fake_transport *ft);
 void ft_free(struct fake_transport *ft);
 
