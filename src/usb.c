@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libusb.h>
 
@@ -25,8 +26,9 @@
 #define USB_CLASS_CCID 0x0B      /* CCID rev 1.1 section 4.2.1 */
 #define USB_CLASS_VENDOR 0xFF    /* pre-standard readers, with a CCID desc */
 #define USB_MAX_DEVICES 256      /* bound on the device list walk */
-#define USB_EVENT_SLICE_MS 100
-#define USB_CANCEL_WAIT_SLICES 20
+#define USB_INTR_SLACK_MS 1000  /* past the interrupt transfer timeout */
+#define USB_CANCEL_WAIT_MS 2000 /* for a cancelled transfer to end */
+#define USB_EVENT_ERRORS 8      /* failing event-handling calls tolerated */
 
 struct usb_dev {
 	libusb_context *ctx;
@@ -136,20 +138,62 @@ intr_status(const struct libusb_transfer *t, size_t *got)
 	}
 }
 
-/* Run events until *done; the transfer's own timeout bounds the wait. */
+/* Time left until *end in a timeval, {0,0} when past. */
+static struct timeval
+left_until(const struct timespec *end)
+{
+	struct timespec now;
+	struct timeval tv = {0, 0};
+	long long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (long long)(end->tv_sec - now.tv_sec) * 1000000 +
+	    (end->tv_nsec - now.tv_nsec) / 1000;
+	if (us > 0) {
+		tv.tv_sec = (time_t)(us / 1000000);
+		tv.tv_usec = (suseconds_t)(us % 1000000);
+	}
+	return tv;
+}
+
+/*
+ * Run events until *done. libusb blocks in poll() for the whole wait (the
+ * transfer's own timeout ends it; no wake-ups in between). Other threads'
+ * synchronous bulk transfers on this context are safe: libusb's event
+ * lock lets one thread handle events while the others wait, and each
+ * completion is matched to its own transfer's flag.
+ */
 static void
 intr_wait(struct usb_dev *d, struct libusb_transfer *t, int *done,
     unsigned timeout_ms)
 {
-	struct timeval tv = {0, (suseconds_t)USB_EVENT_SLICE_MS * 1000};
-	unsigned i, slices = timeout_ms / USB_EVENT_SLICE_MS + 10;
+	struct timespec end;
+	struct timeval tv;
+	unsigned errors = 0;
 
-	for (i = 0; !*done && i < slices; i++)
-		(void)libusb_handle_events_timeout_completed(d->ctx, &tv, done);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	/* Slack past the transfer timeout, which normally ends the wait. */
+	timeout_ms += USB_INTR_SLACK_MS;
+	end.tv_sec += (time_t)(timeout_ms / 1000);
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
+	}
+	while (!*done && errors < USB_EVENT_ERRORS) {
+		tv = left_until(&end);
+		if (tv.tv_sec == 0 && tv.tv_usec == 0)
+			break;
+		if (libusb_handle_events_timeout_completed(d->ctx, &tv,
+			done) < 0)
+			errors++; /* bounded: never spin on a failing context */
+	}
 	if (*done)
 		return;
 	(void)libusb_cancel_transfer(t);
-	for (i = 0; !*done && i < USB_CANCEL_WAIT_SLICES; i++)
+	tv.tv_sec = USB_CANCEL_WAIT_MS / 1000;
+	tv.tv_usec = 0;
+	for (errors = 0; !*done && errors < USB_EVENT_ERRORS; errors++)
 		(void)libusb_handle_events_timeout_completed(d->ctx, &tv, done);
 }
 
