@@ -9,11 +9,13 @@
 #include "sim.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/usbdevice_fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <umockdev.h>
 #include <unistd.h>
 
@@ -114,7 +116,46 @@ static struct {
 	/* partial bulk-OUT message per interface */
 	uint8_t *out_acc[SIM_MAX_IFACES];
 	size_t out_len[SIM_MAX_IFACES];
-} S;
+	/* the device node is a FIFO: our end, and whether its pipe is full */
+	int fifo_fd;
+	bool fifo_full;
+} S = { .fifo_fd = -1 };
+
+/*
+ * Readiness of the device node. The preload forwards ioctls on the node to
+ * our socket but leaves poll() to the kernel, on whatever file the node is.
+ * A plain file is always ready, so libusb (which polls the usbfs fd for
+ * POLLOUT, "a URB completed") spins on REAPURBNDELAY. The node is a FIFO
+ * instead, opened O_RDWR by every client: while no completed URB waits we
+ * keep its pipe full (POLLOUT clear, poll() sleeps); a completion drains it
+ * (POLLOUT set, the sleeping poll() wakes). An unplugged device stays ready
+ * so that every reap sees ENODEV, as the kernel's POLLERR|POLLHUP does.
+ */
+static void ready_set(bool ready)
+{
+	uint8_t junk[4096];
+
+	if (S.fifo_fd < 0)
+		return;
+	if (ready && S.fifo_full) {
+		while (read(S.fifo_fd, junk, sizeof(junk)) > 0)
+			;
+		S.fifo_full = false;
+	} else if (!ready && !S.fifo_full) {
+		memset(junk, 0, sizeof(junk));
+		/* bounded: the pipe holds 4 KiB (F_SETPIPE_SZ) or 64 KiB */
+		for (int k = 0; k < 64; k++)
+			if (write(S.fifo_fd, junk, sizeof(junk)) < 0)
+				break;
+		S.fifo_full = true;
+	}
+}
+
+/* After anything that may have emptied the completed queue. */
+static void ready_update(void)
+{
+	ready_set(!S.present || S.done.head != NULL);
+}
 
 static void urb_free(struct urb *r)
 {
@@ -139,6 +180,7 @@ static void complete_urb(struct urb *r, int status, size_t actual)
 	r->u->status = status;
 	r->u->actual_length = (int)actual;
 	q_push(&S.done, r);
+	ready_set(true);
 	for (struct blocked_reaper **pp = &S.reapers; *pp;) {
 		struct blocked_reaper *br = *pp;
 		struct urb *d = q_pop_owner(&S.done, br->client);
@@ -688,6 +730,8 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 			break;
 		}
 	}
+	if (req == USBDEVFS_REAPURB || req == USBDEVFS_REAPURBNDELAY)
+		ready_update();
 	sim_lock_give();
 	umockdev_ioctl_client_complete(client, ret, err);
 	return TRUE;
@@ -718,6 +762,7 @@ static void on_client_closed(GObject *obj, GParamSpec *ps, gpointer user)
 			}
 		while ((r = q_pop_owner(&S.done, obj)))
 			urb_free(r);
+		ready_update();
 		sim_lock_give();
 		g_signal_handlers_disconnect_by_func(obj, on_client_closed, NULL);
 		g_object_unref(obj);
@@ -837,16 +882,31 @@ static int add_devices(char **err)
 	umockdev_testbed_set_attribute_binary(S.tb, S.syspath, "descriptors",
 					      S.dev->descriptors,
 					      S.dev->descriptors_len);
-	/* the node: a plain file that the preload redirects to the ioctl
-	 * socket; it must be served before the interfaces announce the reader */
+	/* the node: a FIFO (see ready_set()) that the preload redirects to
+	 * the ioctl socket; it must be served before the interfaces announce
+	 * the reader. OPENCCID_SIM_PLAIN_NODE=1 gives the old plain file (an
+	 * always-ready fd: libusb spins) for comparison. */
 	{
 		char *root = umockdev_testbed_get_root_dir(S.tb);
 		char *path = g_build_filename(root, S.devnode, NULL);
 		char *dir = g_path_get_dirname(path);
 
 		g_mkdir_with_parents(dir, 0755);
-		if (!g_file_set_contents(path, "", 0, NULL))
-			sim_log("cannot create %s", path);
+		if (S.fifo_fd >= 0)
+			close(S.fifo_fd);
+		S.fifo_fd = -1;
+		S.fifo_full = false;
+		unlink(path);
+		if (getenv("OPENCCID_SIM_PLAIN_NODE") || mkfifo(path, 0666) < 0) {
+			if (!g_file_set_contents(path, "", 0, NULL))
+				sim_log("cannot create %s", path);
+		} else {
+			S.fifo_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+			if (S.fifo_fd < 0)
+				sim_log("cannot open %s: %s", path, strerror(errno));
+			else
+				(void)fcntl(S.fifo_fd, F_SETPIPE_SZ, 4096);
+		}
 		g_free(dir);
 		g_free(path);
 		g_free(root);
@@ -860,6 +920,7 @@ static int add_devices(char **err)
 	}
 	S.present = true;
 	S.config = 1;
+	ready_update();
 
 	for (unsigned i = 0; i < dev->n_ifaces; i++) {
 		struct sim_iface *in = &dev->ifaces[i];
@@ -937,6 +998,7 @@ int usbfs_unplug(char **err)
 	}
 	S.present = false;
 	fail_all_pending(-ESHUTDOWN);
+	ready_set(true); /* reaps now fail with ENODEV */
 	for (unsigned i = 0; i < S.dev->n_ifaces; i++)
 		ccid_reset(&S.ifaces[i]);
 	for (unsigned i = S.dev->n_ifaces; i-- > 0;)
@@ -1002,6 +1064,10 @@ void usbfs_stop(void)
 	if (S.present)
 		fail_all_pending(-ESHUTDOWN);
 	S.present = false;
+	ready_set(true);
+	if (S.fifo_fd >= 0)
+		close(S.fifo_fd);
+	S.fifo_fd = -1;
 	/* the testbed's destructor removes its directory */
 	g_clear_object(&S.tb);
 }
