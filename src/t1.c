@@ -79,17 +79,17 @@ crc16(const uint8_t *buf, size_t len)
 }
 
 size_t
-t1_edc(const uint8_t *buf, size_t len, bool crc, uint8_t out[2])
+t1_edc(const uint8_t *buf, size_t len, bool crc, uint8_t sum[2])
 {
 	uint16_t v;
 
 	if (!crc) {
-		out[0] = lrc(buf, len);
+		sum[0] = lrc(buf, len);
 		return 1;
 	}
 	v = crc16(buf, len);
-	out[0] = (uint8_t)(v >> 8);
-	out[1] = (uint8_t)v;
+	sum[0] = (uint8_t)(v >> 8);
+	sum[1] = (uint8_t)v;
 	return 2;
 }
 
@@ -98,7 +98,7 @@ t1_block_build(uint8_t nad, uint8_t pcb, const uint8_t *inf, size_t inf_len,
     bool crc, uint8_t *out, size_t cap, size_t *out_len)
 {
 	struct oc_wbuf w;
-	uint8_t edc[2];
+	uint8_t check[2];
 	size_t n;
 	int rc;
 
@@ -110,8 +110,8 @@ t1_block_build(uint8_t nad, uint8_t pcb, const uint8_t *inf, size_t inf_len,
 	    (rc = wbuf_put_u8(&w, (uint8_t)inf_len)) != OC_OK ||
 	    (rc = wbuf_put_bytes(&w, inf, inf_len)) != OC_OK)
 		return rc;
-	n = t1_edc(out, w.len, crc, edc);
-	if ((rc = wbuf_put_bytes(&w, edc, n)) != OC_OK)
+	n = t1_edc(out, w.len, crc, check);
+	if ((rc = wbuf_put_bytes(&w, check, n)) != OC_OK)
 		return rc;
 	*out_len = w.len;
 	return OC_OK;

@@ -116,6 +116,6 @@ int t1_block_build(uint8_t nad, uint8_t pcb, const uint8_t *inf, size_t inf_len,
 int t1_block_parse(const uint8_t *buf, size_t len, bool crc,
     struct t1_block *blk) __attribute__((warn_unused_result));
 /* The EDC bytes for buf (1 for LRC, 2 for CRC, high byte first). */
-size_t t1_edc(const uint8_t *buf, size_t len, bool crc, uint8_t out[2]);
+size_t t1_edc(const uint8_t *buf, size_t len, bool crc, uint8_t sum[2]);
 
 #endif
