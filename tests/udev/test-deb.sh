@@ -92,6 +92,18 @@ if udevadm verify --help >/dev/null 2>&1; then
 	udevadm verify "$udevdir/rules.d/92-openccid.rules" || fail "udevadm verify"
 fi
 
+if [ -n "${OPENCCID_SIM:-}" ]; then
+	# The installed driver, byte for byte, in a drop dir of its own so that
+	# pcscd loads it and not Debian's libccid (which claims the same IDs).
+	step "integration suite against the installed driver"
+	mkdir "$work/drop"
+	cp -a "$dropdir/ifd-openccid.bundle" "$work/drop/"
+	OPENCCID_DROPDIR="$work/drop" "$SRC/tests/integration/run.sh" \
+	    ${OPENCCID_DEB_PYTEST_ARGS:-} >"$work/integration.log" 2>&1 ||
+	    { tail -60 "$work/integration.log"; fail "integration suite failed on the installed package"; }
+	tail -1 "$work/integration.log"
+fi
+
 step "dpkg --purge $PKG"
 dpkg --purge "$PKG" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "purge failed"; }
 for f in "$bundle/Info.plist" "$udevdir/rules.d/92-openccid.rules"; do
