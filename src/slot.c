@@ -12,6 +12,7 @@
 #include "ccid_msg.h"
 #include "err.h"
 #include "log.h"
+#include "negotiate.h"
 #include "reader.h"
 
 /* CCID rev 1.1 section 6.1.1, bPowerSelect */
@@ -49,7 +50,8 @@ level_check(const struct reader *r)
 {
 	enum ccid_level lvl = r->info.desc.level;
 
-	if (lvl == CCID_XCHG_SHORT_APDU || lvl == CCID_XCHG_EXTENDED_APDU)
+	if (lvl == CCID_XCHG_SHORT_APDU || lvl == CCID_XCHG_EXTENDED_APDU ||
+	    lvl == CCID_XCHG_TPDU) /* TPDU: xfr_tpdu.c */
 		return OC_OK;
 	OC_LOG_CRIT("%s exchange level: not supported yet",
 	    ccid_level_name(lvl));
@@ -135,6 +137,30 @@ power_on_any_voltage(struct reader *r, unsigned slot, uint8_t *atr,
 	return rc;
 }
 
+/*
+ * power_on_any_voltage() with the reader's power-on quirks: a PowerOff
+ * first (power_off_before_on); a failure read as "no card"
+ * (poweron_fail_means_absent); the result kept for always_present.
+ */
+static int
+power_on_quirked(struct reader *r, unsigned slot, uint8_t *atr, size_t *len)
+{
+	struct ccid_status st;
+	int rc;
+
+	if (r->qk.power_off_before_on)
+		(void)ccid_run_power_off(&r->io, (uint8_t)slot, &st);
+	rc = power_on_any_voltage(r, slot, atr, len);
+	r->poweron_failed[slot] = rc != OC_OK;
+	if (rc != OC_OK && rc != OC_ENODEV && rc != OC_ENOCARD &&
+	    r->qk.poweron_fail_means_absent) {
+		OC_LOG_INFO("slot %u: power-on failed (%s): no card (quirk "
+			    "poweron_fail_means_absent)", slot, oc_strerror(rc));
+		rc = OC_ENOCARD;
+	}
+	return rc;
+}
+
 int
 slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,
     size_t *atr_len)
@@ -147,7 +173,7 @@ slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,
 	    (rc = level_check(r)) != OC_OK)
 		return rc;
 	slot_clear(&r->slots[slot]);
-	rc = power_on_any_voltage(r, slot, buf, &len);
+	rc = power_on_quirked(r, slot, buf, &len);
 	if (rc != OC_OK)
 		return rc;
 	if (len == 0) {
@@ -156,6 +182,10 @@ slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,
 	}
 	keep_atr(&r->slots[slot], buf, len);
 	r->slots[slot].powered = true;
+	/* TPDU level: the reader's clocks and rates (negotiate.c). */
+	if (r->info.desc.level == CCID_XCHG_TPDU &&
+	    (rc = negotiate_power_up(r, slot)) != OC_OK)
+		return rc;
 	if (len > cap)
 		return OC_ENOSPC;
 	memcpy(atr, buf, len);
@@ -206,6 +236,12 @@ slot_presence(struct reader *r, unsigned slot, bool *present)
 		*present = true;
 		break;
 	}
+	/* Quirk always_present: the reader cannot tell; the last power-on
+	 * result does. */
+	if (*present && r->qk.always_present && r->poweron_failed[slot]) {
+		slot_clear(s);
+		*present = false;
+	}
 	return OC_OK;
 }
 
@@ -234,6 +270,9 @@ slot_set_protocol(struct reader *r, unsigned slot, unsigned t)
 				: t == 0;
 	if (!offered)
 		return OC_ENOTSUP;
+	/* TPDU level: PPS, SetParameters, IFSD (negotiate.c). */
+	if (r->info.desc.level == CCID_XCHG_TPDU)
+		return negotiate_protocol(r, slot, t);
 	/* APDU level: the reader negotiates (CCID rev 1.1 section 5.1). */
 	r->slots[slot].protocol = t;
 	return OC_OK;
@@ -410,6 +449,8 @@ slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
 		OC_LOG_CRIT("APDU of %zu bytes is too short", tx_len);
 		return OC_EINVAL;
 	}
+	if (r->info.desc.level == CCID_XCHG_TPDU) /* T=0/T=1: xfr_tpdu.c */
+		return xfr_tpdu_transmit(r, slot, tx, tx_len, rx, cap, rx_len);
 	if (r->info.desc.level == CCID_XCHG_SHORT_APDU)
 		return xfr_short(r, slot, tx, tx_len, rx, cap, rx_len);
 	return xfr_extended(r, slot, tx, tx_len, rx, cap, rx_len);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "atr.h"
+#include "xfr_tpdu.h" /* struct tpdu_state */
 
 /* Short APDU: CLA INS P1 P2 Lc 255 data Le (ISO 7816-4 section 5.1). */
 #define SLOT_SHORT_APDU_MAX 261
@@ -29,6 +30,7 @@ struct slot {
 	bool atr_parsed;      /* atr_info valid */
 	struct atr_info atr_info;
 	unsigned protocol;    /* T=n selected (0 or 1) */
+	struct tpdu_state tpdu; /* TPDU level: negotiate.c, xfr_tpdu.c */
 };
 
 int slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,

@@ -1,0 +1,644 @@
+/*
+ * openccid - TPDU-level readers through the IFDH entry points: reader
+ * lists, PPS, SetParameters, IFSD, T=1 and T=0 exchanges, with the
+ * exact bytes on the wire (scripted transport).
+ *
+ * The reader is a GemPC Key (08e6:3438) as its descriptor reads:
+ * TPDU level, dwFeatures 0x00010230, 4 MHz, dwMaxDataRate 344086,
+ * dwMaxIFSD 254, dwMaxCCIDMessageLength 271. Class requests get their
+ * answers from a small queue next to the fake transport's script.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ifdhandler.h>
+#include <PCSC/reader.h>
+
+#include "ccid_desc.h"
+#include "err.h"
+#include "fake_transport.h"
+#include "log.h"
+#include "log_stub.h"
+#include "negotiate.h"
+#include "usb.h"
+#include "xfr_tpdu.h"
+
+#define LUN      0x20000UL
+#define DEVNAME  "usb:08e6/3438:libudev:0:/dev/bus/usb/001/007"
+#define CTRL_MAX 8
+
+/* 3B 95 18 81 31 10 45 + 5 historical bytes: TA1 0x18 (Fi 372, Di 12),
+ * T=1, IFSC 16, BWI 4, CWI 5. */
+static const uint8_t atr_t1[] = {0x3B, 0x95, 0x18, 0x81, 0x31, 0x10, 0x45, 0x80,
+    0x73, 0xC8, 0x21, 0x10, 0x62};
+#define ATR_T1_HEX "3B 95 18 81 31 10 45 80 73 C8 21 10 62"
+/* 3B 80 80 01 01: T=0 first, T=1 offered too, default Fi/Di. */
+#define ATR_T0_T1_HEX "3B 80 80 01 01"
+/* 3B 02 14 50: T=0 only. */
+#define ATR_T0_HEX "3B 02 14 50"
+/* 3B 90 13 11 01 93: specific mode (TA2 0x01), T=1, TA1 0x13. */
+#define ATR_SPECIFIC_HEX "3B 90 13 11 01 93"
+
+static char devname[] = DEVNAME;
+static struct fake_transport ft;
+static struct transport fake_tr, wrap_tr;
+static struct transport_ops wrap_ops;
+static struct usb_info info;
+
+static struct {
+	uint8_t data[512];
+	size_t len;
+} ctrl_q[CTRL_MAX];
+static size_t ctrl_n, ctrl_pos;
+static size_t ctrl_wlength;
+
+/* The fake checks order and bRequest; the data comes from ctrl_q. */
+static int
+wrap_control(void *ctx, uint8_t bmRequestType, uint8_t bRequest,
+    uint16_t wValue, uint8_t *data, size_t len, size_t *got,
+    unsigned timeout_ms)
+{
+	size_t n;
+	int rc;
+
+	rc = fake_tr.ops->control(
+	    ctx, bmRequestType, bRequest, wValue, data, len, got, timeout_ms);
+	if (rc != OC_OK)
+		return rc;
+	ck_assert_uint_eq(bmRequestType, 0xA1);
+	ck_assert_uint_eq(wValue, 0);
+	ck_assert_msg(ctrl_pos < ctrl_n, "no class request answer queued");
+	ctrl_wlength = len;
+	n = ctrl_q[ctrl_pos].len < len ? ctrl_q[ctrl_pos].len : len;
+	memcpy(data, ctrl_q[ctrl_pos].data, n);
+	ctrl_pos++;
+	*got = n;
+	return OC_OK;
+}
+
+static void
+ctrl_answer(uint8_t bRequest, const uint32_t *v, size_t n)
+{
+	size_t i;
+
+	ck_assert(ctrl_n < CTRL_MAX && n * 4 <= sizeof(ctrl_q[0].data));
+	ft_control(&ft, bRequest);
+	for (i = 0; i < n; i++) {
+		ctrl_q[ctrl_n].data[4 * i] = (uint8_t)v[i];
+		ctrl_q[ctrl_n].data[4 * i + 1] = (uint8_t)(v[i] >> 8);
+		ctrl_q[ctrl_n].data[4 * i + 2] = (uint8_t)(v[i] >> 16);
+		ctrl_q[ctrl_n].data[4 * i + 3] = (uint8_t)(v[i] >> 24);
+	}
+	ctrl_q[ctrl_n++].len = n * 4;
+}
+
+int
+usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+    struct transport *tr, struct usb_info *out)
+{
+	ck_assert_uint_eq(dn->vid, 0x08e6);
+	(void)in_use, (void)arg;
+	*tr = wrap_tr;
+	*out = info;
+	return OC_OK;
+}
+
+static void
+set_reader(uint32_t extra_feat)
+{
+	memset(&info, 0, sizeof(info));
+	info.vid = 0x08e6;
+	info.pid = 0x3438;
+	info.bus = 1;
+	info.addr = 7;
+	strcpy(info.manufacturer, "Gemplus");
+	strcpy(info.product, "USB SmartCard Reader");
+	info.desc.bVoltageSupport = 0x07;
+	info.desc.dwProtocols = 3;
+	info.desc.dwDefaultClock = 4000;
+	info.desc.dwMaximumClock = 4000;
+	info.desc.dwDataRate = 10752;
+	info.desc.dwMaxDataRate = 344086;
+	info.desc.dwMaxIFSD = 254;
+	info.desc.dwFeatures = 0x00010230u | extra_feat;
+	info.desc.dwMaxCCIDMessageLength = 271;
+	info.desc.bMaxCCIDBusySlots = 1;
+	info.desc.level = CCID_XCHG_TPDU;
+}
+
+/* GemPC Key lists (descriptor dump); with a zero and a junk value. */
+static const uint32_t gempc_rates[] = {10753, 14337, 15625, 17204, 20833, 21505,
+    23438, 25806, 28674, 31250, 32258, 34409, 39063, 41667, 43011, 46875, 52083,
+    53763, 57348, 62500, 64516, 68817, 71685, 78125, 83333, 86022, 93750,
+    104167, 107527, 114695, 125000, 129032, 143369, 156250, 166667, 172043,
+    215054, 229391, 250000, 344086, 0, 0xFFFFFFF0u};
+static const uint32_t gempc_clocks[] = {4000};
+
+static void
+open_reader(void)
+{
+	ft_out(&ft, "65 00000000 00 ?? 00 0000");
+	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
+	ck_assert_int_eq(IFDHCreateChannelByName(LUN, devname), IFD_SUCCESS);
+	ft_done(&ft);
+}
+
+/* IccPowerOn at 5 V, then the clock and data rate lists. */
+static void
+power_up(const char *atr_hex, size_t atr_len)
+{
+	UCHAR atr[MAX_ATR_SIZE];
+	DWORD len = sizeof(atr);
+	char hdr[128];
+
+	ft_out(&ft, "62 00000000 00 ?? 01 0000");
+	snprintf(hdr, sizeof(hdr), "80 %02zX000000 00 ?? 00 00 00 %s", atr_len,
+	    atr_hex);
+	ft_in(&ft, hdr);
+	ctrl_answer(CCID_REQ_GET_CLOCK_FREQUENCIES, gempc_clocks, 1);
+	ctrl_answer(CCID_REQ_GET_DATA_RATES, gempc_rates,
+	    sizeof(gempc_rates) / sizeof(gempc_rates[0]));
+	ck_assert_int_eq(
+	    IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len), IFD_SUCCESS);
+	ck_assert_uint_eq(len, atr_len);
+	ck_assert_uint_ge(ctrl_wlength, 256);
+	ft_done(&ft);
+}
+
+static void
+xfr_out(uint8_t bBWI, const uint8_t *data, size_t len)
+{
+	uint8_t m[10 + 300];
+
+	ck_assert(len <= 300);
+	memset(m, 0, 10);
+	m[0] = 0x6F;
+	m[1] = (uint8_t)len;
+	m[2] = (uint8_t)(len >> 8);
+	m[7] = bBWI;
+	memcpy(m + 10, data, len);
+	ft_out_bytes(&ft, m, 10 + len);
+}
+
+static void
+xfr_in(const uint8_t *data, size_t len)
+{
+	char hdr[64];
+
+	snprintf(hdr, sizeof(hdr), "80 %02zX%02zX0000 00 ?? 00 00 00",
+	    len & 0xff, len >> 8);
+	ft_in_data(&ft, hdr, data, len);
+}
+
+static size_t
+t1_block(uint8_t pcb, const uint8_t *inf, size_t n, uint8_t *b)
+{
+	size_t i;
+	uint8_t lrc;
+
+	b[0] = 0x00;
+	b[1] = pcb;
+	b[2] = (uint8_t)n;
+	if (n > 0)
+		memcpy(b + 3, inf, n);
+	for (i = 0, lrc = 0; i < 3 + n; i++)
+		lrc ^= b[i];
+	b[3 + n] = lrc;
+	return n + 4;
+}
+
+static void
+t1_out(uint8_t bBWI, uint8_t pcb, const uint8_t *inf, size_t n)
+{
+	uint8_t b[260];
+
+	xfr_out(bBWI, b, t1_block(pcb, inf, n, b));
+}
+
+static void
+t1_in(uint8_t pcb, const uint8_t *inf, size_t n)
+{
+	uint8_t b[260];
+
+	xfr_in(b, t1_block(pcb, inf, n, b));
+}
+
+/* The negotiation of the T=1 card on a GemPC Key, byte for byte. */
+static void
+negotiate_t1_card(void)
+{
+	/* PPS: PPSS FF, PPS0 11 (PPS1, T=1), PPS1 18, PCK F6; echoed. */
+	ft_out(&ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
+	ft_in(&ft, "80 04000000 00 ?? 00 00 00 FF 11 18 F6");
+	/* SetParameters T=1: Fi/Di 18, LRC direct, N 0, BWI 4 CWI 5,
+	 * no clock stop, IFSC 16, NAD 0. */
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
+	/* S(IFS request) 254 and its response. */
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+}
+
+static void
+setup(void)
+{
+	oc_log_set_level(0x0f);
+	log_stub_reset();
+	ft_init(&ft, &fake_tr);
+	wrap_ops = *fake_tr.ops;
+	wrap_ops.control = wrap_control;
+	wrap_tr.ops = &wrap_ops;
+	wrap_tr.ctx = fake_tr.ctx;
+	ctrl_n = ctrl_pos = 0;
+	ctrl_wlength = 0;
+	set_reader(0);
+}
+
+static void
+teardown(void)
+{
+	/* Power off on close if the card is still powered. */
+	IFDHCloseChannel(LUN);
+	ft_free(&ft);
+}
+
+static void
+expect_power_off(void)
+{
+	ft_out(&ft, "63 00000000 00 ?? 00 0000");
+	ft_in(&ft, "81 00000000 00 ?? 01 00 00");
+}
+
+START_TEST(test_t1_negotiation_on_the_wire)
+{
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	negotiate_t1_card();
+	/* Asking again for T=1 does nothing; T=0 is not offered. */
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
+	    IFD_PROTOCOL_NOT_SUPPORTED);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+START_TEST(test_t1_chaining)
+{
+	UCHAR apdu[25], rx[64];
+	DWORD rlen = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T1, 8};
+	static const uint8_t part1[] = {0x01, 0x02, 0x03};
+	static const uint8_t part2[] = {0x04, 0x90, 0x00};
+	size_t i;
+
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	negotiate_t1_card();
+	/* UPDATE BINARY with 20 bytes: 25 bytes, IFSC 16 -> two I-blocks. */
+	apdu[0] = 0x00, apdu[1] = 0xD6, apdu[2] = 0x00, apdu[3] = 0x00;
+	apdu[4] = 20;
+	for (i = 5; i < sizeof(apdu); i++)
+		apdu[i] = (UCHAR)i;
+	t1_out(0, 0x20, apdu, 16);         /* I(0, M) */
+	t1_in(0x90, NULL, 0);              /* R(1) */
+	t1_out(0, 0x40, apdu + 16, 9);     /* I(1) */
+	t1_in(0x20, part1, sizeof(part1)); /* I(0, M) */
+	t1_out(0, 0x90, NULL, 0);          /* R(1) */
+	t1_in(0x40, part2, sizeof(part2)); /* I(1) */
+	ck_assert_int_eq(
+	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rlen, 6);
+	ck_assert_mem_eq(rx, "\x01\x02\x03\x04\x90\x00", 6);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+START_TEST(test_t1_wtx)
+{
+	UCHAR apdu[] = {0x00, 0xB0, 0x00, 0x00, 0x02}, rx[16];
+	DWORD rlen = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T1, 8};
+	static const uint8_t resp[] = {0xAA, 0xBB, 0x90, 0x00};
+
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	negotiate_t1_card();
+	t1_out(0, 0x00, apdu, sizeof(apdu)); /* I(0) */
+	/* The card asks for twice BWT: S(WTX request) 02. */
+	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 C3 01 02 C0");
+	/* S(WTX response) 02, with bBWI 2 for the reader. */
+	ft_out(&ft, "6F 05000000 00 ?? 02 0000 00 E3 01 02 E0");
+	t1_in(0x00, resp, sizeof(resp)); /* I(0) */
+	ck_assert_int_eq(
+	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rlen, 4);
+	ck_assert_mem_eq(rx, resp, 4);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* Negotiate T=0 (no PPS: default protocol and Fi/Di), then case 2. */
+START_TEST(test_t0_case2_61xx)
+{
+	UCHAR apdu[] = {0x00, 0xCA, 0x00, 0x6E, 0x00}, rx[300];
+	DWORD rlen = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, 8};
+
+	open_reader();
+	power_up(ATR_T0_HEX, 4);
+	/* SetParameters T=0: Fi/Di 11, direct, N 0, WI 10, no clock stop. */
+	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 CA 00 6E 00");
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 61 04");
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C0 00 00 04");
+	ft_in(&ft, "80 06000000 00 ?? 00 00 00 01 02 03 04 90 00");
+	ck_assert_int_eq(
+	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rlen, 6);
+	ck_assert_mem_eq(rx, "\x01\x02\x03\x04\x90\x00", 6);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* No IFDHSetProtocolParameters: the first exchange negotiates T=0. */
+START_TEST(test_t0_lazy_negotiation)
+{
+	UCHAR apdu[] = {0x00, 0xA4, 0x04, 0x00, 0x01, 0xA0}, rx[16];
+	DWORD rlen = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, 8};
+
+	open_reader();
+	power_up(ATR_T0_HEX, 4);
+	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ft_out(&ft, "6F 06000000 00 ?? 00 0000 00 A4 04 00 01 A0");
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 90 00");
+	ck_assert_int_eq(
+	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rlen, 2);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* T=0 first, T=1 offered: T=1 needs a PPS (PPS0 01, no PPS1). */
+START_TEST(test_protocol_choice_t1_over_t0)
+{
+	open_reader();
+	power_up(ATR_T0_T1_HEX, 5);
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_RAW, 0, 0, 0, 0),
+	    IFD_PROTOCOL_NOT_SUPPORTED);
+	ft_out(&ft, "6F 03000000 00 ?? 00 0000 FF 01 FE");
+	ft_in(&ft, "80 03000000 00 ?? 00 00 00 FF 01 FE");
+	/* Default IFSC 32, BWI 4, CWI 13. */
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 4D 00 20 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 11 10 00 4D 00 20 00");
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	/* The PPS window is closed: T=0 now needs a reset. */
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
+	    IFD_PROTOCOL_NOT_SUPPORTED);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+START_TEST(test_protocol_t1_not_offered)
+{
+	open_reader();
+	power_up(ATR_T0_HEX, 4);
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_PROTOCOL_NOT_SUPPORTED);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* TA2: T=1 with TA1's Fi/Di, no PPS; T=0 refused. */
+START_TEST(test_protocol_specific_mode)
+{
+	open_reader();
+	power_up(ATR_SPECIFIC_HEX, 6);
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
+	    IFD_PROTOCOL_NOT_SUPPORTED);
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 13 10 00 4D 00 20 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 13 10 00 4D 00 20 00");
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* dwFeatures 0x80: the reader runs the PPS from SetParameters. */
+START_TEST(test_auto_pps_reader)
+{
+	set_reader(CCID_FEAT_AUTO_PPS);
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* dwFeatures 0x40 and 0x400: no PPS, no S(IFS) either. */
+START_TEST(test_auto_negotiation_and_ifsd_reader)
+{
+	set_reader(CCID_FEAT_AUTO_PARAM_NEG | CCID_FEAT_AUTO_IFSD);
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* A PPS answer that changes the protocol: reset or reject (9.3). */
+START_TEST(test_pps_wrong_answer)
+{
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	ft_out(&ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
+	ft_in(&ft, "80 04000000 00 ?? 00 00 00 FF 10 18 F7");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_COMMUNICATION_ERROR);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* The card leaves PPS1 out: Fi/Di stay 372/1 (section 9.3). */
+START_TEST(test_pps_default_kept)
+{
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	ft_out(&ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
+	ft_in(&ft, "80 03000000 00 ?? 00 00 00 FF 01 FE");
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 45 00 10 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 11 10 00 45 00 10 00");
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* Failing class requests only mean "no list": 129032 bps needs none. */
+START_TEST(test_lists_fail)
+{
+	UCHAR atr[MAX_ATR_SIZE];
+	DWORD len = sizeof(atr);
+
+	open_reader();
+	ft_out(&ft, "62 00000000 00 ?? 01 0000");
+	ft_in(&ft, "80 0D000000 00 ?? 00 00 00 " ATR_T1_HEX);
+	ft_control(&ft, CCID_REQ_GET_CLOCK_FREQUENCIES);
+	ft.steps[ft.n - 1].err = OC_ESTALL;
+	ft_control(&ft, CCID_REQ_GET_DATA_RATES);
+	ft.steps[ft.n - 1].err = OC_ETIMEDOUT;
+	ck_assert_int_eq(
+	    IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len), IFD_SUCCESS);
+	ft_done(&ft);
+	negotiate_t1_card();
+	expect_power_off();
+}
+END_TEST
+
+START_TEST(test_parse_list_junk)
+{
+	static const uint8_t buf[] = {0x00, 0x00, 0x00, 0x00, /* 0 */
+	    0xA0, 0x0F, 0x00, 0x00,                           /* 4000 */
+	    0xFF, 0xFF, 0xFF, 0xFF,                           /* junk */
+	    0xC0, 0x12, 0x00, 0x00,                           /* 4800 */
+	    0x01, 0x02};                                      /* partial */
+	uint32_t out[4];
+
+	ck_assert_uint_eq(
+	    negotiate_parse_list(buf, sizeof(buf), 5000, out, 4), 2);
+	ck_assert_uint_eq(out[0], 4000);
+	ck_assert_uint_eq(out[1], 4800);
+	ck_assert_uint_eq(negotiate_parse_list(buf, sizeof(buf), 0, out, 1), 1);
+	ck_assert_uint_eq(negotiate_parse_list(buf, 0, 0, out, 4), 0);
+}
+END_TEST
+
+START_TEST(test_wait_bounds)
+{
+	/* 100 ms + 1000 slack + 12 etu x 10 bytes at 9600 bps = 13 ms. */
+	ck_assert_uint_eq(xfr_tpdu_wait_ms(100, 10, 9600, 0), 1113);
+	ck_assert_uint_eq(xfr_tpdu_wait_ms(100, 10, 0, 0), 1113);
+	ck_assert_uint_eq(xfr_tpdu_wait_ms(UINT32_MAX * 255ull, 10, 9600, 0),
+	    TPDU_MAX_WAIT_MS);
+	ck_assert_uint_eq(xfr_tpdu_wait_ms(5000, 0, 9600, 2000), 2000);
+}
+END_TEST
+
+/* Character level stays refused, with a clear message. */
+START_TEST(test_character_level_refused)
+{
+	UCHAR atr[MAX_ATR_SIZE];
+	DWORD len = sizeof(atr);
+
+	set_reader(0);
+	info.desc.dwFeatures = 0x00000230u;
+	info.desc.level = CCID_XCHG_CHARACTER;
+	open_reader();
+	ck_assert_int_eq(
+	    IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len), IFD_ERROR_POWER_ACTION);
+	ck_assert(log_stub_contains("not supported"));
+	ft_done(&ft);
+}
+END_TEST
+
+static Suite *
+tpdu_suite(void)
+{
+	Suite *s = suite_create("tpdu");
+	TCase *tc = tcase_create("negotiation");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_t1_negotiation_on_the_wire);
+	tcase_add_test(tc, test_protocol_choice_t1_over_t0);
+	tcase_add_test(tc, test_protocol_t1_not_offered);
+	tcase_add_test(tc, test_protocol_specific_mode);
+	tcase_add_test(tc, test_auto_pps_reader);
+	tcase_add_test(tc, test_auto_negotiation_and_ifsd_reader);
+	tcase_add_test(tc, test_pps_wrong_answer);
+	tcase_add_test(tc, test_pps_default_kept);
+	tcase_add_test(tc, test_lists_fail);
+	tcase_add_test(tc, test_parse_list_junk);
+	tcase_add_test(tc, test_wait_bounds);
+	tcase_add_test(tc, test_character_level_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("exchange");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_t1_chaining);
+	tcase_add_test(tc, test_t1_wtx);
+	tcase_add_test(tc, test_t0_case2_61xx);
+	tcase_add_test(tc, test_t0_lazy_negotiation);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(tpdu_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
