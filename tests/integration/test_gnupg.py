@@ -10,7 +10,8 @@ gpg-agent, launched with PCSCLITE_CSOCK_NAME pointing at the test's pcscd
 GnuPG process is bounded by a timeout.
 
 Parametrized over reader profiles: the default extended-APDU reader, the
-GemPCKey (TPDU level, T=1 run by the driver) and a short-APDU reader.
+GemPCKey (TPDU level, T=1 run by the driver), an extended-APDU reader with
+a 271-byte message limit (XfrBlock chaining) and a short-APDU reader.
 """
 
 import json
@@ -35,10 +36,14 @@ PINENTRY = os.path.join(HERE, "gnupg_pinentry.py")
 UID_NAME = "OpenCCID Test"
 UID_EMAIL = "test@openccid.invalid"
 
+# Short ids: the test name ends up in the simulator's control socket path
+# (sun_path is 108 bytes).
 PROFILES = [
-    pytest.param("default", id="extapdu"),
-    pytest.param("GemPCKey", id="gempckey-tpdu"),
-    pytest.param("short-apdu", id="shortapdu"),
+    pytest.param("default", id="ext"),          # extended APDU level
+    pytest.param("GemPCKey", id="gempc"),       # TPDU level: the driver's T=1
+    pytest.param("extended-apdu", id="extch"),  # extended APDU, 271-byte
+                                                # messages: XfrBlock chaining
+    pytest.param("short-apdu", id="short"),     # short APDU level
 ]
 
 
@@ -285,7 +290,7 @@ def test_gnupg_card_status(lab, gnupg, profile, tmp_path):
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_gnupg_generate_sign_verify(lab, gnupg, profile, tmp_path):
+def test_gnupg_sign_verify(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
     g = gnupg(lb)
     fpr = g.generate_keys()
@@ -389,7 +394,7 @@ def test_gnupg_wrong_pin_blocks(lab, gnupg, profile, tmp_path):
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_gnupg_card_removed_during_operation(lab, gnupg, profile, tmp_path):
+def test_gnupg_card_removal(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
     g = gnupg(lb)
     fpr = g.generate_keys()
