@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <glib.h>
 
 /* bError values (CCID rev 1.1 table 6.2-2) */
 #define ERR_CMD_NOT_SUPPORTED 0x00
@@ -39,19 +40,93 @@ static uint8_t icc_status(const struct ccid_slot *s)
 	return s->powered ? 0 : 1;
 }
 
+static struct sim_msg *msg_new(size_t len)
+{
+	struct sim_msg *m = calloc(1, sizeof(*m) + len);
+
+	m->len = len;
+	return m;
+}
+
+static void enqueue(struct ccid_iface *ci, struct sim_msg *m)
+{
+	if (ci->bulk_in_n >= SIM_MAX_QUEUED) {
+		/* the host does not read its answers: drop, stay bounded */
+		sim_log("bulk-IN queue full: answer dropped");
+		free(m);
+		return;
+	}
+	m->next = NULL;
+	*ci->bulk_in_tail = m;
+	ci->bulk_in_tail = &m->next;
+	ci->bulk_in_n++;
+}
+
 static void queue(struct ccid_iface *ci, const uint8_t *hdr, const uint8_t *data,
 		  size_t dlen)
 {
-	struct sim_msg *m = malloc(sizeof(*m) + 10 + dlen);
+	struct sim_msg *m = msg_new(10 + dlen);
 
-	m->next = NULL;
-	m->len = 10 + dlen;
 	memcpy(m->data, hdr, 10);
 	put_le32(m->data + 1, (uint32_t)dlen);
 	if (dlen)
 		memcpy(m->data + 10, data, dlen);
-	*ci->bulk_in_tail = m;
-	ci->bulk_in_tail = &m->next;
+	enqueue(ci, m);
+}
+
+void ccid_drop_replies(struct ccid_iface *ci)
+{
+	struct sim_msg *m;
+
+	while ((m = ci->bulk_in_q)) {
+		ci->bulk_in_q = m->next;
+		free(m);
+	}
+	ci->bulk_in_tail = &ci->bulk_in_q;
+	ci->bulk_in_n = 0;
+	ci->wtx_forever = false;
+}
+
+struct sim_msg *ccid_take_reply(struct ccid_iface *ci, int64_t now, int64_t *next_due)
+{
+	*next_due = 0;
+	/* the first due message; held ones (late-reply, wtx N) may be
+	 * overtaken by other slots' answers, never by their own slot's */
+	for (struct sim_msg **pp = &ci->bulk_in_q; *pp; pp = &(*pp)->next) {
+		struct sim_msg *m = *pp;
+		bool blocked = false;
+
+		if (m->due > now) {
+			if (!*next_due || m->due < *next_due)
+				*next_due = m->due;
+			continue;
+		}
+		for (struct sim_msg *o = ci->bulk_in_q; o != m; o = o->next)
+			if (o->len > 5 && m->len > 5 && o->data[5] == m->data[5])
+				blocked = true;
+		if (blocked)
+			continue;
+		*pp = m->next;
+		if (ci->bulk_in_tail == &m->next)
+			ci->bulk_in_tail = pp;
+		ci->bulk_in_n--;
+		m->next = NULL;
+		return m;
+	}
+	if (ci->wtx_forever && !ci->bulk_in_q) {
+		struct sim_msg *m;
+
+		if (ci->wtx_next > now) {
+			*next_due = ci->wtx_next;
+			return NULL;
+		}
+		m = msg_new(10);
+		memcpy(m->data, ci->wtx_hdr, 10);
+		ci->wtx_next = now + ci->wtx_period;
+		sim_stats.wtx_sent++;
+		return m;
+	}
+	return NULL;
 }
 
 static void reply(struct ccid_iface *ci, uint8_t type, const uint8_t *cmd,
@@ -95,6 +170,7 @@ static void slot_forget_xfr(struct ccid_slot *s)
 	s->t1_ns = s->t1_nr = 0;
 	s->t1_ifsc = 0x20;
 	s->t1_ifsd = 32;
+	s->t1_wtx_left = 0;
 }
 
 static void slot_power_off(struct ccid_slot *s)
@@ -134,6 +210,145 @@ static uint8_t atr_protocol(const uint8_t *atr, size_t n)
 	return atr[i] & 0x0f ? 1 : 0; /* T=15 etc. do not occur here */
 }
 
+/* ---- PPS (ISO 7816-3 section 9) and the card's Fi/Di ------------------ */
+
+static const unsigned fi_tab[16] = { 372, 372, 558, 744, 1116, 1488, 1860, 0,
+				     0, 512, 768, 1024, 1536, 2048, 0, 0 };
+static const unsigned di_tab[16] = { 0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0,
+				     0, 0, 0, 0 };
+
+struct atr_info {
+	uint8_t ta1;	/* 0x11 when absent */
+	bool specific;	/* TA2 present: specific mode, no PPS */
+	unsigned protos; /* bit T for each T offered (T=0 if no TD1) */
+};
+
+static void atr_parse(const uint8_t *atr, size_t n, struct atr_info *ai)
+{
+	size_t i = 2;
+	uint8_t y;
+	unsigned level = 1;
+
+	ai->ta1 = 0x11;
+	ai->specific = false;
+	ai->protos = 0;
+	if (n < 2) {
+		ai->protos = 1;
+		return;
+	}
+	y = atr[1];
+	for (;;) {
+		uint8_t td;
+
+		if (y & 0x10) {
+			if (i >= n)
+				break;
+			if (level == 1)
+				ai->ta1 = atr[i];
+			if (level == 2)
+				ai->specific = true;
+			i++;
+		}
+		i += (size_t)(((y >> 5) & 1) + ((y >> 6) & 1));
+		if (!(y & 0x80) || i >= n)
+			break;
+		td = atr[i++];
+		ai->protos |= 1u << (td & 0x0f);
+		y = td;
+		level++;
+	}
+	if (!(ai->protos & 0x3))
+		ai->protos |= 1; /* no TD1 (or only T=15): T=0 */
+}
+
+/* Can a card whose TA1 is `max` run at Fi/Di `fidi`? Codes valid and
+ * D/F no faster than TA1's (ISO 7816-3 section 9.3: PPS1 between Fd/Dd
+ * and TA1). */
+static bool fidi_ok(uint8_t fidi, uint8_t max)
+{
+	unsigned f = fi_tab[fidi >> 4], d = di_tab[fidi & 15];
+	unsigned fm = fi_tab[max >> 4], dm = di_tab[max & 15];
+
+	if (!f || !d)
+		return false;
+	if (fidi == 0x11 || fidi == 0x01)
+		return true;
+	if (!fm || !dm)
+		return false;
+	return (uint64_t)d * fm <= (uint64_t)dm * f;
+}
+
+static void pps_record(const uint8_t *b, size_t n, uint8_t *dst, size_t *dlen)
+{
+	*dlen = n > 6 ? 6 : n;
+	memcpy(dst, b, *dlen);
+}
+
+/*
+ * The card's answer to a PPS request at TPDU/character level. Returns the
+ * answer length, 0 for no answer (the card stays mute: bad PCK, a
+ * protocol the ATR does not offer, specific mode).
+ */
+static size_t pps_answer(struct ccid_slot *s, const uint8_t *d, size_t n,
+			 uint8_t *out)
+{
+	struct atr_info ai;
+	uint8_t pck = 0, pps0 = d[1], t = pps0 & 0x0f;
+	size_t want = 3 + (size_t)(((pps0 >> 4) & 1) + ((pps0 >> 5) & 1) +
+				   ((pps0 >> 6) & 1));
+	size_t k = 0;
+
+	sim_stats.pps_seen++;
+	pps_record(d, n, sim_stats.last_pps, &sim_stats.last_pps_len);
+	for (size_t i = 0; i < n; i++)
+		pck ^= d[i];
+	atr_parse(s->atr, s->atr_len, &ai);
+	if (n != want || pck != 0 || t > 1 || !(ai.protos & (1u << t)) ||
+	    ai.specific || fault_take(FAULT_PPS_REJECT, 0x6f, NULL)) {
+		if (n == want && pck == 0 && t <= 1 && (ai.protos & (1u << t)) &&
+		    !ai.specific) {
+			/* pps-reject: PPSS only, nothing agreed */
+			out[0] = 0xff;
+			out[1] = 0x00;
+			out[2] = 0xff;
+			sim_stats.pps_rejected++;
+			pps_record(out, 3, sim_stats.last_pps_reply,
+				   &sim_stats.last_pps_reply_len);
+			return 3;
+		}
+		sim_stats.pps_rejected++;
+		sim_stats.last_pps_reply_len = 0;
+		return 0;
+	}
+	out[k++] = 0xff;
+	out[k++] = pps0;
+	if (pps0 & 0x10) {
+		if (fidi_ok(d[2], ai.ta1)) {
+			out[k++] = d[2];
+			s->card_fidi = d[2];
+		} else {
+			/* PPS1 not echoed: the card stays at Fd/Dd (section 9.3) */
+			out[1] &= (uint8_t)~0x10;
+			s->card_fidi = 0x11;
+		}
+	} else {
+		s->card_fidi = 0x11;
+	}
+	for (size_t i = (pps0 & 0x10) ? 3 : 2; i < n - 1; i++)
+		out[k++] = d[i]; /* PPS2, PPS3 echoed */
+	pck = 0;
+	for (size_t i = 0; i < k; i++)
+		pck ^= out[i];
+	out[k++] = pck;
+	if (k == n && !memcmp(out, d, n))
+		sim_stats.pps_accepted++;
+	else
+		sim_stats.pps_rejected++;
+	s->protocol = t;
+	pps_record(out, k, sim_stats.last_pps_reply, &sim_stats.last_pps_reply_len);
+	return k;
+}
+
 void ccid_init(struct ccid_iface *ci, struct sim_iface *desc,
 	       struct card **cards, unsigned n_cards)
 {
@@ -158,6 +373,11 @@ struct sim_msg *ccid_take_notify(struct ccid_iface *ci)
 	size_t n = 1 + (ci->n_slots * 2 + 7) / 8;
 	bool any = false;
 
+	if (ci->intr_extra) {
+		m = ci->intr_extra;
+		ci->intr_extra = NULL;
+		return m;
+	}
 	for (unsigned i = 0; i < ci->n_slots; i++)
 		any |= ci->slots[i].changed;
 	if (!any)
@@ -201,17 +421,13 @@ void ccid_card_remove(struct ccid_iface *ci, unsigned slot)
 
 void ccid_reset(struct ccid_iface *ci)
 {
-	struct sim_msg *m;
-
 	for (unsigned i = 0; i < ci->n_slots; i++) {
 		slot_power_off(&ci->slots[i]);
 		ci->slots[i].changed = true;
 	}
-	while ((m = ci->bulk_in_q)) {
-		ci->bulk_in_q = m->next;
-		free(m);
-	}
-	ci->bulk_in_tail = &ci->bulk_in_q;
+	ccid_drop_replies(ci);
+	free(ci->intr_extra);
+	ci->intr_extra = NULL;
 }
 
 void ccid_abort(struct ccid_iface *ci, uint8_t slot, uint8_t seq)
@@ -219,6 +435,45 @@ void ccid_abort(struct ccid_iface *ci, uint8_t slot, uint8_t seq)
 	(void)seq;
 	if (slot < ci->n_slots)
 		slot_forget_xfr(&ci->slots[slot]);
+	if (ci->wtx_forever && ci->wtx_hdr[5] == slot)
+		ci->wtx_forever = false;
+}
+
+/* intr-garbage: unknown|bits|short|hwerror (CCID rev 1.1 section 6.3) */
+void ccid_intr_garbage(struct ccid_iface *ci, long kind)
+{
+	struct sim_msg *m;
+	size_t n = 1 + (ci->n_slots * 2 + 7) / 8;
+
+	free(ci->intr_extra);
+	switch (kind) {
+	case 1: /* NotifySlotChange with bits for slots that do not exist */
+		m = msg_new(n + 1);
+		m->data[0] = 0x50;
+		memset(m->data + 1, 0xff, n);
+		break;
+	case 2: /* a message cut to its type byte */
+		m = msg_new(1);
+		m->data[0] = 0x50;
+		break;
+	case 3: /* RDR_to_PC_HardwareError: bSlot 0, bSeq 0, overcurrent */
+		m = msg_new(4);
+		m->data[0] = 0x51;
+		m->data[3] = 0x01;
+		break;
+	default: /* unknown bMessageType */
+		m = msg_new(4);
+		m->data[0] = 0x5f;
+		m->data[1] = 0x03;
+		break;
+	}
+	ci->intr_extra = m;
+}
+
+void ccid_notify_spurious(struct ccid_iface *ci)
+{
+	for (unsigned i = 0; i < ci->n_slots; i++)
+		ci->slots[i].changed = true;
 }
 
 /* ---- card calls ------------------------------------------------------------ */
@@ -229,9 +484,18 @@ static int card_xfr(struct ccid_slot *s, const uint8_t *apdu, size_t len,
 	uint8_t *buf = malloc(SIM_MAX_RESP);
 	size_t n = SIM_MAX_RESP;
 
+	long swv;
+
 	sim_stats.apdus++;
 	if (sim_verbose)
 		sim_hexlog("apdu", apdu, len);
+	if (fault_take(FAULT_SW, -1, &swv)) {
+		buf[0] = (uint8_t)(swv >> 8);
+		buf[1] = (uint8_t)swv;
+		*rsp = buf;
+		*rlen = 2;
+		return 0;
+	}
 	if (s->card->ops->transmit(s->card, apdu, len, buf, &n) < 0 || n < 2) {
 		free(buf);
 		return -1;
@@ -303,6 +567,12 @@ static void xfr_apdu(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *
 	}
 	/* A PPS request through an APDU-level reader: accept it as is. */
 	if (s->cmd_len >= 3 && s->cmd_len <= 6 && s->cmd_buf[0] == 0xff) {
+		sim_stats.pps_seen++;
+		sim_stats.pps_accepted++;
+		pps_record(s->cmd_buf, s->cmd_len, sim_stats.last_pps,
+			   &sim_stats.last_pps_len);
+		pps_record(s->cmd_buf, s->cmd_len, sim_stats.last_pps_reply,
+			   &sim_stats.last_pps_reply_len);
 		reply(ci, 0x80, cmd, 0, 0, 0, s->cmd_buf, s->cmd_len);
 		free(s->cmd_buf);
 		s->cmd_buf = NULL;
@@ -413,6 +683,14 @@ static void t1_send(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *c
 		lrc ^= b[i];
 	b[3 + n] = lrc;
 	s->t1_last_len = 4 + n;
+	if (fault_take(FAULT_T1_BAD_EDC, -1, NULL)) {
+		uint8_t bad[260];
+
+		memcpy(bad, b, s->t1_last_len);
+		bad[3 + n] ^= 0x5a;
+		reply(ci, 0x80, cmd, 0, 0, 0, bad, s->t1_last_len);
+		return;
+	}
 	reply(ci, 0x80, cmd, 0, 0, 0, b, s->t1_last_len);
 }
 
@@ -441,6 +719,11 @@ static void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cm
 	uint8_t lrc = 0, pcb;
 	size_t len;
 
+	if (fault_take(FAULT_T1_DROP_BLOCK, -1, NULL)) {
+		/* the card says nothing within BWT: the reader reports mute */
+		reply(ci, 0x80, cmd, ST_FAILED | icc_status(s), ERR_ICC_MUTE, 0, NULL, 0);
+		return;
+	}
 	if (n < 4 || (size_t)d[2] + 4 != n) {
 		t1_send(ci, s, cmd, (uint8_t)(0x82 | (s->t1_nr << 4)), NULL, 0);
 		return;
@@ -456,6 +739,10 @@ static void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cm
 	if (!(pcb & 0x80)) { /* I-block */
 		uint8_t ns = (pcb >> 6) & 1;
 
+		if (ns == s->t1_nr && fault_take(FAULT_T1_RBLOCK, -1, NULL)) {
+			t1_send(ci, s, cmd, (uint8_t)(0x81 | (s->t1_nr << 4)), NULL, 0);
+			return;
+		}
 		if (ns != s->t1_nr) {
 			/* a repeat of a block already taken: send our last again */
 			if (s->t1_last_len)
@@ -486,6 +773,19 @@ static void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cm
 		s->t1_cmd = NULL;
 		s->t1_cmd_len = 0;
 		s->t1_rsp_off = 0;
+		{
+			long nw;
+
+			if (fault_take(FAULT_CARD_WTX, 0x6f, &nw)) {
+				/* S(WTX request), INF = BWT multiplier 1 */
+				static const uint8_t one = 1;
+
+				s->t1_wtx_left = (uint8_t)(nw - 1);
+				sim_stats.card_wtx_sent++;
+				t1_send(ci, s, cmd, 0xc3, &one, 1);
+				return;
+			}
+		}
 		t1_send_rsp_chunk(ci, s, cmd);
 		return;
 	}
@@ -513,6 +813,19 @@ static void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cm
 			s->t1_ifsd = d[3];
 		t1_send(ci, s, cmd, 0xe1, d + 3, len);
 		return;
+	case 0xe3: /* WTX response: the next WTX request or the answer */
+		if (s->t1_wtx_left) {
+			static const uint8_t one = 1;
+
+			s->t1_wtx_left--;
+			sim_stats.card_wtx_sent++;
+			t1_send(ci, s, cmd, 0xc3, &one, 1);
+		} else if (s->t1_rsp) {
+			t1_send_rsp_chunk(ci, s, cmd);
+		} else {
+			t1_send(ci, s, cmd, (uint8_t)(0x82 | (s->t1_nr << 4)), NULL, 0);
+		}
+		return;
 	case 0xc2: /* ABORT request */
 		free(s->t1_cmd);
 		s->t1_cmd = NULL;
@@ -535,6 +848,10 @@ static void cmd_power_on(struct ccid_iface *ci, struct ccid_slot *s, const uint8
 	}
 	if (s->powered)
 		slot_power_off(s); /* a warm reset */
+	if (fault_take(FAULT_POWERON_MUTE, 0x62, NULL)) {
+		reply(ci, 0x80, cmd, ST_FAILED | 1, ERR_ICC_MUTE, 0, NULL, 0);
+		return;
+	}
 	s->atr_len = sizeof(s->atr);
 	if (s->card->ops->power_on(s->card, s->atr, &s->atr_len) < 0 ||
 	    s->atr_len == 0) {
@@ -545,6 +862,26 @@ static void cmd_power_on(struct ccid_iface *ci, struct ccid_slot *s, const uint8
 	s->protocol = atr_protocol(s->atr, s->atr_len);
 	set_default_params(s);
 	slot_forget_xfr(s);
+	{
+		struct atr_info ai;
+		uint32_t feat = ci->desc->ccid.dwFeatures;
+
+		atr_parse(s->atr, s->atr_len, &ai);
+		/* specific mode (TA2): the card runs at TA1 at once; a reader
+		 * with automatic parameter negotiation (dwFeatures 0x40) does
+		 * the PPS itself; 0x02 (parameters from the ATR) fills them */
+		s->card_fidi = (ai.specific || (feat & 0x40)) && fidi_ok(ai.ta1, ai.ta1) ?
+				       ai.ta1 : 0x11;
+		s->host_fidi = s->card_fidi;
+		if (feat & 0x42)
+			s->params[0] = s->card_fidi;
+	}
+	if (fault_take(FAULT_BAD_ATR, 0x62, NULL)) {
+		static const uint8_t bad[] = { 0x3b, 0xff, 0x11 };
+
+		reply(ci, 0x80, cmd, 0, 0, 0, bad, sizeof(bad));
+		return;
+	}
 	reply(ci, 0x80, cmd, 0, 0, 0, s->atr, s->atr_len);
 }
 
@@ -563,10 +900,21 @@ static void cmd_xfr_block(struct ccid_iface *ci, struct ccid_slot *s,
 	}
 	if (level == CCID_LEVEL_SHORT || level == CCID_LEVEL_EXT)
 		xfr_apdu(ci, s, cmd, data, dlen);
-	else if (dlen >= 3 && dlen <= 6 && data[0] == 0xff)
-		/* PPS request (ISO 7816-3 section 9): the card accepts it */
-		reply(ci, 0x80, cmd, 0, 0, 0, data, dlen);
-	else if (s->protocol == 1)
+	else if (dlen >= 3 && dlen <= 6 && data[0] == 0xff) {
+		/* PPS request (ISO 7816-3 section 9), right after the ATR */
+		uint8_t out[6];
+		size_t k = pps_answer(s, data, dlen, out);
+
+		if (!k)
+			reply(ci, 0x80, cmd, ST_FAILED | icc_status(s), ERR_ICC_MUTE,
+			      0, NULL, 0);
+		else
+			reply(ci, 0x80, cmd, 0, 0, 0, out, k);
+	} else if (s->host_fidi != s->card_fidi &&
+		   !(ci->desc->ccid.dwFeatures & 0xc0)) {
+		/* host and card at different speeds: nothing gets through */
+		reply(ci, 0x80, cmd, ST_FAILED | icc_status(s), ERR_ICC_MUTE, 0, NULL, 0);
+	} else if (s->protocol == 1)
 		xfr_t1(ci, s, cmd, data, dlen);
 	else
 		xfr_t0(ci, s, cmd, data, dlen);
@@ -588,6 +936,23 @@ static void cmd_set_params(struct ccid_iface *ci, struct ccid_slot *s,
 		      s->params, s->params_len);
 		return;
 	}
+	sim_stats.set_params++;
+	sim_stats.last_params_len = dlen; /* up to 7 */
+	memcpy(sim_stats.last_params, data, dlen);
+	if (ci->desc->ccid.dwFeatures & 0xc0 && s->powered) {
+		/* automatic PPS (dwFeatures 0x40 / 0x80): the reader negotiates
+		 * the new Fi/Di with the card; a card that cannot do it fails
+		 * the command (bError = offset of bmFindexDindex) */
+		struct atr_info ai;
+
+		atr_parse(s->atr, s->atr_len, &ai);
+		if (!fidi_ok(data[0], ai.ta1)) {
+			reply(ci, 0x82, cmd, ST_FAILED | st, 10, s->protocol,
+			      s->params, s->params_len);
+			return;
+		}
+		s->card_fidi = data[0];
+	}
 	if (s->protocol != proto) {
 		/* a new protocol starts its block numbering afresh */
 		slot_forget_xfr(s);
@@ -595,6 +960,7 @@ static void cmd_set_params(struct ccid_iface *ci, struct ccid_slot *s,
 	s->protocol = proto;
 	memcpy(s->params, data, dlen);
 	s->params_len = dlen;
+	s->host_fidi = data[0];
 	if (proto == 1 && data[5] >= 1 && data[5] <= 254)
 		s->t1_ifsc = data[5];
 	sim_stats.last_protocol = proto;
@@ -612,7 +978,7 @@ static bool in_list(const uint32_t *l, unsigned n, uint32_t v)
 	return false;
 }
 
-void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
+static void handle_cmd(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 {
 	uint8_t type, slotno, clk;
 	const uint8_t *data = msg + 10;
@@ -695,6 +1061,7 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 		}
 		f = get_le32(data);
 		r = get_le32(data + 4);
+		sim_stats.set_rate_clock++;
 		if (!in_list(ci->desc->clocks, ci->desc->n_clocks, f))
 			f = ci->desc->ccid.dwDefaultClock;
 		if (!in_list(ci->desc->rates, ci->desc->n_rates, r))
@@ -709,5 +1076,207 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 	default:
 		reply(ci, 0x81, msg, ST_FAILED | st, ERR_CMD_NOT_SUPPORTED, clk, NULL, 0);
 		break;
+	}
+}
+
+/* ---- faults on the answer, busy slots ------------------------------------ */
+
+/* Slots with an answer still queued (their command is in flight). */
+static unsigned slots_in_flight(const struct ccid_iface *ci, int slot, bool *self)
+{
+	uint8_t seen[SIM_MAX_SLOTS] = { 0 };
+	unsigned n = 0;
+
+	*self = false;
+	for (const struct sim_msg *m = ci->bulk_in_q; m; m = m->next) {
+		if (m->len < 10 || m->data[5] >= SIM_MAX_SLOTS)
+			continue;
+		if (m->data[5] == slot)
+			*self = true;
+		if (!seen[m->data[5]]++)
+			n++;
+	}
+	if (ci->wtx_forever) {
+		if (ci->wtx_hdr[5] == slot)
+			*self = true;
+		if (ci->wtx_hdr[5] < SIM_MAX_SLOTS && !seen[ci->wtx_hdr[5]]++)
+			n++;
+	}
+	return n;
+}
+
+static void fail_with(struct ccid_iface *ci, const uint8_t *msg, uint8_t error)
+{
+	uint8_t slot = msg[5];
+	uint8_t st = slot < ci->n_slots ? icc_status(&ci->slots[slot]) : 2;
+
+	reply(ci, resp_type(msg[0]), msg, ST_FAILED | st, error, 0, NULL, 0);
+}
+
+void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
+{
+	struct sim_msg **mark, *fresh, *m, *out = NULL, **otail = &out;
+	int type;
+	long arg;
+	bool self;
+	unsigned busy, max_busy;
+	int64_t now = g_get_monotonic_time(), base;
+
+	if (len < 10)
+		return;
+	type = msg[0];
+	/* a new command ends a wtx-forever (the host gave up waiting) */
+	ci->wtx_forever = false;
+	if (fault_take(FAULT_NO_REPLY, type, NULL)) {
+		sim_stats.cmd[type]++;
+		return;
+	}
+	if (fault_take(FAULT_UNPLUG_DURING_XFR, type, NULL)) {
+		sim_stats.cmd[type]++;
+		sim_unplug_soon();
+		return;
+	}
+	if (msg[5] < ci->n_slots && ci->slots[msg[5]].card &&
+	    fault_take(FAULT_CARD_REMOVE_DURING_XFR, type, NULL))
+		ccid_card_remove(ci, msg[5]);
+
+	/* CCID rev 1.1 section 6.2.6: a command for a slot that is still busy,
+	 * or beyond bMaxCCIDBusySlots busy slots, gets CMD_SLOT_BUSY */
+	busy = slots_in_flight(ci, msg[5], &self);
+	max_busy = ci->desc->ccid.bMaxCCIDBusySlots ? ci->desc->ccid.bMaxCCIDBusySlots : 1;
+	mark = ci->bulk_in_tail;
+	if (type != 0x72 && (self || busy >= max_busy) && busy > 0 && ci->n_slots > 1) {
+		sim_stats.cmd[type]++;
+		sim_stats.busy_replies++;
+		fail_with(ci, msg, 0xe0);
+	} else if (fault_take(FAULT_MUTE, type, NULL)) {
+		sim_stats.cmd[type]++;
+		fail_with(ci, msg, ERR_ICC_MUTE);
+	} else if (fault_take(FAULT_HW_ERROR, type, NULL)) {
+		sim_stats.cmd[type]++;
+		fail_with(ci, msg, ERR_HW_ERROR);
+	} else if (fault_take(FAULT_SLOT_BUSY, type, NULL)) {
+		sim_stats.cmd[type]++;
+		fail_with(ci, msg, 0xe0);
+	} else {
+		handle_cmd(ci, msg, len);
+	}
+	/* the answers this command produced: *mark onwards */
+	fresh = *mark;
+	*mark = NULL;
+	ci->bulk_in_tail = mark;
+	for (m = fresh; m; m = m->next)
+		ci->bulk_in_n--;
+	if (!fresh)
+		return;
+	{
+		unsigned inflight = slots_in_flight(ci, -1, &self) + 1;
+
+		if (inflight > sim_stats.max_in_flight)
+			sim_stats.max_in_flight = inflight;
+	}
+	base = now;
+	if (fault_take(FAULT_WTX_FOREVER, type, &arg)) {
+		memcpy(ci->wtx_hdr, fresh->data, 10);
+		put_le32(ci->wtx_hdr + 1, 0);
+		ci->wtx_hdr[7] = (uint8_t)(0x80 | (fresh->data[7] & 3));
+		ci->wtx_hdr[8] = 1; /* BWT multiplier */
+		ci->wtx_hdr[9] = 0;
+		ci->wtx_forever = true;
+		ci->wtx_next = now;
+		ci->wtx_period = arg * 1000;
+		while ((m = fresh)) {
+			fresh = m->next;
+			free(m);
+		}
+		return;
+	}
+	if (fault_take(FAULT_STALL_IN, type, NULL)) {
+		while ((m = fresh)) { /* lost with the halt */
+			fresh = m->next;
+			free(m);
+		}
+		usbfs_halt_in(ci);
+		return;
+	}
+	if (fault_take(FAULT_WTX, type, &arg)) {
+		for (long k = 0; k < arg; k++) {
+			m = msg_new(10);
+			memcpy(m->data, fresh->data, 10);
+			put_le32(m->data + 1, 0);
+			m->data[7] = (uint8_t)(0x80 | (fresh->data[7] & 3));
+			m->data[8] = 1;
+			m->data[9] = 0;
+			m->due = base + k * 50000;
+			sim_stats.wtx_sent++;
+			*otail = m;
+			otail = &m->next;
+		}
+		base += arg * 50000;
+	}
+	if (fault_take(FAULT_LATE_REPLY, type, &arg))
+		base += arg * 1000;
+	if (fault_take(FAULT_ZLP_BEFORE_REPLY, type, NULL)) {
+		m = msg_new(0);
+		m->due = base;
+		*otail = m;
+		otail = &m->next;
+	}
+	{
+		bool dup = fault_take(FAULT_DUP_REPLY, type, NULL);
+		bool wseq = fault_take(FAULT_WRONG_SEQ, type, NULL);
+		bool wslot = fault_take(FAULT_WRONG_SLOT, type, NULL);
+		bool wtype = fault_take(FAULT_WRONG_TYPE, type, NULL);
+		long blen = -1, trunc = -1;
+		bool over = fault_take(FAULT_OVERSIZE, type, NULL);
+
+		if (!fault_take(FAULT_BAD_LENGTH, type, &blen))
+			blen = -1;
+		if (!fault_take(FAULT_TRUNCATE, type, &trunc))
+			trunc = -1;
+		while ((m = fresh)) {
+			fresh = m->next;
+			m->next = NULL;
+			if (m->len >= 10) {
+				if (wseq)
+					m->data[6]++;
+				if (wslot)
+					m->data[5]++;
+				if (wtype)
+					m->data[0] = m->data[0] == 0x80 ? 0x81 : 0x80;
+				if (blen == 0)
+					put_le32(m->data + 1, get_le32(m->data + 1) + 1);
+				else if (blen == 1)
+					put_le32(m->data + 1, get_le32(m->data + 1) - 1);
+				if (over) {
+					uint32_t max = ci->desc->ccid.dwMaxCCIDMessageLength;
+					size_t dl = max >= 10 ? max - 9 : 1;
+					struct sim_msg *b = msg_new(10 + dl);
+
+					memcpy(b->data, m->data, m->len < 10 + dl ? m->len : 10 + dl);
+					put_le32(b->data + 1, (uint32_t)dl);
+					free(m);
+					m = b;
+				}
+				if (trunc >= 0 && (size_t)trunc < m->len)
+					m->len = (size_t)trunc;
+			}
+			m->due = base;
+			*otail = m;
+			otail = &m->next;
+			if (dup) {
+				struct sim_msg *c = msg_new(m->len);
+
+				memcpy(c->data, m->data, m->len);
+				c->due = base;
+				*otail = c;
+				otail = &c->next;
+				dup = false;
+			}
+		}
+	}
+	while ((m = out)) {
+		out = m->next;
+		enqueue(ci, m);
 	}
 }

@@ -124,6 +124,43 @@ static struct ccid_iface *slot_of(unsigned g, unsigned *slot)
 	return NULL;
 }
 
+/* ---- faults that act on the main loop ------------------------------------ */
+
+static gboolean unplug_now(gpointer user)
+{
+	char *err = NULL;
+
+	(void)user;
+	sim_lock_take();
+	if (usbfs_unplug(&err) < 0)
+		sim_log("unplug-during-xfr: %s", err ? err : "failed");
+	sim_lock_give();
+	free(err);
+	return G_SOURCE_REMOVE;
+}
+
+void sim_unplug_soon(void)
+{
+	/* not inside the ioctl: unplugging detaches the ioctl handler */
+	g_timeout_add(5, unplug_now, NULL);
+}
+
+void fault_armed_hook(enum fault_id id)
+{
+	long arg;
+
+	if (id == FAULT_INTR_GARBAGE && fault_take(id, -1, &arg)) {
+		for (unsigned i = 0; i < dev.n_ifaces; i++)
+			if (dev.ifaces[i].ep_intr)
+				ccid_intr_garbage(&ifaces[i], arg);
+		usbfs_kick();
+	} else if (id == FAULT_NOTIFY_SPURIOUS && fault_take(id, -1, NULL)) {
+		for (unsigned i = 0; i < dev.n_ifaces; i++)
+			ccid_notify_spurious(&ifaces[i]);
+		usbfs_kick();
+	}
+}
+
 /* ---- control socket ----------------------------------------------------- */
 
 static const char *cmd_name(unsigned t)
@@ -145,6 +182,14 @@ static const char *cmd_name(unsigned t)
 	case 0x73: return "SetDataRateAndClockFrequency";
 	default: return NULL;
 	}
+}
+
+static void hex_field(GString *s, const char *k, const uint8_t *b, size_t n)
+{
+	g_string_append_printf(s, "\"%s\": \"", k);
+	for (size_t i = 0; i < n; i++)
+		g_string_append_printf(s, "%02X", b[i]);
+	g_string_append_c(s, '"');
 }
 
 static char *stats_json(void)
@@ -186,9 +231,42 @@ static char *stats_json(void)
 		first = false;
 	}
 	g_string_append_printf(s, "}, \"last\": {\"protocol\": %d, \"fidi\": %d, "
-			       "\"clock_khz\": %u, \"rate_bps\": %u}}",
+			       "\"clock_khz\": %u, \"rate_bps\": %u}, ",
 			       sim_stats.last_protocol, sim_stats.last_fidi,
 			       sim_stats.last_clock, sim_stats.last_rate);
+#define U64(k, v) g_string_append_printf(s, "\"" k "\": %" G_GUINT64_FORMAT ", ", (guint64)(v))
+	g_string_append(s, "\"pps\": {");
+	U64("seen", sim_stats.pps_seen);
+	U64("accepted", sim_stats.pps_accepted);
+	U64("rejected", sim_stats.pps_rejected);
+	hex_field(s, "last_request", sim_stats.last_pps, sim_stats.last_pps_len);
+	g_string_append(s, ", ");
+	hex_field(s, "last_reply", sim_stats.last_pps_reply, sim_stats.last_pps_reply_len);
+	g_string_append(s, "}, \"set_parameters\": {");
+	U64("count", sim_stats.set_params);
+	g_string_append_printf(s, "\"protocol\": %d, ", sim_stats.last_protocol);
+	hex_field(s, "data", sim_stats.last_params, sim_stats.last_params_len);
+	g_string_append(s, "}, ");
+	U64("set_rate_clock", sim_stats.set_rate_clock);
+	U64("get_clock_frequencies", sim_stats.get_clocks_req);
+	U64("get_data_rates", sim_stats.get_rates_req);
+	U64("busy_replies", sim_stats.busy_replies);
+	U64("max_in_flight", sim_stats.max_in_flight);
+	U64("wtx_sent", sim_stats.wtx_sent);
+	U64("card_wtx_sent", sim_stats.card_wtx_sent);
+	U64("escape", sim_stats.escape);
+	g_string_append(s, "\"pinpad\": {");
+	U64("verify", sim_stats.secure_verify);
+	U64("modify", sim_stats.secure_modify);
+	U64("pin_ok", sim_stats.pin_ok);
+	U64("pin_wrong", sim_stats.pin_wrong);
+	U64("timeout", sim_stats.pin_timeout);
+	U64("cancelled", sim_stats.pin_cancelled);
+	g_string_append_printf(s, "\"pin_in_usb_data\": %s}, ",
+			       sim_stats.pin_in_apdu_data ? "true" : "false");
+#undef U64
+	fault_stats_json(s);
+	g_string_append(s, "}");
 	return g_string_free(s, FALSE);
 }
 
@@ -197,6 +275,7 @@ static void stats_reset(void)
 	memset(&sim_stats, 0, sizeof(sim_stats));
 	sim_stats.last_protocol = -1;
 	sim_stats.last_fidi = -1;
+	fault_stats_reset();
 }
 
 static char *control_command(char *line)
@@ -263,8 +342,20 @@ static char *control_command(char *line)
 		sim_lock_give();
 		out = g_strdup("ok");
 	} else if (!strcmp(w[0], "fault")) {
-		/* named faults come later; none is known yet */
-		out = g_strdup_printf("err unknown fault '%s'", argc > 1 ? w[1] : "");
+		sim_lock_take();
+		err = fault_arm(w + 1, argc - 1);
+		sim_lock_give();
+		out = err ? g_strdup_printf("err %s", err) : g_strdup("ok");
+		g_free(err);
+		err = NULL;
+	} else if (!strcmp(w[0], "faults")) {
+		char *j;
+
+		sim_lock_take();
+		j = fault_list_json();
+		sim_lock_give();
+		out = g_strdup_printf("ok %s", j);
+		g_free(j);
 	} else if (!strcmp(w[0], "quit")) {
 		g_main_loop_quit(loop);
 		out = g_strdup("ok");

@@ -134,14 +134,86 @@ struct sim_stats {
 	int last_protocol;
 	int last_fidi;
 	uint32_t last_clock, last_rate;
+	/* protocol negotiation (README: stats keys) */
+	uint64_t pps_seen, pps_accepted, pps_rejected;
+	uint8_t last_pps[6];
+	size_t last_pps_len;
+	uint8_t last_pps_reply[6];
+	size_t last_pps_reply_len;
+	uint64_t set_params;
+	uint8_t last_params[7];
+	size_t last_params_len;
+	uint64_t set_rate_clock;
+	uint64_t get_clocks_req, get_rates_req;
+	/* multi-slot */
+	uint64_t busy_replies;
+	unsigned max_in_flight;
+	/* pinpad */
+	uint64_t secure_verify, secure_modify, pin_ok, pin_wrong;
+	uint64_t pin_timeout, pin_cancelled, pin_in_apdu_data;
+	uint64_t escape;
+	/* time extensions sent (reader WTX and card S(WTX)) */
+	uint64_t wtx_sent, card_wtx_sent;
 };
 
 /* A message ready to go out on a bulk-IN or interrupt-IN endpoint. */
 struct sim_msg {
 	struct sim_msg *next;
+	int64_t due; /* g_get_monotonic_time() before which it is held; 0: now */
 	size_t len;
 	uint8_t data[];
 };
+
+/* ---- faults (fault.c) ---------------------------------------------------- */
+
+enum fault_id {
+	FAULT_WTX_FOREVER,
+	FAULT_WTX,
+	FAULT_CARD_WTX,
+	FAULT_NO_REPLY,
+	FAULT_LATE_REPLY,
+	FAULT_STALL_IN,
+	FAULT_STALL_OUT,
+	FAULT_ZLP_BEFORE_REPLY,
+	FAULT_DUP_REPLY,
+	FAULT_WRONG_SEQ,
+	FAULT_WRONG_SLOT,
+	FAULT_WRONG_TYPE,
+	FAULT_BAD_LENGTH,
+	FAULT_OVERSIZE,
+	FAULT_TRUNCATE,
+	FAULT_T1_BAD_EDC,
+	FAULT_T1_DROP_BLOCK,
+	FAULT_T1_RBLOCK,
+	FAULT_UNPLUG_DURING_XFR,
+	FAULT_CARD_REMOVE_DURING_XFR,
+	FAULT_INTR_GARBAGE,
+	FAULT_NOTIFY_SPURIOUS,
+	FAULT_MUTE,
+	FAULT_HW_ERROR,
+	FAULT_SLOT_BUSY,
+	FAULT_POWERON_MUTE,
+	FAULT_BAD_ATR,
+	FAULT_SW,
+	FAULT_CTRL_STALL,
+	FAULT_PPS_REJECT,
+	FAULT_MAX
+};
+
+/* Fires (and counts) an armed fault; cmd_type -1 matches any filter. */
+bool fault_take(enum fault_id id, int cmd_type, long *arg);
+bool fault_armed(enum fault_id id);
+char *fault_arm(char **argv, unsigned argc);
+void fault_disarm_all(void);
+void fault_stats_reset(void);
+char *fault_list_json(void);
+const char *fault_name(enum fault_id id);
+struct _GString;
+void fault_stats_json(struct _GString *s);
+/* main.c: faults that act when armed (interrupt messages) */
+void fault_armed_hook(enum fault_id id);
+/* main.c: unplug from the main loop (not inside an ioctl) */
+void sim_unplug_soon(void);
 
 struct ccid_slot {
 	struct card *card;
@@ -170,6 +242,11 @@ struct ccid_slot {
 	size_t t1_rsp_len, t1_rsp_off;
 	uint8_t t1_last[260];
 	size_t t1_last_len;
+	uint8_t t1_wtx_left; /* card-wtx: S(WTX request)s still to send */
+	/* PPS (ISO 7816-3 section 9): what the card runs at, what the host
+	 * set with SetParameters (bmFindexDindex) */
+	uint8_t card_fidi, host_fidi;
+	/* pinpad (PC_to_RDR_Secure): PIN retries left on the built-in card */
 	uint8_t t1_ifsc; /* card -> what the host may send */
 	uint8_t t1_ifsd; /* host -> what the card may send (S(IFS)) */
 };
@@ -179,8 +256,23 @@ struct ccid_iface {
 	unsigned n_slots;
 	struct ccid_slot slots[SIM_MAX_SLOTS];
 	struct sim_msg *bulk_in_q, **bulk_in_tail;
+	unsigned bulk_in_n; /* messages queued (bounded by SIM_MAX_QUEUED) */
 	bool intr_pending_event;
+	struct sim_msg *intr_extra; /* one injected interrupt message */
+	/* wtx-forever: the header of the command being extended */
+	bool wtx_forever;
+	uint8_t wtx_hdr[10];
+	int64_t wtx_next, wtx_period;
 };
+#define SIM_MAX_QUEUED 4096
+
+/* Next bulk-IN message due at `now` (NULL: none; *next_due: the earliest
+ * held one, 0 if none). */
+struct sim_msg *ccid_take_reply(struct ccid_iface *ci, int64_t now, int64_t *next_due);
+/* Drop every queued answer (endpoint halt). */
+void ccid_drop_replies(struct ccid_iface *ci);
+void ccid_intr_garbage(struct ccid_iface *ci, long kind);
+void ccid_notify_spurious(struct ccid_iface *ci);
 
 void ccid_init(struct ccid_iface *ci, struct sim_iface *desc,
 	       struct card **cards, unsigned n_cards);
@@ -202,6 +294,8 @@ int usbfs_unplug(char **err);
 int usbfs_plug(char **err);
 /* Something new for interrupt-IN / bulk-IN: complete waiting URBs. */
 void usbfs_kick(void);
+/* stall-in: bulk-IN of this interface halts until CLEAR_HALT */
+void usbfs_halt_in(struct ccid_iface *ci);
 void usbfs_stop(void);
 
 /* ---- shared ---------------------------------------------------------- */

@@ -119,6 +119,11 @@ static struct {
 	/* the device node is a FIFO: our end, and whether its pipe is full */
 	int fifo_fd;
 	bool fifo_full;
+	/* endpoint halts (stall-in / stall-out faults) until CLEAR_HALT */
+	bool in_halted[SIM_MAX_IFACES], out_halted[SIM_MAX_IFACES];
+	/* a timer (main loop) is set for held answers */
+	bool timer_set;
+	int64_t timer_due;
 } S = { .fifo_fd = -1 };
 
 /*
@@ -211,22 +216,81 @@ static int iface_by_ep(uint8_t ep, int *kind)
 	return -1;
 }
 
+static gboolean on_timer(gpointer user)
+{
+	(void)user;
+	sim_lock_take();
+	S.timer_set = false;
+	usbfs_kick();
+	sim_lock_give();
+	return G_SOURCE_REMOVE;
+}
+
+/* Wake usbfs_kick() at `due` (monotonic us) for held answers. */
+static void timer_at(int64_t due)
+{
+	int64_t now = g_get_monotonic_time();
+	guint ms;
+
+	if (S.timer_set && S.timer_due <= due)
+		return;
+	ms = due > now ? (guint)((due - now + 999) / 1000) : 0;
+	/* a later, superseded timer just finds nothing to do */
+	g_timeout_add(ms, on_timer, NULL);
+	S.timer_set = true;
+	S.timer_due = due;
+}
+
+void usbfs_halt_in(struct ccid_iface *ci)
+{
+	unsigned i = (unsigned)(ci - S.ifaces);
+	struct urb *r;
+
+	if (!S.dev || i >= S.dev->n_ifaces)
+		return;
+	S.in_halted[i] = true;
+	while ((r = q_pop(&S.bulk_in[i])))
+		complete_urb(r, -EPIPE, 0);
+}
+
+static void clear_halt(unsigned ep)
+{
+	int kind;
+	int i = iface_by_ep((uint8_t)ep, &kind);
+
+	if (i < 0)
+		return;
+	if (kind == 1)
+		S.in_halted[i] = false;
+	else if (kind == 0)
+		S.out_halted[i] = false;
+}
+
 void usbfs_kick(void)
 {
+	int64_t now, next_all = 0;
+
 	if (!S.dev)
 		return;
+	now = g_get_monotonic_time();
 	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
 		struct ccid_iface *ci = &S.ifaces[i];
+		int64_t next = 0;
 
-		while (S.bulk_in[i].head && ci->bulk_in_q) {
-			struct urb *r = q_pop(&S.bulk_in[i]);
-			struct sim_msg *m = ci->bulk_in_q;
-			size_t n = m->len < r->buflen ? m->len : r->buflen;
-			int st = m->len > r->buflen ? -EOVERFLOW : 0;
+		while (S.bulk_in[i].head && S.in_halted[i]) {
+			complete_urb(q_pop(&S.bulk_in[i]), -EPIPE, 0);
+		}
+		while (S.bulk_in[i].head) {
+			struct sim_msg *m = ccid_take_reply(ci, now, &next);
+			struct urb *r;
+			size_t n;
+			int st;
 
-			ci->bulk_in_q = m->next;
-			if (!ci->bulk_in_q)
-				ci->bulk_in_tail = &ci->bulk_in_q;
+			if (!m)
+				break;
+			r = q_pop(&S.bulk_in[i]);
+			n = m->len < r->buflen ? m->len : r->buflen;
+			st = m->len > r->buflen ? -EOVERFLOW : 0;
 			memcpy(r->buf, m->data, n);
 			if (sim_verbose)
 				sim_hexlog("bulk-in", m->data, m->len);
@@ -234,6 +298,16 @@ void usbfs_kick(void)
 			free(m);
 			complete_urb(r, st, n);
 		}
+		if (!S.bulk_in[i].head && !next) {
+			/* nobody reading: is anything held for later? */
+			for (struct sim_msg *m = ci->bulk_in_q; m; m = m->next)
+				if (m->due > now && (!next || m->due < next))
+					next = m->due;
+			if (ci->wtx_forever && !ci->bulk_in_q && ci->wtx_next > now)
+				next = ci->wtx_next;
+		}
+		if (next && (!next_all || next < next_all))
+			next_all = next;
 		while (S.intr_in[i].head) {
 			struct sim_msg *m = ccid_take_notify(ci);
 			struct urb *r;
@@ -251,6 +325,8 @@ void usbfs_kick(void)
 			complete_urb(r, 0, n);
 		}
 	}
+	if (next_all)
+		timer_at(next_all);
 }
 
 /* ---- control requests ----------------------------------------------------- */
@@ -354,6 +430,9 @@ static int control_request(const uint8_t *setup, uint8_t *data)
 		case 0x0b: /* SET_INTERFACE */
 			return wValue == 0 ? 0 : -EPIPE;
 		case 0x01: /* CLEAR_FEATURE */
+			if ((type & 0x1f) == 0x02 && wValue == 0) /* ENDPOINT_HALT */
+				clear_halt(wIndex & 0xff);
+			return 0;
 		case 0x03: /* SET_FEATURE */
 			return 0;
 		default:
@@ -368,6 +447,12 @@ static int control_request(const uint8_t *setup, uint8_t *data)
 		if ((type & 0x1f) != 0x01 || i < 0)
 			return -EPIPE;
 		in = &S.dev->ifaces[i];
+		if (req == 0x02)
+			sim_stats.get_clocks_req++;
+		if (req == 0x03)
+			sim_stats.get_rates_req++;
+		if (fault_take(FAULT_CTRL_STALL, -1, NULL))
+			return -EPIPE;
 		switch (req) {
 		case 0x01: /* ABORT: wValue = bSeq << 8 | bSlot */
 			ccid_abort(&S.ifaces[i], wValue & 0xff, wValue >> 8);
@@ -506,6 +591,11 @@ static int submit_urb(UMockdevIoctlData *arg, const void *owner, int *err)
 	switch (kind) {
 	case 0:
 		sim_stats.urb_bulk_out++;
+		if (S.out_halted[i] || fault_take(FAULT_STALL_OUT, -1, NULL)) {
+			S.out_halted[i] = true;
+			complete_urb(r, -EPIPE, 0);
+			break;
+		}
 		sim_stats.bytes_out += r->buflen;
 		/* the reader takes the whole message at once */
 		complete_urb(r, 0, r->buflen);
@@ -663,14 +753,25 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 				g_object_unref(d);
 			}
 			break;
-		case USBDEVFS_SETINTERFACE:
 		case USBDEVFS_CLEAR_HALT:
+			d = resolve(arg, 0, sizeof(unsigned int));
+			if (d) {
+				unsigned int ep;
+
+				memcpy(&ep, d->data, sizeof(ep));
+				clear_halt(ep);
+				g_object_unref(d);
+			}
+			break;
+		case USBDEVFS_SETINTERFACE:
 		case USBDEVFS_RESETEP:
 		case USBDEVFS_DISCONNECT_CLAIM:
 			break;
 		case USBDEVFS_RESET:
-			for (unsigned i = 0; i < S.dev->n_ifaces; i++)
+			for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
 				ccid_reset(&S.ifaces[i]);
+				S.in_halted[i] = S.out_halted[i] = false;
+			}
 			break;
 		case USBDEVFS_GETDRIVER:
 		case USBDEVFS_IOCTL:
@@ -1052,8 +1153,10 @@ int usbfs_plug(char **err)
 		return -1;
 	}
 	/* a fresh device: nothing of the old one survives */
-	for (unsigned i = 0; i < S.dev->n_ifaces; i++)
+	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
 		ccid_reset(&S.ifaces[i]);
+		S.in_halted[i] = S.out_halted[i] = false;
+	}
 	return add_devices(err);
 }
 
