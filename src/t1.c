@@ -229,7 +229,7 @@ t1_set_ifsd(struct t1 *t1, size_t ifsd)
 static bool
 nad_ok(const struct t1 *t1, uint8_t nad)
 {
-	uint8_t want = (uint8_t)((t1->nad << 4 | t1->nad >> 4) & 0x77u);
+	uint8_t want = (uint8_t)(((unsigned)t1->nad << 4 | (unsigned)t1->nad >> 4) & 0x77u);
 
 	return (nad & 0x77u) == want;
 }
