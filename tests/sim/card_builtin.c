@@ -11,6 +11,9 @@
  *   00 C0 GET RESPONSE what a short APDU could not carry (after 61xx)
  *   80 01 ECHO       returns the command data, then 90 00 (0..65535 bytes)
  *   80 02 PATTERN    returns P1P2 bytes 00 01 02 .. (mod 256), then 90 00
+ *   00 20 VERIFY     P1=00: PIN 123456 (ASCII, BCD, format 2 or binary digits),
+ *                    3 tries (63 Cx, 69 83); no data: the counter; P1=FF: reset
+ *   00 24 CHANGE REFERENCE DATA P1=00: old and new PIN blocks, equal halves
  * A response longer than a short APDU's Ne is cut to Ne and continued with
  * 61xx / GET RESPONSE.
  */
@@ -42,6 +45,10 @@ struct builtin {
 	uint8_t ef[EF_SIZE];
 	uint8_t *pending;
 	size_t pending_len;
+	/* PIN (VERIFY / CHANGE REFERENCE DATA, ISO 7816-4 sections 11.5.6/7) */
+	char pin[17];
+	unsigned tries; /* left, of 3 */
+	bool verified;
 };
 
 static void forget(struct builtin *b)
@@ -50,6 +57,61 @@ static void forget(struct builtin *b)
 	b->pending = NULL;
 	b->pending_len = 0;
 	b->cur = 0x3f00;
+	b->verified = false;
+}
+
+/*
+ * The digits of a PIN in whatever block the host or the pinpad built:
+ * ASCII ('0'..'9', 0xFF/0x00 padding), ISO 9564 format 2 (2L + BCD, F
+ * padding), plain BCD (F padding) or one binary digit per byte.
+ */
+static bool pin_decode(const uint8_t *d, size_t n, char *out, size_t cap)
+{
+	size_t k = 0, i;
+	bool ascii = n > 0, bin = n > 0;
+
+	for (i = 0; i < n; i++) {
+		bool pad = d[i] == 0xff || d[i] == 0x00;
+
+		if (!(d[i] >= '0' && d[i] <= '9') && !(pad && k > 0))
+			ascii = false;
+		if (d[i] >= '0' && d[i] <= '9')
+			k++;
+		else if (!pad)
+			ascii = false;
+		if (d[i] > 9 && d[i] != 0xff)
+			bin = false;
+	}
+	k = 0;
+	if (ascii) {
+		for (i = 0; i < n && d[i] >= '0' && d[i] <= '9' && k + 1 < cap; i++)
+			out[k++] = (char)d[i];
+	} else if (n >= 2 && (d[0] >> 4) == 2 && (d[0] & 15) >= 1) {
+		size_t len = d[0] & 15;
+
+		for (i = 0; i < len && 1 + i / 2 < n && k + 1 < cap; i++) {
+			unsigned nib = (d[1 + i / 2] >> (i % 2 ? 0 : 4)) & 15;
+
+			if (nib > 9)
+				return false;
+			out[k++] = (char)('0' + nib);
+		}
+	} else if (bin) {
+		for (i = 0; i < n && d[i] <= 9 && k + 1 < cap; i++)
+			out[k++] = (char)('0' + d[i]);
+	} else {
+		for (i = 0; i < 2 * n && k + 1 < cap; i++) {
+			unsigned nib = (d[i / 2] >> (i % 2 ? 0 : 4)) & 15;
+
+			if (nib == 15)
+				break;
+			if (nib > 9)
+				return false;
+			out[k++] = (char)('0' + nib);
+		}
+	}
+	out[k] = 0;
+	return k > 0;
 }
 
 static int b_power_on(struct card *c, uint8_t *atr, size_t *atr_len)
@@ -202,6 +264,67 @@ static int b_transmit(struct card *c, const uint8_t *in, size_t len,
 		return 0;
 	}
 	switch (a.ins) {
+	case 0x20: { /* VERIFY: the card's PIN (default 123456, 3 tries) */
+		char got[33];
+
+		if (a.p1 != 0x00 && a.p1 != 0xff) {
+			*rlen = sw(r, 0, 0x6a86);
+			return 0;
+		}
+		if (a.p1 == 0xff) { /* reset the verified state */
+			b->verified = false;
+			*rlen = sw(r, 0, 0x9000);
+			return 0;
+		}
+		if (a.nc == 0) { /* the retry counter */
+			*rlen = sw(r, 0, b->verified ? 0x9000 :
+				   (uint16_t)(b->tries ? 0x63c0 | b->tries : 0x6983));
+			return 0;
+		}
+		if (!b->tries) {
+			*rlen = sw(r, 0, 0x6983);
+			return 0;
+		}
+		if (pin_decode(a.data, a.nc, got, sizeof(got)) && !strcmp(got, b->pin)) {
+			b->tries = 3;
+			b->verified = true;
+			*rlen = sw(r, 0, 0x9000);
+		} else {
+			b->tries--;
+			b->verified = false;
+			*rlen = sw(r, 0, b->tries ? (uint16_t)(0x63c0 | b->tries) : 0x6983);
+		}
+		return 0;
+	}
+	case 0x24: { /* CHANGE REFERENCE DATA, P1=00: old and new PIN blocks
+		      * of equal size (what a pinpad's modify builds) */
+		char oldp[33], newp[33];
+
+		if (a.p1 != 0x00 || a.nc < 2 || a.nc % 2) {
+			*rlen = sw(r, 0, a.p1 ? 0x6a86 : 0x6700);
+			return 0;
+		}
+		if (!b->tries) {
+			*rlen = sw(r, 0, 0x6983);
+			return 0;
+		}
+		if (!pin_decode(a.data, a.nc / 2, oldp, sizeof(oldp)) ||
+		    strcmp(oldp, b->pin)) {
+			b->tries--;
+			*rlen = sw(r, 0, b->tries ? (uint16_t)(0x63c0 | b->tries) : 0x6983);
+			return 0;
+		}
+		if (!pin_decode(a.data + a.nc / 2, a.nc / 2, newp, sizeof(newp)) ||
+		    strlen(newp) >= sizeof(b->pin)) {
+			*rlen = sw(r, 0, 0x6a80);
+			return 0;
+		}
+		g_strlcpy(b->pin, newp, sizeof(b->pin));
+		b->tries = 3;
+		b->verified = true;
+		*rlen = sw(r, 0, 0x9000);
+		return 0;
+	}
 	case 0xa4: { /* SELECT */
 		uint16_t target = 0;
 
@@ -385,6 +508,8 @@ struct card *card_builtin_new(const char *args, char **err)
 			b->atr[b->atr_len - 1] = tck;
 		}
 	}
+	g_strlcpy(b->pin, "123456", sizeof(b->pin));
+	b->tries = 3;
 	for (size_t i = 0; i < EF_SIZE; i++)
 		b->ef[i] = (uint8_t)("openccid built-in card EF 2F01. "[i % 32]);
 	g_strfreev(parts);

@@ -44,11 +44,15 @@ static int cac_transmit(struct card *c, const uint8_t *apdu, size_t len,
 {
 	struct cac *k = c->priv;
 	int n = (int)*resp_len;
+	unsigned char *copy; /* libcacard's prototype is not const */
+	VReaderStatus rs;
 
 	if (len > 65535 + 9)
 		return -1;
-	if (vreader_xfr_bytes(k->reader, (unsigned char *)apdu, (int)len, resp,
-			      &n) != VREADER_OK || n < 2)
+	copy = g_memdup2(apdu, len ? len : 1);
+	rs = vreader_xfr_bytes(k->reader, copy, (int)len, resp, &n);
+	g_free(copy);
+	if (rs != VREADER_OK || n < 2)
 		return -1;
 	*resp_len = (size_t)n;
 	return 0;

@@ -348,6 +348,26 @@ static char *control_command(char *line)
 		out = err ? g_strdup_printf("err %s", err) : g_strdup("ok");
 		g_free(err);
 		err = NULL;
+	} else if (!strcmp(w[0], "pinpad-digits") || !strcmp(w[0], "pinpad-timeout") ||
+		   !strcmp(w[0], "pinpad-cancel")) {
+		bool ok = true;
+
+		for (unsigned k = 1; k < argc; k++)
+			if (!*w[k] || strlen(w[k]) > 16 || strspn(w[k], "0123456789") != strlen(w[k]))
+				ok = false;
+		if (w[0][7] == 'd' && (argc < 2 || argc > 4 || !ok)) {
+			out = g_strdup("err usage: pinpad-digits PIN [NEWPIN [CONFIRM]] (1..16 digits each)");
+			goto done;
+		}
+		sim_lock_take();
+		if (w[0][7] == 'd')
+			ccid_pinpad_set(PINPAD_DIGITS, w[1], argc > 2 ? w[2] : NULL,
+					argc > 3 ? w[3] : NULL);
+		else
+			ccid_pinpad_set(w[0][7] == 't' ? PINPAD_TIMEOUT : PINPAD_CANCEL,
+					NULL, NULL, NULL);
+		sim_lock_give();
+		out = g_strdup("ok");
 	} else if (!strcmp(w[0], "faults")) {
 		char *j;
 
@@ -503,6 +523,7 @@ int main(int argc, char **argv)
 		unsigned give = used < n_cards ? MIN(ns, n_cards - used) : 0;
 
 		ccid_init(&ifaces[i], &dev.ifaces[i], cards + used, give);
+		ifaces[i].idVendor = dev.idVendor;
 		used += give;
 	}
 	if (used < n_cards)

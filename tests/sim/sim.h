@@ -259,6 +259,7 @@ struct ccid_iface {
 	unsigned bulk_in_n; /* messages queued (bounded by SIM_MAX_QUEUED) */
 	bool intr_pending_event;
 	struct sim_msg *intr_extra; /* one injected interrupt message */
+	uint16_t idVendor; /* vendor Escape commands (0x08e6: Gemalto) */
 	/* wtx-forever: the header of the command being extended */
 	bool wtx_forever;
 	uint8_t wtx_hdr[10];
@@ -273,6 +274,13 @@ struct sim_msg *ccid_take_reply(struct ccid_iface *ci, int64_t now, int64_t *nex
 void ccid_drop_replies(struct ccid_iface *ci);
 void ccid_intr_garbage(struct ccid_iface *ci, long kind);
 void ccid_notify_spurious(struct ccid_iface *ci);
+
+/* pinpad input for the next PC_to_RDR_Secure (control commands) */
+enum pinpad_mode { PINPAD_NONE, PINPAD_DIGITS, PINPAD_TIMEOUT, PINPAD_CANCEL };
+void ccid_pinpad_set(enum pinpad_mode mode, const char *digits, const char *digits2,
+		     const char *digits3);
+/* a VERIFY / CHANGE REFERENCE DATA reached a card: from a Secure or not */
+extern bool ccid_in_secure;
 
 void ccid_init(struct ccid_iface *ci, struct sim_iface *desc,
 	       struct card **cards, unsigned n_cards);
