@@ -18,6 +18,7 @@
 #define CCID_ABORT_TIMEOUT_MS 1000
 #define CCID_MAX_ABORT_READS 8
 #define CCID_MAX_READ_PIECES 64 /* transfers joined into one message */
+#define CCID_ZLP_READ_MS 10     /* quirk zlp_before_write */
 
 void
 ccid_io_init(struct ccid_io *io, const struct transport *tr, size_t max_msg,
@@ -161,6 +162,15 @@ send_cmd(struct ccid_io *io, const struct ccid_cmd *c)
 		return OC_ERANGE;
 	}
 	log_msg_dump(io, "->", io->buf, len);
+	if (io->zlp_before_write) {
+		/* Quirk: the reader left a zero-length packet in the pipe
+		 * (USB 3 ports); read it so the reply is not taken for it. */
+		uint8_t zlp[1];
+		size_t got = 0;
+
+		(void)io->tr.ops->bulk_in(io->tr.ctx, zlp, 0, &got,
+		    CCID_ZLP_READ_MS);
+	}
 	rc = io->tr.ops->bulk_out(io->tr.ctx, io->buf, len,
 	    CCID_WRITE_TIMEOUT_MS);
 	if (rc == OC_ESTALL)
@@ -219,14 +229,14 @@ read_msg(struct ccid_io *io, unsigned timeout_ms, struct ccid_reply *r)
 /* The read after a time-extension reply waits as long as the last one. */
 static int
 await_reply(struct ccid_io *io, const struct ccid_cmd *c, uint8_t type,
-    struct ccid_reply *r)
+    unsigned timeout_ms, struct ccid_reply *r)
 {
 	unsigned stale = 0, ext = 0, max_ext;
 	int rc;
 
-	max_ext = io->time_ext_cap_ms / (io->timeout_ms ? io->timeout_ms : 1);
+	max_ext = io->time_ext_cap_ms / (timeout_ms ? timeout_ms : 1);
 	for (;;) {
-		rc = read_msg(io, io->timeout_ms, r);
+		rc = read_msg(io, timeout_ms, r);
 		if (rc != OC_OK)
 			return rc;
 		if (r->seq != c->seq) {
@@ -273,14 +283,15 @@ static int abort_locked(struct ccid_io *io, uint8_t slot);
 /* Send c, get the matching reply of the given type; abort on timeout. */
 static int
 transact(struct ccid_io *io, struct ccid_cmd *c, uint8_t type,
-    struct ccid_reply *r)
+    unsigned timeout_ms, struct ccid_reply *r)
 {
 	int rc;
 
 	c->seq = io->seq++;
 	rc = send_cmd(io, c);
 	if (rc == OC_OK)
-		rc = await_reply(io, c, type, r);
+		rc = await_reply(io, c, type,
+		    timeout_ms != 0 ? timeout_ms : io->timeout_ms, r);
 	if (rc == OC_ETIMEDOUT) {
 		OC_LOG_CRIT("%s on slot %u timed out, aborting",
 		    ccid_msg_type_name(c->type), c->slot);
@@ -337,7 +348,29 @@ struct want {
 	uint8_t *dst;
 	size_t cap;
 	size_t *out_len;
+	unsigned timeout_ms; /* 0: io->timeout_ms */
+	bool param_err_ok;   /* bError 1..127 (a field index) is a success */
 };
+
+/*
+ * finish() for the command; with the quirk set_parameters_error_ignored
+ * a SetParameters bError 1..127 (the index of a field the reader did not
+ * like, section 6.2.6) counts as success: the reader works anyway.
+ */
+static int
+finish_param(const struct ccid_reply *r, struct ccid_status *st,
+    const struct want *w)
+{
+	int rc = finish(r, st, w->dst, w->cap, w->out_len);
+
+	if (rc == OC_EINVAL && w->param_err_ok && st->bError >= 1 &&
+	    st->bError <= 127) {
+		OC_LOG_INFO("SetParameters bError %u ignored (quirk)",
+		    st->bError);
+		rc = OC_OK;
+	}
+	return rc;
+}
 
 /*
  * One exchange under the exchange lock: the reply lives in io->buf, so
@@ -353,11 +386,11 @@ run(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
 	if ((rc = io_acquire(io)) != OC_OK)
 		return rc;
 	io->quiet = w->quiet;
-	rc = transact(io, c, w->type, &r);
+	rc = transact(io, c, w->type, w->timeout_ms, &r);
 	if (rc == OC_OK && w->status_only)
 		status_from(&r, st);
 	else if (rc == OC_OK)
-		rc = finish(&r, st, w->dst, w->cap, w->out_len);
+		rc = finish_param(&r, st, w);
 	io_release(io);
 	return rc;
 }
@@ -366,7 +399,8 @@ int
 ccid_run_power_on(struct ccid_io *io, uint8_t slot, uint8_t bPowerSelect,
     uint8_t *atr, size_t cap, size_t *atr_len, struct ccid_status *st)
 {
-	struct want w = {RDR_TO_PC_DATABLOCK, false, false, atr, cap, atr_len};
+	struct want w = {RDR_TO_PC_DATABLOCK, false, false, atr, cap, atr_len,
+	    io->poweron_timeout_ms, false};
 	struct ccid_cmd c;
 
 	ccid_cmd_power_on(&c, slot, 0, bPowerSelect);
@@ -376,7 +410,8 @@ ccid_run_power_on(struct ccid_io *io, uint8_t slot, uint8_t bPowerSelect,
 int
 ccid_run_power_off(struct ccid_io *io, uint8_t slot, struct ccid_status *st)
 {
-	struct want w = {RDR_TO_PC_SLOTSTATUS, false, false, NULL, 0, NULL};
+	struct want w = {RDR_TO_PC_SLOTSTATUS, false, false, NULL, 0, NULL, 0,
+	    false};
 	struct ccid_cmd c;
 
 	ccid_cmd_simple(&c, PC_TO_RDR_ICCPOWEROFF, slot, 0);
@@ -387,7 +422,8 @@ static int
 slot_status(struct ccid_io *io, uint8_t slot, bool quiet,
     struct ccid_status *st)
 {
-	struct want w = {RDR_TO_PC_SLOTSTATUS, true, quiet, NULL, 0, NULL};
+	struct want w = {RDR_TO_PC_SLOTSTATUS, true, quiet, NULL, 0, NULL, 0,
+	    false};
 	struct ccid_cmd c;
 
 	ccid_cmd_simple(&c, PC_TO_RDR_GETSLOTSTATUS, slot, 0);
@@ -412,7 +448,8 @@ ccid_run_xfr_block(struct ccid_io *io, uint8_t slot, uint8_t bBWI,
     uint16_t wLevelParameter, const uint8_t *tx, size_t tx_len, uint8_t *rx,
     size_t cap, size_t *rx_len, struct ccid_status *st)
 {
-	struct want w = {RDR_TO_PC_DATABLOCK, false, false, rx, cap, rx_len};
+	struct want w = {RDR_TO_PC_DATABLOCK, false, false, rx, cap, rx_len, 0,
+	    false};
 	struct ccid_cmd c;
 
 	ccid_cmd_xfr_block(&c, slot, 0, bBWI, wLevelParameter, tx, tx_len);
@@ -424,7 +461,8 @@ ccid_run_set_parameters(struct ccid_io *io, uint8_t slot,
     uint8_t bProtocolNum, const uint8_t *params, size_t len,
     struct ccid_status *st)
 {
-	struct want w = {RDR_TO_PC_PARAMETERS, false, false, NULL, 0, NULL};
+	struct want w = {RDR_TO_PC_PARAMETERS, false, false, NULL, 0, NULL, 0,
+	    io->set_param_err_ok};
 	struct ccid_cmd c;
 
 	ccid_cmd_set_parameters(&c, slot, 0, bProtocolNum, params, len);
@@ -435,7 +473,8 @@ int
 ccid_run_get_parameters(struct ccid_io *io, uint8_t slot, uint8_t *out,
     size_t cap, size_t *out_len, struct ccid_status *st)
 {
-	struct want w = {RDR_TO_PC_PARAMETERS, false, false, out, cap, out_len};
+	struct want w = {RDR_TO_PC_PARAMETERS, false, false, out, cap, out_len, 0,
+	    false};
 	struct ccid_cmd c;
 
 	ccid_cmd_simple(&c, PC_TO_RDR_GETPARAMETERS, slot, 0);
@@ -447,7 +486,8 @@ ccid_run_escape(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
     size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len,
     struct ccid_status *st)
 {
-	struct want w = {RDR_TO_PC_ESCAPE, false, false, rx, cap, rx_len};
+	struct want w = {RDR_TO_PC_ESCAPE, false, false, rx, cap, rx_len,
+	    io->escape_timeout_ms, false};
 	struct ccid_cmd c;
 
 	ccid_cmd_escape(&c, slot, 0, tx, tx_len);

@@ -40,6 +40,10 @@ struct ccid_io {
 	enum ccid_level level;   /* for log redaction */
 	uint8_t seq;             /* bSeq of the next command */
 	unsigned timeout_ms;     /* one bulk-IN read */
+	unsigned poweron_timeout_ms; /* PowerOn reads; 0: timeout_ms */
+	unsigned escape_timeout_ms;  /* Escape reads; 0: timeout_ms */
+	bool zlp_before_write;   /* quirk: read a ZLP (10 ms) before a write */
+	bool set_param_err_ok;   /* quirk: SetParameters bError 1..127 is OK */
 	unsigned time_ext_cap_ms;
 	bool quiet;              /* presence polling: COMM dumps need PERIODIC */
 	uint8_t *buf;            /* max_msg bytes, owned by the caller */

@@ -65,7 +65,8 @@ open_reader(DWORD Lun, const struct devname *dn)
 	}
 	rc = usb_open(dn, reader_usb_in_use, NULL, &tr, &info);
 	if (rc == OC_OK)
-		rc = reader_open_with_transport(Lun, &tr, &info);
+		rc = reader_open_with_transport(Lun, &tr, &info,
+		    drvconf_driver_options());
 	if (rc != OC_OK)
 		OC_LOG_CRIT("Lun 0x%lX: open failed: %s", (unsigned long)Lun,
 		    oc_strerror(rc));

@@ -7,18 +7,26 @@
 
 #include "reader.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "err.h"
 #include "log.h"
 
-#define READER_WARMUP_TRIES 2
+#define READER_DRAIN_MAX 8 /* interrupt messages drained at open */
 
-/* The driver's only global mutable state. */
+/*
+ * The driver's only global mutable state: the reader table, and the
+ * quirk table it builds at the first open (written under table_lock
+ * while no reader refers to it, read-only afterwards).
+ */
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t table_idle = PTHREAD_COND_INITIALIZER;
 static struct reader *table[READER_MAX];
+static struct quirk_table quirk_tab;
+static bool quirk_tab_built;
 
 static bool
 lun_index(unsigned long lun, size_t *idx)
@@ -53,6 +61,45 @@ reader_free(struct reader *r)
 	free(r);
 }
 
+static bool
+any_reader_locked(void)
+{
+	size_t i;
+
+	for (i = 0; i < READER_MAX; i++)
+		if (table[i] != NULL)
+			return true;
+	return false;
+}
+
+const struct quirk_table *
+reader_quirks(void)
+{
+	pthread_mutex_lock(&table_lock);
+	if (!quirk_tab_built) {
+		(void)quirks_glue_build(&quirk_tab, quirks_glue_dir());
+		quirk_tab_built = true;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return &quirk_tab;
+}
+
+int
+reader_quirks_reload(const char *dir)
+{
+	int rc = OC_OK;
+
+	pthread_mutex_lock(&table_lock);
+	if (any_reader_locked()) {
+		rc = OC_EBUSY;
+	} else {
+		(void)quirks_glue_build(&quirk_tab, dir);
+		quirk_tab_built = true;
+	}
+	pthread_mutex_unlock(&table_lock);
+	return rc;
+}
+
 static struct reader *
 reader_new(const struct transport *tr, const struct usb_info *info)
 {
@@ -83,22 +130,97 @@ reader_new(const struct transport *tr, const struct usb_info *info)
 	return r;
 }
 
+static void
+sleep_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Quirk open_drain_interrupt_ms: a notification left in the interrupt
+ * pipe from before the open is read and dropped (bounded).
+ */
+static void
+reader_drain_interrupt(struct reader *r)
+{
+	uint8_t buf[64];
+	size_t got;
+	unsigned i;
+
+	for (i = 0; i < READER_DRAIN_MAX; i++) {
+		got = 0;
+		if (r->io.tr.ops->intr_in(r->io.tr.ctx, buf, sizeof(buf), &got,
+			r->qk.open_drain_ms) != OC_OK)
+			break;
+		OC_LOG_INFO("dropped a %zu-byte interrupt message left from "
+			    "before the open", got);
+	}
+}
+
 /*
  * First contact: a GetSlotStatus. A reader left mid-command by a previous
- * user may miss the first one, so it is tried twice.
+ * user may miss the first ones, so it is tried open_warmup_tries times
+ * with the short warm-up timeout, then once with the open timeout.
  */
 static int
 reader_warmup(struct reader *r)
 {
 	struct ccid_status st;
-	int rc = OC_EIO, i;
+	unsigned saved = r->io.timeout_ms, i;
+	int rc = OC_EIO;
 
-	for (i = 0; i < READER_WARMUP_TRIES; i++) {
+	/* Not in the table yet: nobody else uses io. */
+	if (r->qk.warmup_timeout_ms != 0)
+		r->io.timeout_ms = r->qk.warmup_timeout_ms;
+	for (i = 0; i <= r->qk.warmup_tries; i++) {
+		if (i == r->qk.warmup_tries)
+			r->io.timeout_ms = r->qk.open_timeout_ms != 0
+			    ? r->qk.open_timeout_ms : saved;
 		rc = ccid_run_slot_status(&r->io, 0, &st);
 		if (rc == OC_OK || rc == OC_ENODEV || rc == OC_EACCES)
 			break;
+		/* The last try at the longer timeout is for slow readers. */
+		if (rc != OC_ETIMEDOUT && i + 1 == r->qk.warmup_tries)
+			break;
 	}
+	r->io.timeout_ms = saved;
 	return rc;
+}
+
+/* The open sequence the reader's quirks ask for, then the warm-up. */
+static int
+reader_first_contact(struct reader *r)
+{
+	if (r->qk.open_delay_ms != 0) {
+		OC_LOG_INFO("waiting %u ms before the first command (quirk)",
+		    r->qk.open_delay_ms);
+		sleep_ms(r->qk.open_delay_ms);
+	}
+	if (r->qk.open_drain_ms != 0)
+		reader_drain_interrupt(r);
+	return reader_warmup(r);
+}
+
+/* Quirks of the device: lookup, log, firmware check, descriptor fixes. */
+static int
+reader_quirks_for(const struct usb_info *info, uint32_t driver_options,
+    struct quirk_set *qs, struct usb_info *fixed)
+{
+	const struct quirk_table *t = reader_quirks();
+
+	pthread_mutex_lock(&table_lock);
+	quirks_lookup(t, info->vid, info->pid, info->bcdDevice,
+	    info->interface, qs);
+	pthread_mutex_unlock(&table_lock);
+	quirks_glue_log(qs);
+	if (quirks_glue_check_firmware(qs, info, driver_options) != OC_OK)
+		return OC_ENOTSUP;
+	*fixed = *info;
+	quirks_glue_apply_desc(qs, fixed);
+	return OC_OK;
 }
 
 static void
@@ -119,9 +241,11 @@ log_reader(const struct reader *r)
 
 int
 reader_open_with_transport(unsigned long lun, const struct transport *tr,
-    const struct usb_info *info)
+    const struct usb_info *info, uint32_t driver_options)
 {
-	struct reader *r;
+	struct quirk_set *qs;
+	struct usb_info *fixed;
+	struct reader *r = NULL;
 	size_t idx;
 	int rc;
 
@@ -129,12 +253,25 @@ reader_open_with_transport(unsigned long lun, const struct transport *tr,
 		tr->ops->close(tr->ctx);
 		return OC_EINVAL;
 	}
-	if ((r = reader_new(tr, info)) == NULL) {
+	/* Both are large: on the heap, not on pcscd's thread stack. */
+	qs = malloc(sizeof(*qs));
+	fixed = malloc(sizeof(*fixed));
+	rc = qs == NULL || fixed == NULL ? OC_ENOMEM
+	    : reader_quirks_for(info, driver_options, qs, fixed);
+	if (rc == OC_OK && (r = reader_new(tr, fixed)) == NULL)
+		rc = OC_ENOMEM;
+	if (rc == OC_OK) {
+		quirks_glue_settings(qs, fixed, &r->qk);
+		quirks_glue_io(qs, &r->io);
+	}
+	free(qs);
+	free(fixed);
+	if (rc != OC_OK) {
 		tr->ops->close(tr->ctx);
-		return OC_ENOMEM;
+		return rc;
 	}
 	log_reader(r);
-	if ((rc = reader_warmup(r)) != OC_OK) {
+	if ((rc = reader_first_contact(r)) != OC_OK) {
 		OC_LOG_CRIT("reader does not answer: %s", oc_strerror(rc));
 		reader_free(r);
 		return rc;

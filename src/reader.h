@@ -22,6 +22,7 @@
 #include "ccid_cmd.h"
 #include "ccid_desc.h"
 #include "events.h"
+#include "quirks_glue.h"
 #include "slot.h"
 #include "transport.h"
 #include "usb.h"
@@ -38,6 +39,9 @@ struct reader {
 	struct events ev;
 	uint8_t *msg_buf;       /* dwMaxCCIDMessageLength bytes */
 	unsigned nslots;        /* bMaxSlotIndex + 1; immutable */
+	struct reader_quirks qk; /* quirk settings; immutable */
+	/* always_present: the last power-on of slot i failed; slot lock */
+	bool poweron_failed[CCID_MAX_SLOTS];
 	pthread_mutex_t slot_lock[CCID_MAX_SLOTS]; /* guards slots[i] */
 	struct slot *slots;     /* nslots entries */
 };
@@ -45,10 +49,24 @@ struct reader {
 /*
  * Create the reader for Lun from an opened transport (usb_open() or a
  * test's fake) and talk to it once. The transport is closed on failure.
- * Opening another slot of an existing reader only counts it.
+ * Opening another slot of an existing reader only counts it. The
+ * reader's quirks (quirks_glue.h) are looked up here: a blacklisted
+ * firmware is refused (OC_ENOTSUP) unless driver_options (Info.plist
+ * ifdDriverOptions) has QUIRKS_OPT_OLD_FIRMWARE.
  */
 int reader_open_with_transport(unsigned long lun, const struct transport *tr,
-    const struct usb_info *info) __attribute__((warn_unused_result));
+    const struct usb_info *info, uint32_t driver_options)
+    __attribute__((warn_unused_result));
+/*
+ * The quirk table, built at the first call: built-in files, then
+ * quirks_glue_dir(). It lives as long as the process (the readers'
+ * quirk sets point into it).
+ */
+const struct quirk_table *reader_quirks(void);
+/* Tests: rebuild the table now from dir (NULL: built-in only); OC_EBUSY
+ * while a reader is open. */
+int reader_quirks_reload(const char *dir)
+    __attribute__((warn_unused_result));
 /* Attach slot Lun & 0xffff to the open reader Lun >> 16 (once). */
 int reader_open_slot(unsigned long lun) __attribute__((warn_unused_result));
 void reader_close(unsigned long lun);

@@ -137,6 +137,30 @@ power_on_any_voltage(struct reader *r, unsigned slot, uint8_t *atr,
 	return rc;
 }
 
+/*
+ * power_on_any_voltage() with the reader's power-on quirks: a PowerOff
+ * first (power_off_before_on); a failure read as "no card"
+ * (poweron_fail_means_absent); the result kept for always_present.
+ */
+static int
+power_on_quirked(struct reader *r, unsigned slot, uint8_t *atr, size_t *len)
+{
+	struct ccid_status st;
+	int rc;
+
+	if (r->qk.power_off_before_on)
+		(void)ccid_run_power_off(&r->io, (uint8_t)slot, &st);
+	rc = power_on_any_voltage(r, slot, atr, len);
+	r->poweron_failed[slot] = rc != OC_OK;
+	if (rc != OC_OK && rc != OC_ENODEV && rc != OC_ENOCARD &&
+	    r->qk.poweron_fail_means_absent) {
+		OC_LOG_INFO("slot %u: power-on failed (%s): no card (quirk "
+			    "poweron_fail_means_absent)", slot, oc_strerror(rc));
+		rc = OC_ENOCARD;
+	}
+	return rc;
+}
+
 int
 slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,
     size_t *atr_len)
@@ -149,7 +173,7 @@ slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,
 	    (rc = level_check(r)) != OC_OK)
 		return rc;
 	slot_clear(&r->slots[slot]);
-	rc = power_on_any_voltage(r, slot, buf, &len);
+	rc = power_on_quirked(r, slot, buf, &len);
 	if (rc != OC_OK)
 		return rc;
 	if (len == 0) {
@@ -211,6 +235,12 @@ slot_presence(struct reader *r, unsigned slot, bool *present)
 	default:
 		*present = true;
 		break;
+	}
+	/* Quirk always_present: the reader cannot tell; the last power-on
+	 * result does. */
+	if (*present && r->qk.always_present && r->poweron_failed[slot]) {
+		slot_clear(s);
+		*present = false;
 	}
 	return OC_OK;
 }
