@@ -791,9 +791,30 @@ want_extended(unsigned i, int protocol)
 	return level == 0x00040000ul || (level == 0x00010000ul && protocol == 1);
 }
 
+/*
+ * An echo the driver refused with a reason (e.g. longer than the reader's
+ * messages): the larger sizes would be refused too, so the sweep stops,
+ * the rest of the slot's steps still run, and the refusal is the outcome.
+ */
+static bool
+sweep_refused(struct result *r, struct result *keep)
+{
+	if (strcmp(r->outcome, "refused") != 0)
+		return false;
+	memcpy(keep, r, sizeof(*r));
+	r->outcome = "works";
+	r->stage = "done";
+	r->rc = IFD_SUCCESS;
+	r->detail[0] = '\0';
+	r->n_reasons = 0;
+	return true;
+}
+
 static void
 run_slot(struct result *r, unsigned sim_slot)
 {
+	static struct result refusal;
+	bool refused = false;
 	RESPONSECODE rc;
 	DWORD len;
 	unsigned it, k;
@@ -813,12 +834,14 @@ run_slot(struct result *r, unsigned sim_slot)
 	if (power_up(r, "power") < 0 || set_protocol(r) < 0)
 		goto out;
 	r->extended = want_extended(r->if_index, r->protocol);
-	for (it = 0; it < O.iterations; it++) {
-		for (k = 0; k < O.n_short; k++)
-			if (echo(r, O.short_sizes[k], false) < 0)
+	for (it = 0; it < O.iterations && !refused; it++) {
+		for (k = 0; k < O.n_short && !refused; k++)
+			if (echo(r, O.short_sizes[k], false) < 0 &&
+			    !(refused = sweep_refused(r, &refusal)))
 				goto out;
-		for (k = 0; r->extended && k < O.n_ext; k++)
-			if (echo(r, O.ext_sizes[k], true) < 0)
+		for (k = 0; r->extended && k < O.n_ext && !refused; k++)
+			if (echo(r, O.ext_sizes[k], true) < 0 &&
+			    !(refused = sweep_refused(r, &refusal)))
 				goto out;
 	}
 	if (O.events && O.control != NULL && card_events(r, sim_slot) < 0)
@@ -834,6 +857,15 @@ run_slot(struct result *r, unsigned sim_slot)
 		result_fail(r, "power-down", rc, "IFDHPowerICC(IFD_POWER_DOWN): %s",
 		    ifd_name(rc));
 out:
+	/* A clean refusal in the sweep is the outcome if nothing failed. */
+	if (refused && strcmp(r->outcome, "works") == 0) {
+		const char *events = r->events;
+		unsigned long apdus = r->apdus;
+
+		memcpy(r, &refusal, sizeof(*r));
+		r->events = events;
+		r->apdus = apdus;
+	}
 	r->ms_total = now_ms() - t0;
 }
 
