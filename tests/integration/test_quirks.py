@@ -1,0 +1,76 @@
+"""Quirk files in a run-time directory change the driver without a rebuild.
+
+pcscd gets OPENCCID_QUIRKS_DIR (a private directory) in its environment;
+the driver builds its quirk table at the first open from the built-in
+files and that directory (quirks/README.md).
+"""
+
+import time
+
+import harness
+
+# The default profile: KOBIL KAAN Base IDs, bcdDevice 0x0100.
+MATCH = "match vid=0d46 pid=3001\n"
+
+
+def _quirks_dir(tmp_path, monkeypatch, files):
+    d = tmp_path / "quirks.d"
+    d.mkdir()
+    for name, text in files.items():
+        (d / name).write_text(text)
+    # Lab.start() hands os.environ to pcscd.
+    monkeypatch.setenv("OPENCCID_QUIRKS_DIR", str(d))
+    return d
+
+
+def _wait_log(lb, needle, timeout=harness.READER_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if needle in lb.log.text():
+            return
+        time.sleep(0.1)
+    raise harness.HarnessError("no %r in the pcscd log\n%s" % (needle, lb.log_tails()))
+
+
+def test_quirks_firmware_min_refuses_reader(lab, tmp_path, monkeypatch):
+    _quirks_dir(tmp_path, monkeypatch,
+                {"local.quirks": MATCH + "set firmware_min_bcd=0x0200\n"})
+    lb = lab.start(profile="default", wait_reader=False)
+    _wait_log(lb, "minimum 0x0200")
+    text = lb.log.text()
+    assert "bcdDevice 0x0100" in text
+    assert "local.quirks:2: firmware_min_bcd=0x0200" in text
+    assert lb.pcscd.alive()
+    assert lb.readers() == []
+
+
+def test_quirks_without_file_reader_works(lab, tmp_path, monkeypatch):
+    _quirks_dir(tmp_path, monkeypatch, {})
+    lb = lab.start(profile="default")
+    assert lb.readers() == [lb.reader]
+    assert "minimum 0x0200" not in lb.log.text()
+    card = lb.connect()
+    assert card.transmit(bytes.fromhex("00A4000C023F00"))[-2:] == b"\x90\x00"
+    card.disconnect()
+
+
+def test_quirks_malformed_file_ignored(lab, tmp_path, monkeypatch):
+    _quirks_dir(tmp_path, monkeypatch,
+                {"bad.quirks": MATCH + "set no_such_key\n",
+                 "good.quirks": MATCH + "set pinpad_absent\n"})
+    lb = lab.start(profile="default")
+    text = lb.log.text()
+    assert "bad.quirks:2:" in text and "file ignored" in text
+    assert "good.quirks:2: pinpad_absent" in text
+    assert lb.pcscd.alive()
+    assert lb.readers() == [lb.reader]
+    card = lb.connect()
+    assert card.transmit(bytes.fromhex("00A4000C023F00"))[-2:] == b"\x90\x00"
+    card.disconnect()
+
+
+def test_quirks_class_desc_after_endpoints(lab, tmp_path, monkeypatch):
+    """BludriveII: the class descriptor follows the endpoints."""
+    _quirks_dir(tmp_path, monkeypatch, {})
+    lb = lab.start(profile="BludriveII")
+    assert lb.readers() == [lb.reader]
