@@ -62,7 +62,9 @@ REASONS = [
     ("descriptor-rejected", r"^open$", r"no CCID interface for usb:"),
     ("reader-not-answering", r"^open$", r"reader does not answer"),
     ("apdu-exceeds-max-message-length", r"^echo$",
-     r"does not fit dwMaxCCIDMessageLength|is not a short APDU"),
+     r"does not fit dwMaxCCIDMessageLength"),
+    # Only for an extended APDU: for a short one the line is misleading.
+    ("extended-apdu-not-supported", r"^echo$", r"^extended echo[\s\S]*is not a short APDU"),
     ("protocol-not-offered", r"^protocol$", r"cannot run|not offered|no protocol"),
 ]
 
@@ -82,7 +84,7 @@ def classify(res):
     if res["outcome"] == "works":
         return "works"
     if res["outcome"] == "refused":
-        text = "\n".join(res.get("reasons", []))
+        text = "\n".join([res.get("detail", "")] + res.get("reasons", []))
         for token, stage_re, line_re in REASONS:
             if re.search(stage_re, res["stage"]) and re.search(line_re, text):
                 return "refused:" + token
@@ -326,6 +328,9 @@ def main():
                     help="extended echo sizes (65535 takes ~3 s per reader)")
     ap.add_argument("--no-poll", dest="poll", action="store_false",
                     help="do not run the driver's polling function on card events")
+    ap.add_argument("--no-stage", dest="stage_bundle", action="store_false",
+                    help="load the driver where it is, not from a staged bundle "
+                    "(WORKDIR/ifd-openccid.bundle with BUILDDIR/bundle/Info.plist)")
     ap.add_argument("--log-level", type=int, default=3, help="OPENCCID_LOG_LEVEL for the driver")
     ap.add_argument("--workdir", help="keep per-reader logs here (default: a temp dir, "
                     "kept only when something was unexpected)")
@@ -349,6 +354,16 @@ def main():
     keep = a.workdir is not None
     a.workdir = os.path.abspath(a.workdir) if keep else tempfile.mkdtemp(prefix="openccid-conf-")
     os.makedirs(a.workdir, exist_ok=True)
+    plist = os.path.join(b, "bundle", "Info.plist")
+    if a.stage_bundle and os.path.isfile(plist):
+        # The driver as pcscd loads it: Contents/Linux/<lib> next to
+        # Contents/Info.plist (it reads its ifdLogLevel/ifdDriverOptions).
+        contents = os.path.join(a.workdir, "ifd-openccid.bundle", "Contents")
+        os.makedirs(os.path.join(contents, "Linux"), exist_ok=True)
+        shutil.copy(plist, os.path.join(contents, "Info.plist"))
+        staged = os.path.join(contents, "Linux", os.path.basename(a.driver))
+        shutil.copy(a.driver, staged)
+        a.driver = staged
 
     with open(a.data) as f:
         rows = [json.loads(l) for l in f if l.strip()]
@@ -471,8 +486,13 @@ def main():
     for r in sorted(reasons):
         print("  %-45s %5d" % (r, reasons[r]))
 
+    if a.update_expected:
+        # Rows change on purpose here: list only what is never expected.
+        unexpected = [x for x in unexpected
+                      if x[2].startswith("failed") or x[2] == "refused:unclassified"]
     if unexpected:
-        print("\nUNEXPECTED (%d):" % len(unexpected))
+        print("\n%s (%d):" % ("DRIVER BUGS" if a.update_expected else "UNEXPECTED",
+                              len(unexpected)))
         for key, want, got, res, wd in unexpected[:200]:
             print("  %s if %s slot %s T=%s: expected %s, got %s"
                   % (key[0], key[1], key[2], key[3], want or "(no row)", got))
