@@ -173,8 +173,19 @@ send_cmd(struct ccid_io *io, const struct ccid_cmd *c)
 	}
 	rc = io->tr.ops->bulk_out(io->tr.ctx, io->buf, len,
 	    CCID_WRITE_TIMEOUT_MS);
-	if (rc == OC_ESTALL)
-		(void)io->tr.ops->clear_halt(io->tr.ctx, 0);
+	if (rc == OC_ESTALL) {
+		/*
+		 * A halted bulk-OUT took nothing (USB 2.0 section 8.4.5):
+		 * clear the halt and send the command once more.
+		 */
+		OC_LOG_INFO("bulk-OUT halted: clearing, sending again");
+		rc = io->tr.ops->clear_halt(io->tr.ctx, 0);
+		if (rc == OC_OK)
+			rc = io->tr.ops->bulk_out(io->tr.ctx, io->buf, len,
+			    CCID_WRITE_TIMEOUT_MS);
+		if (rc == OC_ESTALL)
+			(void)io->tr.ops->clear_halt(io->tr.ctx, 0);
+	}
 	if (rc != OC_OK)
 		OC_LOG_CRIT("bulk-OUT failed: %s", oc_strerror(rc));
 	return rc;

@@ -104,6 +104,16 @@ keep_atr(struct slot *s, const uint8_t *atr, size_t len)
 		OC_LOG_INFO("ATR warnings 0x%02X", warn);
 }
 
+/* The ATR ends before the bytes its own T0/TDi announce. */
+static bool
+atr_truncated(const uint8_t *atr, size_t len)
+{
+	struct atr_info info;
+	unsigned warn = 0;
+
+	return len > 0 && atr_parse(atr, len, &info, &warn) == OC_ETRUNC;
+}
+
 /* A failed class is worth another voltage; no card or no device is not. */
 static bool
 retry_voltage(int rc)
@@ -174,6 +184,23 @@ slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,
 		return rc;
 	slot_clear(&r->slots[slot]);
 	rc = power_on_quirked(r, slot, buf, &len);
+	if (rc == OC_OK && atr_truncated(buf, len)) {
+		/*
+		 * Interface or historical bytes promised by the ATR are
+		 * missing (ISO 7816-3 section 8.2): a garbled answer, not the
+		 * card's. Cold-reset once rather than report it as the ATR.
+		 */
+		struct ccid_status st;
+
+		OC_LOG_INFO("slot %u: truncated ATR, powering on again",
+		    slot);
+		(void)ccid_run_power_off(&r->io, (uint8_t)slot, &st);
+		rc = power_on_quirked(r, slot, buf, &len);
+		if (rc == OC_OK && atr_truncated(buf, len)) {
+			OC_LOG_CRIT("slot %u: truncated ATR again", slot);
+			rc = OC_EPROTO;
+		}
+	}
 	if (rc != OC_OK)
 		return rc;
 	if (len == 0) {

@@ -272,6 +272,28 @@ START_TEST(test_usb_errors_pass_through)
 }
 END_TEST
 
+/* A halted bulk-OUT took nothing: cleared and sent once more. */
+START_TEST(test_stall_out_retried_once)
+{
+	struct ccid_status st;
+
+	ft_out_err(&ft, OC_ESTALL);
+	ft_out(&ft, SLOT_STATUS_CMD);
+	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
+	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_OK);
+	/* A second halt in a row is an error, not a loop. */
+	ft_out_err(&ft, OC_ESTALL);
+	ft_out_err(&ft, OC_ESTALL);
+	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_ESTALL);
+	ft_done(&ft);
+	/* The next command works. */
+	ft_out(&ft, SLOT_STATUS_CMD);
+	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
+	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_OK);
+	ft_done(&ft);
+}
+END_TEST
+
 START_TEST(test_power_on_errors)
 {
 	uint8_t atr[33];
@@ -371,6 +393,7 @@ ccid_cmd_suite(void)
 	tcase_add_test(tc, test_abort_after_timeout);
 	tcase_add_test(tc, test_abort_drains_late_reply);
 	tcase_add_test(tc, test_usb_errors_pass_through);
+	tcase_add_test(tc, test_stall_out_retried_once);
 	tcase_add_test(tc, test_power_on_errors);
 	tcase_add_test(tc, test_other_commands);
 	tcase_add_test(tc, test_pin_redacted_in_log);

@@ -177,6 +177,40 @@ START_TEST(test_voltage_fallback)
 }
 END_TEST
 
+/* A truncated ATR (3B FF 11: TA1..TD1 and 15 bytes announced) is not
+ * reported: one power-off/power-on, then the card's real ATR. */
+START_TEST(test_truncated_atr_powered_again)
+{
+	UCHAR atr[MAX_ATR_SIZE];
+	DWORD len = sizeof(atr);
+
+	open_reader();
+	ft_out(&ft, "62 00000000 00 ?? 00 0000");
+	ft_in(&ft, "80 03000000 00 ?? 00 00 00 3B FF 11");
+	ft_out(&ft, "63 00000000 00 ?? 00 0000");
+	ft_in(&ft, "81 00000000 00 ?? 01 00 00");
+	ft_out(&ft, "62 00000000 00 ?? 00 0000");
+	ft_in(&ft, "80 04000000 00 ?? 00 00 00 3B 02 14 50");
+	ck_assert_int_eq(IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(len, 4);
+	ck_assert_mem_eq(atr, "\x3B\x02\x14\x50", 4);
+	ft_done(&ft);
+	/* Truncated twice: an error, never the bad ATR. */
+	len = sizeof(atr);
+	ft_out(&ft, "62 00000000 00 ?? 00 0000");
+	ft_in(&ft, "80 03000000 00 ?? 00 00 00 3B FF 11");
+	ft_out(&ft, "63 00000000 00 ?? 00 0000");
+	ft_in(&ft, "81 00000000 00 ?? 01 00 00");
+	ft_out(&ft, "62 00000000 00 ?? 00 0000");
+	ft_in(&ft, "80 03000000 00 ?? 00 00 00 3B FF 11");
+	ck_assert_int_ne(IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(len, 0);
+	ft_done(&ft);
+}
+END_TEST
+
 START_TEST(test_power_up_no_card)
 {
 	UCHAR atr[MAX_ATR_SIZE];
@@ -506,6 +540,7 @@ ifdh_suite(void)
 	tcase_add_test(tc, test_open_fails_without_answer);
 	tcase_add_test(tc, test_bad_devname);
 	tcase_add_test(tc, test_voltage_fallback);
+	tcase_add_test(tc, test_truncated_atr_powered_again);
 	tcase_add_test(tc, test_power_up_no_card);
 	tcase_add_test(tc, test_atr_buffer_too_small);
 	tcase_add_test(tc, test_transmit_short);
