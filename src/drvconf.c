@@ -48,7 +48,7 @@ read_file(const char *path, uint8_t **out, size_t *len)
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return errno == ENOENT ? OC_ENODEV : OC_EIO;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-	    (unsigned long long)st.st_size > PLIST_MAX_SIZE) {
+	    (unsigned long long)st.st_size > (unsigned long long)PLIST_MAX_SIZE) {
 		rc = OC_ERANGE;
 		goto out;
 	}

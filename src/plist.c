@@ -104,7 +104,8 @@ locate_key(const uint8_t *buf, size_t len, const char *key, size_t *after)
 		return OC_EINVAL;
 	plen = sizeof(key_open) - 1;
 	memcpy(pat, key_open, plen);
-	memcpy(pat + plen, key, klen);
+	/* pat is a byte pattern for find(), not a C string: no terminator. */
+	memcpy(pat + plen, key, klen); /* NOLINT(bugprone-not-null-terminated-result) */
 	plen += klen;
 	memcpy(pat + plen, key_close, sizeof(key_close) - 1);
 	plen += sizeof(key_close) - 1;

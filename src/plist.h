@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PLIST_MAX_SIZE (1024u * 1024u) /* larger files are rejected */
+#define PLIST_MAX_SIZE ((size_t)1 << 20) /* larger files are rejected */
 #define PLIST_VALUE_MAX 32             /* characters between <string>s */
 
 struct plist_config {
