@@ -162,6 +162,20 @@ capabilities_get(struct reader *r, unsigned slot, DWORD tag, PDWORD length,
 	case SCARD_ATTR_MAXINPUT:
 		return put_u32(length, value,
 		    (uint32_t)(r->io.max_msg - CCID_HDR_LEN));
+	case SCARD_ATTR_VENDOR_IFD_TYPE:
+		return put_string(length, value, u->product);
+	case SCARD_ATTR_DEFAULT_CLK:
+		/* kHz, from the class descriptor (CCID rev 1.1 section 5.1). */
+		return put_u32(length, value, u->desc.dwDefaultClock);
+	case SCARD_ATTR_MAX_CLK:
+		return put_u32(length, value, u->desc.dwMaximumClock);
+	case SCARD_ATTR_DEFAULT_DATA_RATE:
+		/* bps */
+		return put_u32(length, value, u->desc.dwDataRate);
+	case SCARD_ATTR_MAX_DATA_RATE:
+		return put_u32(length, value, u->desc.dwMaxDataRate);
+	case SCARD_ATTR_MAX_IFSD:
+		return put_u32(length, value, u->desc.dwMaxIFSD);
 	case SCARD_ATTR_CHANNEL_ID:
 		return put_u32(length, value, CHANNEL_TYPE_USB << 16 |
 		    (uint32_t)u->bus << 8 | u->addr);

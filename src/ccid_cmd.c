@@ -388,22 +388,35 @@ finish_param(const struct ccid_reply *r, struct ccid_status *st,
  * its data is copied out before another slot's command may use it.
  */
 static int
-run(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
-    struct ccid_status *st)
+run_ext(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
+    unsigned ext_cap_ms, struct ccid_status *st)
 {
 	struct ccid_reply r;
+	unsigned saved_cap;
 	int rc;
 
 	if ((rc = io_acquire(io)) != OC_OK)
 		return rc;
 	io->quiet = w->quiet;
+	saved_cap = io->time_ext_cap_ms;
+	if (ext_cap_ms != 0)
+		io->time_ext_cap_ms = ext_cap_ms;
 	rc = transact(io, c, w->type, w->timeout_ms, &r);
+	io->time_ext_cap_ms = saved_cap;
 	if (rc == OC_OK && w->status_only)
 		status_from(&r, st);
 	else if (rc == OC_OK)
 		rc = finish_param(&r, st, w);
 	io_release(io);
 	return rc;
+}
+
+/* run_ext() with the time-extension cap of io. */
+static int
+run(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
+    struct ccid_status *st)
+{
+	return run_ext(io, c, w, 0, st);
 }
 
 int
@@ -503,6 +516,24 @@ ccid_run_escape(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
 
 	ccid_cmd_escape(&c, slot, 0, tx, tx_len);
 	return run(io, &c, &w, st);
+}
+
+int
+ccid_run_secure(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
+    size_t tx_len, unsigned timeout_ms, uint8_t *rx, size_t cap,
+    size_t *rx_len, struct ccid_status *st)
+{
+	/*
+	 * The reader sends time extensions while the user types (section
+	 * 6.2.6), maybe one a second: allow CCID_SECURE_MAX_EXT of them.
+	 */
+	struct want w = {RDR_TO_PC_DATABLOCK, false, false, rx, cap, rx_len,
+	    timeout_ms, false};
+	struct ccid_cmd c;
+
+	/* bBWI 0, wLevelParameter 0: the whole command in one message. */
+	ccid_cmd_secure(&c, slot, 0, 0, 0, tx, tx_len);
+	return run_ext(io, &c, &w, CCID_SECURE_MAX_EXT * timeout_ms, st);
 }
 
 /*

@@ -25,6 +25,7 @@
 #define CCID_READ_TIMEOUT_MS 3000
 #define CCID_TIME_EXT_CAP_MS 60000 /* total extension granted per command */
 #define CCID_MAX_STALE 10          /* replies with another bSeq dropped */
+#define CCID_SECURE_MAX_EXT 600 /* time extensions during PIN entry */
 #define CCID_MAX_ZLP 10            /* zero-length packets skipped */
 
 /*
@@ -100,6 +101,15 @@ int ccid_run_get_parameters(struct ccid_io *io, uint8_t slot, uint8_t *out,
 int ccid_run_escape(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
     size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len,
     struct ccid_status *st) __attribute__((warn_unused_result));
+/*
+ * PC_to_RDR_Secure (section 6.1.11): the reader asks for the PIN, so the
+ * read waits timeout_ms. A failed reply leaves bError in st (0xF0 PIN
+ * timeout, 0xEF cancelled) for the caller to map.
+ */
+int ccid_run_secure(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
+    size_t tx_len, unsigned timeout_ms, uint8_t *rx, size_t cap,
+    size_t *rx_len, struct ccid_status *st)
+    __attribute__((warn_unused_result));
 /* CCID section 5.3.1: class request ABORT then PC_to_RDR_Abort, drained. */
 int ccid_run_abort(struct ccid_io *io, uint8_t slot);
 

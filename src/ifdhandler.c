@@ -19,6 +19,7 @@
 #include "devname.h"
 #include "drvconf.h"
 #include "err.h"
+#include "pcsc_features.h"
 #include "log.h"
 #include "reader.h"
 #include "usb.h"
@@ -252,12 +253,19 @@ IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
     PUCHAR RxBuffer, DWORD RxLength, LPDWORD pdwBytesReturned)
 // NOLINTEND(readability-non-const-parameter)
 {
-	(void)Lun, (void)dwControlCode, (void)TxBuffer, (void)TxLength;
-	(void)RxBuffer, (void)RxLength;
-	/* PC/SC part 10 features and Escape come in a later issue. */
-	if (pdwBytesReturned != NULL)
-		*pdwBytesReturned = 0;
-	return IFD_ERROR_NOT_SUPPORTED;
+	struct reader *r;
+	RESPONSECODE rv;
+
+	if (pdwBytesReturned == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	*pdwBytesReturned = 0;
+	if ((r = reader_get(Lun)) == NULL)
+		return IFD_COMMUNICATION_ERROR;
+	/* PC/SC v2 part 10 and Escape: pcsc_features.c */
+	rv = features_control(r, reader_slot_of(Lun), dwControlCode, TxBuffer,
+	    TxLength, RxBuffer, RxLength, pdwBytesReturned);
+	reader_put(r, Lun);
+	return rv;
 }
 
 IFDH_EXPORT RESPONSECODE

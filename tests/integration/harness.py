@@ -446,7 +446,8 @@ class Lab:
 
     # ---- set-up ----------------------------------------------------------
 
-    def start(self, profile="default", cards=None, wait_reader=True, sim_env=None):
+    def start(self, profile="default", cards=None, wait_reader=True, sim_env=None,
+              pcscd_env=None):
         self._watchdog = threading.Timer(TEST_TIMEOUT, self._on_watchdog)
         self._watchdog.daemon = True
         self._watchdog.start()
@@ -470,6 +471,7 @@ class Lab:
         env["LD_PRELOAD"] = self._pcscd_preload()
         env["UMOCKDEV_DIR"] = umockdev_dir
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+        env.update(pcscd_env or {})  # e.g. OPENCCID_LOG_LEVEL
         argv = [PCSCD, "--foreground", "--debug", "--apdu", "--color",
                 "--config", self.confdir]
         self.pcscd = Process("pcscd", argv, env, self.pcscd_log_path)

@@ -1,0 +1,122 @@
+"""PC/SC v2 part 10 through pcscd: SCardControl on the simulator's PIN
+pad (GemPCPinpadv2 profile, TPDU level, bPINSupport 3). The digits the
+user "types" come from the simulator's control commands pinpad-digits,
+pinpad-timeout and pinpad-cancel (tests/sim/README.md, Pinpad). The
+built-in card's PIN is 123456 (3 tries).
+"""
+
+import os
+import re
+import struct
+
+from smartcard import scard
+
+import harness
+
+PROFILE = "GemPCPinpadv2"
+USER_PIN = "123456"
+FEATURE_VERIFY_PIN_DIRECT = 0x06
+FEATURE_MODIFY_PIN_DIRECT = 0x07
+FEATURE_IFD_PIN_PROPERTIES = 0x0A
+FEATURE_GET_TLV_PROPERTIES = 0x12
+CM_IOCTL_GET_FEATURE_REQUEST = scard.SCARD_CTL_CODE(3400)
+# Secrets that must never reach the log: the PIN in ASCII hex, both
+# spellings of a dump.
+PIN_HEX = ("31 32 33 34 35 36", "313233343536", "31:32:33:34:35:36")
+
+
+def features(card):
+    rv, resp = scard.SCardControl(card.handle, CM_IOCTL_GET_FEATURE_REQUEST, [])
+    assert rv == scard.SCARD_S_SUCCESS, harness.scard_err(rv)
+    out = {}
+    b = bytes(resp)
+    assert len(b) % 6 == 0, b.hex()
+    for i in range(0, len(b), 6):
+        tag, ln = b[i], b[i + 1]
+        assert ln == 4
+        out[tag] = struct.unpack(">I", b[i + 2:i + 6])[0]
+    return out
+
+
+def verify_structure(p2=0x81):
+    """Variable-length ASCII PIN (GnuPG's enable-pinpad-varlen): the
+    reader writes the digits and Lc."""
+    apdu = bytes([0x00, 0x20, 0x00, p2, 0x00])
+    return (bytes([0x00, 0x00, 0x82, 0x00, 0x00, 0x08, 0x04, 0x02, 0x01,
+                   0x09, 0x04, 0x00, 0x00, 0x00, 0x00])
+            + struct.pack("<I", len(apdu)) + apdu)
+
+
+def verify(card, code):
+    # GnuPG's receive buffer is only 6 bytes: ask for exactly that.
+    rv, resp = scard.SCardControl(card.handle, code, list(verify_structure()))
+    assert rv == scard.SCARD_S_SUCCESS, harness.scard_err(rv)
+    assert len(resp) <= 6
+    return bytes(resp)
+
+
+def test_pinpad_verify(lab):
+    lb = lab.start(profile=PROFILE, pcscd_env={"OPENCCID_LOG_LEVEL": "0xff"})
+    card = lb.connect()
+    f = features(card)
+    for tag in (FEATURE_VERIFY_PIN_DIRECT, FEATURE_MODIFY_PIN_DIRECT,
+                FEATURE_IFD_PIN_PROPERTIES, FEATURE_GET_TLV_PROPERTIES):
+        assert tag in f, f
+    rv, tlv = scard.SCardControl(card.handle, f[FEATURE_GET_TLV_PROPERTIES], [])
+    assert rv == scard.SCARD_S_SUCCESS, harness.scard_err(rv)
+    tlv = bytes(tlv)
+    props, i = {}, 0
+    while i + 2 <= len(tlv):
+        props[tlv[i]] = tlv[i + 2:i + 2 + tlv[i + 1]]
+        i += 2 + tlv[i + 1]
+    assert props[0x0B] == b"\xe6\x08" and props[0x0C] == b"\x78\x34", props
+    code = f[FEATURE_VERIFY_PIN_DIRECT]
+
+    lb.sim.control("pinpad-digits " + USER_PIN)
+    assert verify(card, code) == b"\x90\x00"
+    lb.sim.control("pinpad-digits 999999")
+    sw = verify(card, code)
+    assert sw[0] == 0x63 and sw[1] & 0xF0 == 0xC0, sw.hex()
+    lb.sim.control("pinpad-timeout")
+    assert verify(card, code) == b"\x64\x00"
+    lb.sim.control("pinpad-cancel")
+    assert verify(card, code) == b"\x64\x01"
+    # The card is still in step (T=1 N(S) after the Secure exchanges).
+    lb.sim.control("pinpad-digits " + USER_PIN)
+    assert verify(card, code) == b"\x90\x00"
+    card.disconnect(scard.SCARD_LEAVE_CARD)
+
+    stats = lb.sim.stats()
+    assert not stats["pinpad"]["pin_in_usb_data"], stats["pinpad"]
+    log = harness.strip_ansi(open(lb.pcscd_log_path, errors="replace").read())
+    assert "redacted" in log, "level 0xff COMM log not seen"
+    for pin in PIN_HEX:
+        assert pin not in log.upper(), "PIN in the pcscd log"
+    assert USER_PIN not in log
+
+
+def test_pinpad_absent_quirk(lab, tmp_path):
+    """An OMNIKEY 3121 advertises a PIN pad it does not have (quirk
+    pinpad_absent): no PIN features."""
+    src = lab_profile_path(lab)
+    text = open(src).read()
+    text = re.sub(r"(?m)^idVendor = .*$", "idVendor = 0x076b", text)
+    text = re.sub(r"(?m)^idProduct = .*$", "idProduct = 0x3a21", text)
+    path = os.path.join(str(tmp_path), "pinpad-absent.txt")
+    with open(path, "w") as fh:
+        fh.write(text)
+    lb = lab.start(profile=path)
+    card = lb.connect()
+    f = features(card)
+    assert FEATURE_VERIFY_PIN_DIRECT not in f, f
+    assert FEATURE_MODIFY_PIN_DIRECT not in f, f
+    assert FEATURE_IFD_PIN_PROPERTIES not in f, f
+    assert FEATURE_GET_TLV_PROPERTIES in f, f
+    card.disconnect(scard.SCARD_LEAVE_CARD)
+
+
+def lab_profile_path(lab):
+    cfg = harness.Config()
+    return cfg.profile(PROFILE)
+
+
