@@ -320,10 +320,15 @@ xfr_short(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
 	size_t n = 0;
 	int rc;
 
-	if (len > SLOT_SHORT_APDU_MAX || is_extended_apdu(tx, len) ||
-	    len > r->io.max_msg - CCID_HDR_LEN) {
+	if (len > SLOT_SHORT_APDU_MAX || is_extended_apdu(tx, len)) {
 		OC_LOG_CRIT("APDU of %zu bytes is not a short APDU: the reader "
 			    "exchanges short APDUs only", len);
+		return OC_ENOTSUP;
+	}
+	/* A short-APDU reader cannot chain (CCID rev 1.1 section 6.1.4). */
+	if (len > r->io.max_msg - CCID_HDR_LEN) {
+		OC_LOG_CRIT("APDU of %zu bytes does not fit "
+			    "dwMaxCCIDMessageLength %zu", len, (size_t)r->io.max_msg);
 		return OC_ENOTSUP;
 	}
 	rc = ccid_run_xfr_block(&r->io, (uint8_t)slot, 0, 0, tx, len, rx, cap,

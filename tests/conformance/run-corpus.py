@@ -66,6 +66,10 @@ REASONS = [
     # Only for an extended APDU: for a short one the line is misleading.
     ("extended-apdu-not-supported", r"^echo$", r"^extended echo[\s\S]*is not a short APDU"),
     ("protocol-not-offered", r"^protocol$", r"cannot run|not offered|no protocol"),
+    # The simulator does not model the msg_len_fix quirk (263 -> 270 bytes):
+    # it chains a 256-byte answer that the real reader sends whole, and the
+    # driver refuses a chained answer from a short-APDU reader.
+    ("short-apdu-chained-response", r"^echo$", r"short-APDU reader answered .* chain"),
 ]
 
 _libc = ctypes.CDLL(None, use_errno=True)
