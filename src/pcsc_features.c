@@ -22,11 +22,11 @@
 #include "pinpad.h"
 #include "slot.h"
 
-#define VERIFY_HDR offsetof(PIN_VERIFY_STRUCTURE, abData)
-#define MODIFY_HDR offsetof(PIN_MODIFY_STRUCTURE, abData)
+#define VERIFY_HDR     offsetof(PIN_VERIFY_STRUCTURE, abData)
+#define MODIFY_HDR     offsetof(PIN_MODIFY_STRUCTURE, abData)
 #define PIN_MAX_STRUCT (MODIFY_HDR + SLOT_SHORT_APDU_MAX)
-#define TLV_LEN 6       /* tag, length 4, value big-endian (part 10 2.2) */
-#define MAX_FEATURES 8
+#define TLV_LEN        6 /* tag, length 4, value big-endian (part 10 2.2) */
+#define MAX_FEATURES   8
 #define MAX_PROPERTIES 64
 /* bPINSupport, CCID rev 1.1 section 5.1 */
 #define PIN_SUPPORT_VERIFY 0x01u
@@ -42,8 +42,7 @@ escape_allowed(void)
 }
 
 static RESPONSECODE
-reply(uint8_t *rx, DWORD rx_len, DWORD *returned, const uint8_t *src,
-    size_t n)
+reply(uint8_t *rx, DWORD rx_len, DWORD *returned, const uint8_t *src, size_t n)
 {
 	if (rx == NULL || rx_len < n)
 		return IFD_ERROR_INSUFFICIENT_BUFFER;
@@ -66,8 +65,7 @@ put_tlv(uint8_t *out, uint8_t tag, uint32_t code)
 }
 
 static RESPONSECODE
-feature_list(const struct reader *r, uint8_t *rx, DWORD rx_len,
-    DWORD *returned)
+feature_list(const struct reader *r, uint8_t *rx, DWORD rx_len, DWORD *returned)
 {
 	uint8_t out[MAX_FEATURES * TLV_LEN];
 	uint8_t pin = r->info.desc.bPINSupport;
@@ -85,8 +83,8 @@ feature_list(const struct reader *r, uint8_t *rx, DWORD rx_len,
 	n += put_tlv(out + n, FEATURE_GET_TLV_PROPERTIES,
 	    FEATURES_IOCTL(FEATURE_GET_TLV_PROPERTIES));
 	if (escape_allowed())
-		n += put_tlv(out + n, FEATURE_CCID_ESC_COMMAND,
-		    FEATURES_IOCTL_ESCAPE);
+		n += put_tlv(
+		    out + n, FEATURE_CCID_ESC_COMMAND, FEATURES_IOCTL_ESCAPE);
 	return reply(rx, rx_len, returned, out, n);
 }
 
@@ -104,8 +102,8 @@ pin_sizes(const struct reader *r, uint8_t *min, uint8_t *max)
 }
 
 static RESPONSECODE
-pin_properties(const struct reader *r, uint8_t *rx, DWORD rx_len,
-    DWORD *returned)
+pin_properties(
+    const struct reader *r, uint8_t *rx, DWORD rx_len, DWORD *returned)
 {
 	uint16_t lcd = r->info.desc.wLcdLayout;
 	uint8_t out[sizeof(PIN_PROPERTIES_STRUCTURE)];
@@ -128,8 +126,8 @@ put_prop(uint8_t *out, uint8_t tag, uint32_t v, uint8_t len)
 }
 
 static RESPONSECODE
-tlv_properties(const struct reader *r, uint8_t *rx, DWORD rx_len,
-    DWORD *returned)
+tlv_properties(
+    const struct reader *r, uint8_t *rx, DWORD rx_len, DWORD *returned)
 {
 	const struct ccid_desc *d = &r->info.desc;
 	uint8_t out[MAX_PROPERTIES];
@@ -138,8 +136,8 @@ tlv_properties(const struct reader *r, uint8_t *rx, DWORD rx_len,
 	size_t n = 0;
 
 	pin_sizes(r, &min, &max);
-	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_wLcdLayout,
-	    d->wLcdLayout, 2);
+	n += put_prop(
+	    out + n, PCSCv2_PART10_PROPERTY_wLcdLayout, d->wLcdLayout, 2);
 	if (d->wLcdLayout != 0) {
 		/* wLcdLayout: 0xLLCC, lines and characters a line. */
 		n += put_prop(out + n, PCSCv2_PART10_PROPERTY_wLcdMaxCharacters,
@@ -147,22 +145,23 @@ tlv_properties(const struct reader *r, uint8_t *rx, DWORD rx_len,
 		n += put_prop(out + n, PCSCv2_PART10_PROPERTY_wLcdMaxLines,
 		    d->wLcdLayout >> 8, 2);
 	}
-	n += put_prop(out + n,
-	    PCSCv2_PART10_PROPERTY_bEntryValidationCondition,
+	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_bEntryValidationCondition,
 	    ENTRY_VALIDATION_ALL, 1);
 	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_bTimeOut2, 0, 1);
 	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_bMinPINSize, min, 1);
 	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_bMaxPINSize, max, 1);
 	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_bPPDUSupport, 0, 1);
 	/* Extended APDUs pass at TPDU and extended APDU level. */
-	max_apdu = d->level == CCID_XCHG_TPDU ||
-		d->level == CCID_XCHG_EXTENDED_APDU ? 0x10000u : 0;
-	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_dwMaxAPDUDataSize,
-	    max_apdu, 4);
-	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_wIdVendor, r->info.vid,
-	    2);
-	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_wIdProduct, r->info.pid,
-	    2);
+	max_apdu =
+	    d->level == CCID_XCHG_TPDU || d->level == CCID_XCHG_EXTENDED_APDU
+	        ? 0x10000u
+	        : 0;
+	n += put_prop(
+	    out + n, PCSCv2_PART10_PROPERTY_dwMaxAPDUDataSize, max_apdu, 4);
+	n +=
+	    put_prop(out + n, PCSCv2_PART10_PROPERTY_wIdVendor, r->info.vid, 2);
+	n += put_prop(
+	    out + n, PCSCv2_PART10_PROPERTY_wIdProduct, r->info.pid, 2);
 	return reply(rx, rx_len, returned, out, n);
 }
 
@@ -170,14 +169,14 @@ static uint32_t
 get_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
+	       (uint32_t)p[3] << 24;
 }
 
 static uint32_t
 get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[0] << 24;
+	       (uint32_t)p[0] << 24;
 }
 
 static void
@@ -190,18 +189,19 @@ swap16(uint8_t *p)
 }
 
 int
-features_check_pin(bool modify, const uint8_t *s, size_t len, uint8_t *out,
-    size_t cap)
+features_check_pin(
+    bool modify, const uint8_t *s, size_t len, uint8_t *out, size_t cap)
 {
 	size_t hdr = modify ? MODIFY_HDR : VERIFY_HDR, apdu;
 	size_t o_ul = hdr - 4;
-	size_t o_max = modify ? offsetof(PIN_MODIFY_STRUCTURE, wPINMaxExtraDigit)
-			      : offsetof(PIN_VERIFY_STRUCTURE, wPINMaxExtraDigit);
+	size_t o_max = modify
+	                   ? offsetof(PIN_MODIFY_STRUCTURE, wPINMaxExtraDigit)
+	                   : offsetof(PIN_VERIFY_STRUCTURE, wPINMaxExtraDigit);
 	size_t o_lang = modify ? offsetof(PIN_MODIFY_STRUCTURE, wLangId)
-			       : offsetof(PIN_VERIFY_STRUCTURE, wLangId);
-	size_t o_evc = modify
-	    ? offsetof(PIN_MODIFY_STRUCTURE, bEntryValidationCondition)
-	    : offsetof(PIN_VERIFY_STRUCTURE, bEntryValidationCondition);
+	                       : offsetof(PIN_VERIFY_STRUCTURE, wLangId);
+	size_t o_evc =
+	    modify ? offsetof(PIN_MODIFY_STRUCTURE, bEntryValidationCondition)
+	           : offsetof(PIN_VERIFY_STRUCTURE, bEntryValidationCondition);
 	bool big;
 
 	if (s == NULL || len < hdr)
@@ -232,14 +232,14 @@ features_check_pin(bool modify, const uint8_t *s, size_t len, uint8_t *out,
 	if (out[o_max] != 0 && out[o_max + 1] > out[o_max])
 		return OC_EINVAL;
 	if (modify) {
-		uint8_t nmsg = out[offsetof(PIN_MODIFY_STRUCTURE,
-		    bNumberMessage)];
+		uint8_t nmsg =
+		    out[offsetof(PIN_MODIFY_STRUCTURE, bNumberMessage)];
 
 		if (nmsg > 3 && nmsg != 0xFF)
 			return OC_EINVAL;
 	} else {
-		uint8_t nmsg = out[offsetof(PIN_VERIFY_STRUCTURE,
-		    bNumberMessage)];
+		uint8_t nmsg =
+		    out[offsetof(PIN_VERIFY_STRUCTURE, bNumberMessage)];
 
 		if (nmsg > 1 && nmsg != 0xFF)
 			return OC_EINVAL;
@@ -251,9 +251,8 @@ features_check_pin(bool modify, const uint8_t *s, size_t len, uint8_t *out,
 }
 
 static RESPONSECODE
-pin_operation(struct reader *r, unsigned slot, bool modify,
-    const uint8_t *tx, DWORD tx_len, uint8_t *rx, DWORD rx_len,
-    DWORD *returned)
+pin_operation(struct reader *r, unsigned slot, bool modify, const uint8_t *tx,
+    DWORD tx_len, uint8_t *rx, DWORD rx_len, DWORD *returned)
 {
 	uint8_t s[PIN_MAX_STRUCT];
 	size_t got = 0;
@@ -283,7 +282,8 @@ escape(struct reader *r, unsigned slot, const uint8_t *tx, DWORD tx_len,
 	int rc;
 
 	if (!escape_allowed()) {
-		OC_LOG_INFO("Escape refused: ifdDriverOptions bit 0x%02X not set",
+		OC_LOG_INFO(
+		    "Escape refused: ifdDriverOptions bit 0x%02X not set",
 		    FEATURES_OPT_ESCAPE);
 		return IFD_COMMUNICATION_ERROR;
 	}
@@ -298,9 +298,8 @@ escape(struct reader *r, unsigned slot, const uint8_t *tx, DWORD tx_len,
 }
 
 RESPONSECODE
-features_control(struct reader *r, unsigned slot, DWORD code,
-    const uint8_t *tx, DWORD tx_len, uint8_t *rx, DWORD rx_len,
-    DWORD *returned)
+features_control(struct reader *r, unsigned slot, DWORD code, const uint8_t *tx,
+    DWORD tx_len, uint8_t *rx, DWORD rx_len, DWORD *returned)
 {
 	uint8_t pin = r->info.desc.bPINSupport;
 
@@ -315,12 +314,12 @@ features_control(struct reader *r, unsigned slot, DWORD code,
 		return pin_properties(r, rx, rx_len, returned);
 	if (code == FEATURES_IOCTL(FEATURE_VERIFY_PIN_DIRECT) &&
 	    (pin & PIN_SUPPORT_VERIFY))
-		return pin_operation(r, slot, false, tx, tx_len, rx, rx_len,
-		    returned);
+		return pin_operation(
+		    r, slot, false, tx, tx_len, rx, rx_len, returned);
 	if (code == FEATURES_IOCTL(FEATURE_MODIFY_PIN_DIRECT) &&
 	    (pin & PIN_SUPPORT_MODIFY))
-		return pin_operation(r, slot, true, tx, tx_len, rx, rx_len,
-		    returned);
+		return pin_operation(
+		    r, slot, true, tx, tx_len, rx, rx_len, returned);
 	if (code == FEATURES_IOCTL_ESCAPE)
 		return escape(r, slot, tx, tx_len, rx, rx_len, returned);
 	return IFD_ERROR_NOT_SUPPORTED;

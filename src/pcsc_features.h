@@ -24,7 +24,7 @@
 /* ifdDriverOptions bit: SCardControl may send Escape to the reader. */
 #define FEATURES_OPT_ESCAPE 0x01u
 /* Control code of feature f (the class 2 magic of part 10 readers). */
-#define FEATURES_IOCTL(f) SCARD_CTL_CODE(0x330000u + (f))
+#define FEATURES_IOCTL(f)     SCARD_CTL_CODE(0x330000u + (f))
 #define FEATURES_IOCTL_ESCAPE SCARD_CTL_CODE(1)
 
 RESPONSECODE features_control(struct reader *r, unsigned slot, DWORD code,
@@ -37,7 +37,7 @@ RESPONSECODE features_control(struct reader *r, unsigned slot, DWORD code,
  * that sent ulDataLength (and so wPINMaxExtraDigit, wLangId) big-endian
  * is recognised by ulDataLength. OC_EINVAL/OC_ETRUNC when malformed.
  */
-int features_check_pin(bool modify, const uint8_t *s, size_t len,
-    uint8_t *out, size_t cap) __attribute__((warn_unused_result));
+int features_check_pin(bool modify, const uint8_t *s, size_t len, uint8_t *out,
+    size_t cap) __attribute__((warn_unused_result));
 
 #endif

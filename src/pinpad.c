@@ -22,8 +22,8 @@
 #include "t1.h"
 #include "xfr_tpdu.h"
 
-#define VERIFY_HDR offsetof(PIN_VERIFY_STRUCTURE, abData)
-#define MODIFY_HDR offsetof(PIN_MODIFY_STRUCTURE, abData)
+#define VERIFY_HDR     offsetof(PIN_VERIFY_STRUCTURE, abData)
+#define MODIFY_HDR     offsetof(PIN_MODIFY_STRUCTURE, abData)
 #define PINPAD_MAX_WTX 8 /* S(WTX request)s answered for one Secure */
 /* The card's answer: one short R-APDU, or one T=1 block around it. */
 #define PINPAD_RX_MAX (T1_MAX_BLOCK + 2)
@@ -64,7 +64,7 @@ pinpad_build(bool modify, const uint8_t *s, size_t len, uint8_t nad,
 	if (pcb == 0xFF) {
 		memcpy(out + n, teo, 3);
 	} else {
-		/* T=1 prologue; LEN is the APDU as given (the reader fixes it). */
+		/* T=1 prologue; LEN as given (the reader fixes it). */
 		out[n] = nad;
 		out[n + 1] = pcb;
 		out[n + 2] = (uint8_t)(apdu_len > 0xFE ? 0xFE : apdu_len);
@@ -78,8 +78,7 @@ pinpad_build(bool modify, const uint8_t *s, size_t len, uint8_t nad,
 
 /* Part 10 status words for the keypad's own errors; 1: not one. */
 static int
-keypad_sw(const struct ccid_status *st, uint8_t *rx, size_t cap,
-    size_t *rx_len)
+keypad_sw(const struct ccid_status *st, uint8_t *rx, size_t cap, size_t *rx_len)
 {
 	uint8_t sw2;
 
@@ -127,8 +126,9 @@ unwrap_t1(struct reader *r, unsigned slot, uint8_t *buf, size_t got,
 			break;
 		if (++wtx > PINPAD_MAX_WTX || blk.inf_len != 1)
 			return OC_EPROTO;
-		rc = t1_block_build(t1->nad, T1_PCB_S | T1_PCB_S_RESP | T1_S_WTX,
-		    blk.inf, 1, t1->crc, resp, sizeof(resp), &n);
+		rc =
+		    t1_block_build(t1->nad, T1_PCB_S | T1_PCB_S_RESP | T1_S_WTX,
+		        blk.inf, 1, t1->crc, resp, sizeof(resp), &n);
 		if (rc == OC_OK)
 			rc = io.xfer(io.ctx, resp, n, buf, PINPAD_RX_MAX, &got,
 			    blk.inf[0] ? blk.inf[0] : 1);
@@ -138,8 +138,8 @@ unwrap_t1(struct reader *r, unsigned slot, uint8_t *buf, size_t got,
 	/* Our I-block reached the card: N(S) moves on (section 11.6.2). */
 	t1->ns ^= 1;
 	if (blk.kind != T1_BLOCK_I || blk.more || blk.seq != t1->nr) {
-		OC_LOG_CRIT("PIN: unexpected T=1 answer block (PCB 0x%02X)",
-		    blk.pcb);
+		OC_LOG_CRIT(
+		    "PIN: unexpected T=1 answer block (PCB 0x%02X)", blk.pcb);
 		t1->need_resync = true;
 		return OC_EPROTO;
 	}
