@@ -20,6 +20,7 @@
 #include "err.h"
 #include "log.h"
 #include "pinpad.h"
+#include "quirks.h"
 #include "slot.h"
 
 #define VERIFY_HDR     offsetof(PIN_VERIFY_STRUCTURE, abData)
@@ -88,10 +89,12 @@ feature_list(const struct reader *r, uint8_t *rx, DWORD rx_len, DWORD *returned)
 	return reply(rx, rx_len, returned, out, n);
 }
 
-/* Fixed-length keypads (part 10 bMinPINSize/bMaxPINSize). */
+/* bMinPINSize/bMaxPINSize: quirks pin_min/pin_max, else 1..25. */
 static void
 pin_sizes(const struct reader *r, uint8_t *min, uint8_t *max)
 {
+	uint32_t v;
+
 	*min = 1;
 	*max = 25;
 	/* Gemalto PC Pinpad: 4..8 digits, fixed length. */
@@ -99,6 +102,21 @@ pin_sizes(const struct reader *r, uint8_t *min, uint8_t *max)
 		*min = 4;
 		*max = 8;
 	}
+	if (quirks_get_u32(&r->qk.set, QUIRK_PIN_MIN, &v) && v <= 0xFF)
+		*min = (uint8_t)v;
+	if (quirks_get_u32(&r->qk.set, QUIRK_PIN_MAX, &v) && v <= 0xFF)
+		*max = (uint8_t)v;
+}
+
+/* bEntryValidationCondition as the quirk key says, else all three. */
+static uint8_t
+entry_validation(const struct reader *r, enum quirk_key key)
+{
+	uint32_t v;
+
+	if (quirks_get_u32(&r->qk.set, key, &v) && v <= ENTRY_VALIDATION_ALL)
+		return (uint8_t)v;
+	return ENTRY_VALIDATION_ALL;
 }
 
 static RESPONSECODE
@@ -110,7 +128,7 @@ pin_properties(
 
 	out[0] = (uint8_t)lcd;
 	out[1] = (uint8_t)(lcd >> 8);
-	out[2] = ENTRY_VALIDATION_ALL;
+	out[2] = entry_validation(r, QUIRK_PIN_PROPERTIES_VALIDATION);
 	out[3] = 0; /* bTimeOut2 */
 	return reply(rx, rx_len, returned, out, sizeof(out));
 }
@@ -146,7 +164,7 @@ tlv_properties(
 		    d->wLcdLayout >> 8, 2);
 	}
 	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_bEntryValidationCondition,
-	    ENTRY_VALIDATION_ALL, 1);
+	    entry_validation(r, QUIRK_PIN_TLV_VALIDATION), 1);
 	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_bTimeOut2, 0, 1);
 	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_bMinPINSize, min, 1);
 	n += put_prop(out + n, PCSCv2_PART10_PROPERTY_bMaxPINSize, max, 1);

@@ -287,7 +287,8 @@ START_TEST(test_tlv_and_pin_properties)
 	ck_assert_int_eq(control(IOCTL_PINPROP, NULL, 0, rx, sizeof(rx), &got),
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(got, 4);
-	ck_assert_mem_eq(rx, "\x10\x02\x07\x00", 4);
+	/* quirk pin_properties_validation=0x02 (GemPC Pinpad) */
+	ck_assert_mem_eq(rx, "\x10\x02\x02\x00", 4);
 	ck_assert_int_eq(control(IOCTL_PINPROP, NULL, 0, rx, 3, &got),
 	    IFD_ERROR_INSUFFICIENT_BUFFER);
 }
