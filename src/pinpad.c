@@ -17,14 +17,16 @@
 #include "ccid_msg.h"
 #include "err.h"
 #include "log.h"
+#include "quirks.h"
 #include "reader.h"
 #include "slot.h"
 #include "t1.h"
 #include "xfr_tpdu.h"
 
-#define VERIFY_HDR     offsetof(PIN_VERIFY_STRUCTURE, abData)
-#define MODIFY_HDR     offsetof(PIN_MODIFY_STRUCTURE, abData)
-#define PINPAD_MAX_WTX 8 /* S(WTX request)s answered for one Secure */
+#define VERIFY_HDR            offsetof(PIN_VERIFY_STRUCTURE, abData)
+#define MODIFY_HDR            offsetof(PIN_MODIFY_STRUCTURE, abData)
+#define PINPAD_MAX_TIMEOUT_MS 600000u /* cap of a quirk timeout */
+#define PINPAD_MAX_WTX        8 /* S(WTX request)s answered for one Secure */
 /* The card's answer: one short R-APDU, or one T=1 block around it. */
 #define PINPAD_RX_MAX (T1_MAX_BLOCK + 2)
 
@@ -162,7 +164,7 @@ pinpad_run(struct reader *r, unsigned slot, bool modify, const uint8_t *s,
 	uint8_t msg[2 + 16 + 3 + SLOT_SHORT_APDU_MAX];
 	uint8_t buf[PINPAD_RX_MAX];
 	size_t n, got = 0;
-	unsigned timeout_s;
+	uint32_t timeout_ms, min_ms;
 	bool t1 = false;
 	int rc;
 
@@ -185,11 +187,15 @@ pinpad_run(struct reader *r, unsigned slot, bool modify, const uint8_t *s,
 		return rc;
 	if (n > r->io.max_msg - CCID_HDR_LEN)
 		return OC_ENOTSUP;
-	timeout_s = s[0] + 10u;
-	if (timeout_s < PINPAD_MIN_TIMEOUT_S)
-		timeout_s = PINPAD_MIN_TIMEOUT_S;
-	rc = ccid_run_secure(&r->io, (uint8_t)slot, msg, n, timeout_s * 1000u,
-	    buf, sizeof(buf), &got, &st);
+	/* bTimeOut plus a margin, at least the quirk timeout_secure_ms. */
+	timeout_ms = (s[0] + 10u) * 1000u;
+	if (!quirks_get_u32(&r->qk.set, QUIRK_TIMEOUT_SECURE_MS, &min_ms) ||
+	    min_ms == 0 || min_ms > PINPAD_MAX_TIMEOUT_MS)
+		min_ms = PINPAD_MIN_TIMEOUT_S * 1000u;
+	if (timeout_ms < min_ms)
+		timeout_ms = min_ms;
+	rc = ccid_run_secure(&r->io, (uint8_t)slot, msg, n, timeout_ms, buf,
+	    sizeof(buf), &got, &st);
 	if (rc != OC_OK) {
 		int sw = keypad_sw(&st, rx, cap, rx_len);
 
