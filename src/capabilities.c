@@ -136,7 +136,6 @@ capabilities_get(struct reader *r, unsigned slot, DWORD tag, PDWORD length,
 		return put_u8(length, value, (uint8_t)r->nslots);
 	case TAG_IFD_THREAD_SAFE:
 		/* Each reader has its own lock; readers run in parallel. */
-		return put_u8(length, value, 1);
 	case TAG_IFD_SLOT_THREAD_SAFE:
 		/*
 		 * Per-slot locks; exchanges on the shared pipes take the
