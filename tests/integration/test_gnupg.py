@@ -75,7 +75,10 @@ class GnuPG:
         self.pin_log = os.path.join(lab.dir, "pinentry.log")
         self.set_pins()
         with open(os.path.join(self.home, "scdaemon.conf"), "w") as f:
-            f.write("disable-ccid\npcsc-shared\n"
+            # disable-pinpad: PINs come from the test pinentry, also on
+            # readers with a PIN pad (extch: CHERRY SECURE BOARD);
+            # test_pinpad.py covers the pad.
+            f.write("disable-ccid\npcsc-shared\ndisable-pinpad\n"
                     "log-file %s\ndebug-level basic\ndebug cardio\n"
                     % os.path.join(lab.dir, "scdaemon.log"))
         with open(os.path.join(self.home, "gpg-agent.conf"), "w") as f:
