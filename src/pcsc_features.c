@@ -97,11 +97,6 @@ pin_sizes(const struct reader *r, uint8_t *min, uint8_t *max)
 
 	*min = 1;
 	*max = 25;
-	/* Gemalto PC Pinpad: 4..8 digits, fixed length. */
-	if (r->info.vid == 0x08E6 && r->info.pid == 0x3478) {
-		*min = 4;
-		*max = 8;
-	}
 	if (quirks_get_u32(&r->qk.set, QUIRK_PIN_MIN, &v) && v <= 0xFF)
 		*min = (uint8_t)v;
 	if (quirks_get_u32(&r->qk.set, QUIRK_PIN_MAX, &v) && v <= 0xFF)

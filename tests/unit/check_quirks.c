@@ -398,7 +398,9 @@ START_TEST(test_builtin_pinpad)
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_PIN_MAX), 8);
 	ck_assert(quirks_flag(&qs, QUIRK_PINPAD_MODIFY_MSG_INDEX_ALL));
 	lookup(&builtin, 0x08e6, 0x3478, 0x0101, &qs);
-	ck_assert(!quirks_has(&qs, QUIRK_PIN_MIN));
+	/* 4..8 digits on every firmware; K12's TLV validation only on 0x0100 */
+	ck_assert_uint_eq(u32_of(&qs, QUIRK_PIN_MIN), 4);
+	ck_assert(!quirks_has(&qs, QUIRK_PIN_TLV_VALIDATION));
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_PIN_PROPERTIES_VALIDATION), 2);
 	lookup(&builtin, 0x413c, 0x2100, 0, &qs); /* K5, K6 */
 	ck_assert_uint_eq(u32_of(&qs, QUIRK_PINPAD_MSG_COUNT_VERIFY), 0);
