@@ -346,12 +346,18 @@ class Sim:
     """openccid-sim under the umockdev preload, and its control socket."""
 
     def __init__(self, cfg, workdir, profile, cards, extra_env=None):
-        self.profile_path = cfg.profile(profile)
+        # A list of profiles: several USB devices on one testbed (device k
+        # is `unplug k`/`plug k`; --card specs fill their slots in order).
+        names = list(profile) if isinstance(profile, (list, tuple)) else [profile]
+        self.profile_paths = [cfg.profile(n) for n in names]
+        self.profile_path = self.profile_paths[0]
         self.profile = read_profile(self.profile_path)
         self.control_path = os.path.join(workdir, "sim.ctl")
         self.ready_path = os.path.join(workdir, "sim.ready")
         self.log_path = os.path.join(workdir, "sim.log")
-        argv = [cfg.sim, "--profile", self.profile_path]
+        argv = [cfg.sim]
+        for p in self.profile_paths:
+            argv += ["--profile", p]
         for c in cards or []:
             argv += ["--card", c]
         argv += ["--control", self.control_path, "--ready-file", self.ready_path,

@@ -25,9 +25,11 @@ static GRecMutex lock;
 static GMutex log_mu;
 static FILE *log_file;
 static GMainLoop *loop;
-static struct sim_device dev;
-static struct ccid_iface ifaces[SIM_MAX_IFACES];
-static struct card *cards[SIM_MAX_IFACES * SIM_MAX_SLOTS];
+/* one per --profile: several USB devices on one testbed */
+static struct sim_device devs[SIM_MAX_DEVICES];
+static unsigned n_devs;
+static struct ccid_iface ifaces[SIM_MAX_DEVICES][SIM_MAX_IFACES];
+static struct card *cards[SIM_MAX_DEVICES * SIM_MAX_IFACES * SIM_MAX_SLOTS];
 static unsigned n_cards;
 
 void sim_lock_take(void)
@@ -97,30 +99,33 @@ void sim_card_changed(struct card *c);
 void sim_card_changed(struct card *c)
 {
 	sim_lock_take();
-	for (unsigned i = 0; i < dev.n_ifaces; i++)
-		for (unsigned k = 0; k < ifaces[i].n_slots; k++) {
-			struct ccid_slot *s = &ifaces[i].slots[k];
+	for (unsigned d = 0; d < n_devs; d++)
+		for (unsigned i = 0; i < devs[d].n_ifaces; i++)
+			for (unsigned k = 0; k < ifaces[d][i].n_slots; k++) {
+				struct ccid_slot *s = &ifaces[d][i].slots[k];
 
-			if (s->card != c)
-				continue;
-			if (c->ops->present && !c->ops->present(c))
-				s->powered = false;
-			s->changed = true;
-		}
+				if (s->card != c)
+					continue;
+				if (c->ops->present && !c->ops->present(c))
+					s->powered = false;
+				s->changed = true;
+			}
 	usbfs_kick();
 	sim_lock_give();
 }
 
-/* Global slot number -> interface and slot (interface 0's slots first). */
+/* Global slot number -> interface and slot (device 0's slots first, in
+ * each device interface 0's slots first). */
 static struct ccid_iface *slot_of(unsigned g, unsigned *slot)
 {
-	for (unsigned i = 0; i < dev.n_ifaces; i++) {
-		if (g < ifaces[i].n_slots) {
-			*slot = g;
-			return &ifaces[i];
+	for (unsigned d = 0; d < n_devs; d++)
+		for (unsigned i = 0; i < devs[d].n_ifaces; i++) {
+			if (g < ifaces[d][i].n_slots) {
+				*slot = g;
+				return &ifaces[d][i];
+			}
+			g -= ifaces[d][i].n_slots;
 		}
-		g -= ifaces[i].n_slots;
-	}
 	return NULL;
 }
 
@@ -130,9 +135,8 @@ static gboolean unplug_now(gpointer user)
 {
 	char *err = NULL;
 
-	(void)user;
 	sim_lock_take();
-	if (usbfs_unplug(&err) < 0)
+	if (usbfs_unplug(GPOINTER_TO_UINT(user), &err) < 0)
 		sim_log("unplug-during-xfr: %s", err ? err : "failed");
 	sim_lock_give();
 	free(err);
@@ -142,7 +146,7 @@ static gboolean unplug_now(gpointer user)
 void sim_unplug_soon(void)
 {
 	/* not inside the ioctl: unplugging detaches the ioctl handler */
-	g_timeout_add(5, unplug_now, NULL);
+	g_timeout_add(5, unplug_now, GUINT_TO_POINTER(usbfs_current()));
 }
 
 void fault_armed_hook(enum fault_id id)
@@ -150,13 +154,15 @@ void fault_armed_hook(enum fault_id id)
 	long arg;
 
 	if (id == FAULT_INTR_GARBAGE && fault_take(id, -1, &arg)) {
-		for (unsigned i = 0; i < dev.n_ifaces; i++)
-			if (dev.ifaces[i].ep_intr)
-				ccid_intr_garbage(&ifaces[i], arg);
+		for (unsigned d = 0; d < n_devs; d++)
+			for (unsigned i = 0; i < devs[d].n_ifaces; i++)
+				if (devs[d].ifaces[i].ep_intr)
+					ccid_intr_garbage(&ifaces[d][i], arg);
 		usbfs_kick();
 	} else if (id == FAULT_NOTIFY_SPURIOUS && fault_take(id, -1, NULL)) {
-		for (unsigned i = 0; i < dev.n_ifaces; i++)
-			ccid_notify_spurious(&ifaces[i]);
+		for (unsigned d = 0; d < n_devs; d++)
+			for (unsigned i = 0; i < devs[d].n_ifaces; i++)
+				ccid_notify_spurious(&ifaces[d][i]);
 		usbfs_kick();
 	}
 }
@@ -322,10 +328,20 @@ static char *control_command(char *line)
 		sim_lock_give();
 		out = g_strdup("ok");
 	} else if (!strcmp(w[0], "unplug") || !strcmp(w[0], "plug")) {
+		unsigned long d = 0;
+		char *end = NULL;
 		int rc;
 
+		if (argc > 1) {
+			d = strtoul(w[1], &end, 10);
+			if (!end || *end || end == w[1] || d >= SIM_MAX_DEVICES) {
+				out = g_strdup_printf("err bad device '%s'", w[1]);
+				goto done;
+			}
+		}
 		sim_lock_take();
-		rc = w[0][0] == 'u' ? usbfs_unplug(&err) : usbfs_plug(&err);
+		rc = w[0][0] == 'u' ? usbfs_unplug((unsigned)d, &err)
+				    : usbfs_plug((unsigned)d, &err);
 		sim_lock_give();
 		out = rc ? g_strdup_printf("err %s", err ? err : "failed") : g_strdup("ok");
 	} else if (!strcmp(w[0], "stats")) {
@@ -442,7 +458,7 @@ static gboolean on_signal(gpointer user)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: LD_PRELOAD=libumockdev-preload.so.0 openccid-sim --profile FILE\n"
+		"usage: LD_PRELOAD=libumockdev-preload.so.0 openccid-sim --profile FILE...\n"
 		"         [--card SPEC]... --control SOCKET --ready-file FILE [--log FILE]\n"
 		"         [--verbose]\n"
 		"  SPEC: builtin[:atr=HEX][:proto=0|1] | cacard:NSSDBDIR | vicc:PORT | none\n");
@@ -460,8 +476,9 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *profile = NULL, *control = NULL, *ready = NULL;
-	const char *specs[SIM_MAX_IFACES * SIM_MAX_SLOTS];
+	const char *profiles[SIM_MAX_DEVICES], *control = NULL, *ready = NULL;
+	unsigned n_profiles = 0;
+	const char *specs[G_N_ELEMENTS(cards)];
 	unsigned n_specs = 0, used = 0;
 	char *err = NULL, *root = NULL, *tmp;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -470,7 +487,13 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "p:c:s:r:l:vh", opts, NULL)) != -1) {
 		switch (o) {
-		case 'p': profile = optarg; break;
+		case 'p':
+			if (n_profiles == SIM_MAX_DEVICES) {
+				fprintf(stderr, "openccid-sim: too many --profile\n");
+				return 2;
+			}
+			profiles[n_profiles++] = optarg;
+			break;
 		case 'c':
 			if (n_specs == G_N_ELEMENTS(specs)) {
 				fprintf(stderr, "openccid-sim: too many --card\n");
@@ -492,7 +515,7 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!profile || !control || !ready || optind != argc) {
+	if (!n_profiles || !control || !ready || optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -503,10 +526,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	stats_reset();
-	if (profile_load(profile, &dev, &err) < 0) {
-		fprintf(stderr, "openccid-sim: %s\n", err ? err : "bad profile");
-		return 2;
-	}
+	for (n_devs = 0; n_devs < n_profiles; n_devs++)
+		if (profile_load(profiles[n_devs], &devs[n_devs], &err) < 0) {
+			fprintf(stderr, "openccid-sim: %s: %s\n", profiles[n_devs],
+				err ? err : "bad profile");
+			return 2;
+		}
 	if (n_specs == 0)
 		specs[n_specs++] = "builtin";
 	for (unsigned i = 0; i < n_specs; i++) {
@@ -517,15 +542,17 @@ int main(int argc, char **argv)
 		}
 	}
 	n_cards = n_specs;
-	/* --card specs fill the slots in order: interface 0's slots, then 1's */
-	for (unsigned i = 0; i < dev.n_ifaces; i++) {
-		unsigned ns = dev.ifaces[i].ccid.bMaxSlotIndex + 1u;
-		unsigned give = used < n_cards ? MIN(ns, n_cards - used) : 0;
+	/* --card specs fill the slots in order: device 0's interface 0's
+	 * slots, then its interface 1's, then device 1's */
+	for (unsigned d = 0; d < n_devs; d++)
+		for (unsigned i = 0; i < devs[d].n_ifaces; i++) {
+			unsigned ns = devs[d].ifaces[i].ccid.bMaxSlotIndex + 1u;
+			unsigned give = used < n_cards ? MIN(ns, n_cards - used) : 0;
 
-		ccid_init(&ifaces[i], &dev.ifaces[i], cards + used, give);
-		ifaces[i].idVendor = dev.idVendor;
-		used += give;
-	}
+			ccid_init(&ifaces[d][i], &devs[d].ifaces[i], cards + used, give);
+			ifaces[d][i].idVendor = devs[d].idVendor;
+			used += give;
+		}
 	if (used < n_cards)
 		sim_log("warning: %u --card beyond the reader's slots ignored", n_cards - used);
 
@@ -549,10 +576,14 @@ int main(int argc, char **argv)
 	g_unix_fd_add(lfd, G_IO_IN, on_control, NULL);
 
 	sim_lock_take();
-	if (usbfs_start(&dev, ifaces, &root, &err) < 0) {
-		sim_lock_give();
-		fprintf(stderr, "openccid-sim: %s\n", err ? err : "testbed failed");
-		goto out;
+	for (unsigned d = 0; d < n_devs; d++) {
+		g_free(root);
+		root = NULL;
+		if (usbfs_start(&devs[d], ifaces[d], &root, &err) < 0) {
+			sim_lock_give();
+			fprintf(stderr, "openccid-sim: %s\n", err ? err : "testbed failed");
+			goto out;
+		}
 	}
 	sim_lock_give();
 
@@ -565,8 +596,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	g_free(tmp);
-	sim_log("ready: profile %s (%04x:%04x), %u interface(s), testbed %s",
-		dev.name, dev.idVendor, dev.idProduct, dev.n_ifaces, root);
+	for (unsigned d = 0; d < n_devs; d++)
+		sim_log("ready: device %u profile %s (%04x:%04x), %u interface(s), testbed %s",
+			d, devs[d].name, devs[d].idVendor, devs[d].idProduct,
+			devs[d].n_ifaces, root);
 
 	g_main_loop_run(loop);
 	rc = 0;

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SIM_MAX_DEVICES 16 /* --profile given several times */
 #define SIM_MAX_IFACES 5
 #define SIM_MAX_SLOTS 8
 #define SIM_MAX_LIST 64
@@ -298,8 +299,12 @@ void ccid_abort(struct ccid_iface *ci, uint8_t slot, uint8_t seq);
 
 int usbfs_start(struct sim_device *dev, struct ccid_iface *ifaces,
 		char **root_dir, char **err);
-int usbfs_unplug(char **err);
-int usbfs_plug(char **err);
+/* Called once per device (repeated --profile): the first creates the
+ * testbed; device k is sysfs 1-(k+1). */
+int usbfs_unplug(unsigned dev_index, char **err);
+int usbfs_plug(unsigned dev_index, char **err);
+/* The device the current ioctl is for (faults that unplug it later). */
+unsigned usbfs_current(void);
 /* Something new for interrupt-IN / bulk-IN: complete waiting URBs. */
 void usbfs_kick(void);
 /* stall-in: bulk-IN of this interface halts until CLEAR_HALT */

@@ -97,8 +97,13 @@ struct blocked_reaper {
 	UMockdevIoctlData *ptr; /* the client's `void *` being reaped into */
 };
 
-static struct {
-	UMockdevTestbed *tb;
+/*
+ * One simulated USB device (several with repeated --profile). Every entry
+ * point selects the device it acts on in `cur` (under sim_lock) and the
+ * code below reaches its fields through S.
+ */
+struct usbdev {
+	unsigned index; /* position on the command line: sysfs 1-(index+1) */
 	UMockdevIoctlBase *handler;
 	struct sim_device *dev;
 	struct ccid_iface *ifaces;
@@ -124,7 +129,14 @@ static struct {
 	/* a timer (main loop) is set for held answers */
 	bool timer_set;
 	int64_t timer_due;
-} S = { .fifo_fd = -1 };
+};
+
+static UMockdevTestbed *testbed;
+static struct usbdev devs[SIM_MAX_DEVICES];
+static unsigned n_devs;
+static unsigned next_devnum = 2; /* 001 is the root hub's number on a real bus */
+static struct usbdev *cur = &devs[0];
+#define S (*cur)
 
 /*
  * Readiness of the device node. The preload forwards ioctls on the node to
@@ -218,9 +230,8 @@ static int iface_by_ep(uint8_t ep, int *kind)
 
 static gboolean on_timer(gpointer user)
 {
-	(void)user;
 	sim_lock_take();
-	S.timer_set = false;
+	((struct usbdev *)user)->timer_set = false;
 	usbfs_kick();
 	sim_lock_give();
 	return G_SOURCE_REMOVE;
@@ -236,17 +247,23 @@ static void timer_at(int64_t due)
 		return;
 	ms = due > now ? (guint)((due - now + 999) / 1000) : 0;
 	/* a later, superseded timer just finds nothing to do */
-	g_timeout_add(ms, on_timer, NULL);
+	g_timeout_add(ms, on_timer, cur);
 	S.timer_set = true;
 	S.timer_due = due;
 }
 
 void usbfs_halt_in(struct ccid_iface *ci)
 {
-	unsigned i = (unsigned)(ci - S.ifaces);
 	struct urb *r;
+	unsigned i = 0;
 
-	if (!S.dev || i >= S.dev->n_ifaces)
+	for (unsigned k = 0; k < n_devs; k++)
+		if (ci >= devs[k].ifaces && ci < devs[k].ifaces + devs[k].dev->n_ifaces) {
+			cur = &devs[k];
+			i = (unsigned)(ci - devs[k].ifaces);
+			break;
+		}
+	if (!S.dev || i >= S.dev->n_ifaces || ci != &S.ifaces[i])
 		return;
 	S.in_halted[i] = true;
 	while ((r = q_pop(&S.bulk_in[i])))
@@ -266,7 +283,7 @@ static void clear_halt(unsigned ep)
 		S.out_halted[i] = false;
 }
 
-void usbfs_kick(void)
+static void kick_one(void)
 {
 	int64_t now, next_all = 0;
 
@@ -327,6 +344,22 @@ void usbfs_kick(void)
 	}
 	if (next_all)
 		timer_at(next_all);
+}
+
+void usbfs_kick(void)
+{
+	struct usbdev *was = cur;
+
+	for (unsigned k = 0; k < n_devs; k++) {
+		cur = &devs[k];
+		kick_one();
+	}
+	cur = was;
+}
+
+unsigned usbfs_current(void)
+{
+	return cur->index;
 }
 
 /* ---- control requests ----------------------------------------------------- */
@@ -646,8 +679,8 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 	bool gone;
 
 	(void)base;
-	(void)user;
 	sim_lock_take();
+	cur = user;
 	gone = !S.present || strcmp(node, S.devnode) != 0;
 	if (sim_verbose > 1 && req != USBDEVFS_REAPURBNDELAY)
 		sim_log("ioctl 0x%lx on %s", req, node);
@@ -848,12 +881,12 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 static void on_client_closed(GObject *obj, GParamSpec *ps, gpointer user)
 {
 	(void)ps;
-	(void)user;
 	if (!umockdev_ioctl_client_get_connected(UMOCKDEV_IOCTL_CLIENT(obj))) {
 		struct urb *r;
 
 		/* closing the file drops its URBs, as the kernel does */
 		sim_lock_take();
+		cur = user;
 		if (S.dev)
 			for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
 				while ((r = q_pop_owner(&S.bulk_in[i], obj)))
@@ -865,7 +898,7 @@ static void on_client_closed(GObject *obj, GParamSpec *ps, gpointer user)
 			urb_free(r);
 		ready_update();
 		sim_lock_give();
-		g_signal_handlers_disconnect_by_func(obj, on_client_closed, NULL);
+		g_signal_handlers_disconnect_by_func(obj, on_client_closed, user);
 		g_object_unref(obj);
 	}
 }
@@ -874,9 +907,8 @@ static void on_client_connected(UMockdevIoctlBase *base,
 				UMockdevIoctlClient *client, gpointer user)
 {
 	(void)base;
-	(void)user;
 	g_object_ref(client);
-	g_signal_connect(client, "notify::connected", G_CALLBACK(on_client_closed), NULL);
+	g_signal_connect(client, "notify::connected", G_CALLBACK(on_client_closed), user);
 }
 
 /* ---- sysfs devices -------------------------------------------------------- */
@@ -907,8 +939,11 @@ static int add_devices(char **err)
 	struct sim_device *dev = S.dev;
 	GError *e = NULL;
 	unsigned minor;
+	char sysname[16], devpath[8];
 
-	S.devnum++;
+	S.devnum = next_devnum++;
+	snprintf(sysname, sizeof(sysname), "1-%u", S.index + 1);
+	snprintf(devpath, sizeof(devpath), "%u", S.index + 1);
 	minor = S.devnum - 1; /* bus 1: (bus - 1) * 128 + devnum - 1 */
 	snprintf(S.devnode, sizeof(S.devnode), "/dev/bus/usb/001/%03u", S.devnum);
 	for (unsigned i = 0; i < dev->n_ifaces; i++) {
@@ -924,7 +959,7 @@ static int add_devices(char **err)
 	A("bcdDevice", hex4(dev->bcdDevice));
 	A("busnum", g_strdup("1"));
 	A("devnum", g_strdup_printf("%u", S.devnum));
-	A("devpath", g_strdup("1"));
+	A("devpath", g_strdup(devpath));
 	A("bConfigurationValue", g_strdup("1"));
 	A("bNumConfigurations", g_strdup("1"));
 	A("bNumInterfaces", g_strdup_printf("%2u", dev->n_ifaces));
@@ -971,7 +1006,7 @@ static int add_devices(char **err)
 	g_ptr_array_add(p, NULL);
 
 	g_free(S.syspath);
-	S.syspath = umockdev_testbed_add_devicev(S.tb, "usb", "1-1", NULL,
+	S.syspath = umockdev_testbed_add_devicev(testbed, "usb", sysname, NULL,
 						 (gchar **)a->pdata, (gchar **)p->pdata);
 	g_ptr_array_free(a, TRUE);
 	g_ptr_array_free(p, TRUE);
@@ -980,7 +1015,7 @@ static int add_devices(char **err)
 		*err = strdup("umockdev_testbed_add_devicev failed");
 		return -1;
 	}
-	umockdev_testbed_set_attribute_binary(S.tb, S.syspath, "descriptors",
+	umockdev_testbed_set_attribute_binary(testbed, S.syspath, "descriptors",
 					      S.dev->descriptors,
 					      S.dev->descriptors_len);
 	/* the node: a FIFO (see ready_set()) that the preload redirects to
@@ -988,7 +1023,7 @@ static int add_devices(char **err)
 	 * the reader. OPENCCID_SIM_PLAIN_NODE=1 gives the old plain file (an
 	 * always-ready fd: libusb spins) for comparison. */
 	{
-		char *root = umockdev_testbed_get_root_dir(S.tb);
+		char *root = umockdev_testbed_get_root_dir(testbed);
 		char *path = g_build_filename(root, S.devnode, NULL);
 		char *dir = g_path_get_dirname(path);
 
@@ -1012,7 +1047,7 @@ static int add_devices(char **err)
 		g_free(path);
 		g_free(root);
 	}
-	if (!umockdev_testbed_attach_ioctl(S.tb, S.devnode, S.handler, &e)) {
+	if (!umockdev_testbed_attach_ioctl(testbed, S.devnode, S.handler, &e)) {
 		g_string_free(ifs, TRUE);
 		*err = strdup(e ? e->message : "attach_ioctl failed");
 		if (e)
@@ -1029,7 +1064,7 @@ static int add_devices(char **err)
 
 		a = g_ptr_array_new_with_free_func(g_free);
 		p = g_ptr_array_new_with_free_func(g_free);
-		snprintf(name, sizeof(name), "1-1:1.%u", in->bInterfaceNumber);
+		snprintf(name, sizeof(name), "%s:1.%u", sysname, in->bInterfaceNumber);
 		A("bInterfaceNumber", g_strdup_printf("%02x", in->bInterfaceNumber));
 		A("bAlternateSetting", g_strdup(" 0"));
 		A("bInterfaceClass", g_strdup_printf("%02x", in->bInterfaceClass));
@@ -1052,7 +1087,7 @@ static int add_devices(char **err)
 		g_ptr_array_add(p, NULL);
 		g_free(S.if_syspath[i]);
 		S.if_syspath[i] = umockdev_testbed_add_devicev(
-			S.tb, "usb", name, S.syspath, (gchar **)a->pdata,
+			testbed, "usb", name, S.syspath, (gchar **)a->pdata,
 			(gchar **)p->pdata);
 		g_ptr_array_free(a, TRUE);
 		g_ptr_array_free(p, TRUE);
@@ -1068,31 +1103,53 @@ static int add_devices(char **err)
 int usbfs_start(struct sim_device *dev, struct ccid_iface *ifaces,
 		char **root_dir, char **err)
 {
+	if (n_devs == SIM_MAX_DEVICES) {
+		*err = strdup("too many devices");
+		return -1;
+	}
+	cur = &devs[n_devs];
+	S.index = n_devs++;
+	S.fifo_fd = -1;
 	S.dev = dev;
 	S.ifaces = ifaces;
-	S.devnum = 1; /* 001 is the root hub's number on a real bus */
 	q_init(&S.other);
 	q_init(&S.done);
 	for (unsigned i = 0; i < SIM_MAX_IFACES; i++) {
 		q_init(&S.bulk_in[i]);
 		q_init(&S.intr_in[i]);
 	}
-	S.tb = umockdev_testbed_new();
-	if (!S.tb) {
+	if (!testbed)
+		testbed = umockdev_testbed_new();
+	if (!testbed) {
 		*err = strdup("umockdev_testbed_new failed");
 		return -1;
 	}
 	S.handler = umockdev_ioctl_base_new();
-	g_signal_connect(S.handler, "handle-ioctl", G_CALLBACK(on_ioctl), NULL);
-	g_signal_connect(S.handler, "client-connected", G_CALLBACK(on_client_connected), NULL);
-	*root_dir = umockdev_testbed_get_root_dir(S.tb);
+	g_signal_connect(S.handler, "handle-ioctl", G_CALLBACK(on_ioctl), cur);
+	g_signal_connect(S.handler, "client-connected", G_CALLBACK(on_client_connected), cur);
+	*root_dir = umockdev_testbed_get_root_dir(testbed);
 	return add_devices(err);
 }
 
-int usbfs_unplug(char **err)
+static int select_dev(unsigned idx, char **err)
+{
+	if (idx >= n_devs) {
+		char m[32];
+
+		snprintf(m, sizeof(m), "no device %u", idx);
+		*err = strdup(m);
+		return -1;
+	}
+	cur = &devs[idx];
+	return 0;
+}
+
+int usbfs_unplug(unsigned idx, char **err)
 {
 	GError *e = NULL;
 
+	if (select_dev(idx, err) < 0)
+		return -1;
 	if (!S.present) {
 		*err = strdup("not plugged in");
 		return -1;
@@ -1104,12 +1161,13 @@ int usbfs_unplug(char **err)
 		ccid_reset(&S.ifaces[i]);
 	for (unsigned i = S.dev->n_ifaces; i-- > 0;)
 		if (S.if_syspath[i])
-			umockdev_testbed_uevent(S.tb, S.if_syspath[i], "remove");
-	umockdev_testbed_uevent(S.tb, S.syspath, "remove");
-	umockdev_testbed_remove_device(S.tb, S.syspath);
+			umockdev_testbed_uevent(testbed, S.if_syspath[i], "remove");
+	umockdev_testbed_uevent(testbed, S.syspath, "remove");
+	umockdev_testbed_remove_device(testbed, S.syspath);
 	{
-		char *root = umockdev_testbed_get_root_dir(S.tb);
+		char *root = umockdev_testbed_get_root_dir(testbed);
 		char *path = g_build_filename(root, S.devnode, NULL);
+		char name0[16];
 
 		unlink(path);
 		g_free(path);
@@ -1118,13 +1176,14 @@ int usbfs_unplug(char **err)
 		for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
 			char name[32];
 
-			snprintf(name, sizeof(name), "1-1:1.%u",
+			snprintf(name, sizeof(name), "1-%u:1.%u", S.index + 1,
 				 S.dev->ifaces[i].bInterfaceNumber);
 			path = g_build_filename(root, "sys/bus/usb/devices", name, NULL);
 			unlink(path);
 			g_free(path);
 		}
-		path = g_build_filename(root, "sys/bus/usb/devices/1-1", NULL);
+		snprintf(name0, sizeof(name0), "1-%u", S.index + 1);
+		path = g_build_filename(root, "sys/bus/usb/devices", name0, NULL);
 		unlink(path);
 		g_free(path);
 		{
@@ -1137,7 +1196,7 @@ int usbfs_unplug(char **err)
 		}
 		g_free(root);
 	}
-	if (!umockdev_testbed_detach_ioctl(S.tb, S.devnode, &e)) {
+	if (!umockdev_testbed_detach_ioctl(testbed, S.devnode, &e)) {
 		sim_log("detach_ioctl: %s", e ? e->message : "?");
 		if (e)
 			g_error_free(e);
@@ -1146,8 +1205,10 @@ int usbfs_unplug(char **err)
 	return 0;
 }
 
-int usbfs_plug(char **err)
+int usbfs_plug(unsigned idx, char **err)
 {
+	if (select_dev(idx, err) < 0)
+		return -1;
 	if (S.present) {
 		*err = strdup("already plugged in");
 		return -1;
@@ -1162,15 +1223,18 @@ int usbfs_plug(char **err)
 
 void usbfs_stop(void)
 {
-	if (!S.tb)
+	if (!testbed)
 		return;
-	if (S.present)
-		fail_all_pending(-ESHUTDOWN);
-	S.present = false;
-	ready_set(true);
-	if (S.fifo_fd >= 0)
-		close(S.fifo_fd);
-	S.fifo_fd = -1;
+	for (unsigned k = 0; k < n_devs; k++) {
+		cur = &devs[k];
+		if (S.present)
+			fail_all_pending(-ESHUTDOWN);
+		S.present = false;
+		ready_set(true);
+		if (S.fifo_fd >= 0)
+			close(S.fifo_fd);
+		S.fifo_fd = -1;
+	}
 	/* the testbed's destructor removes its directory */
-	g_clear_object(&S.tb);
+	g_clear_object(&testbed);
 }

@@ -1,0 +1,162 @@
+"""Multi-slot and composite readers, several devices, through real pcscd.
+
+One client process per slot/reader (slot_client.py), echo APDUs of random
+lengths, every reply checked byte for byte (multi.assert_all_ok).
+"""
+
+import re
+import threading
+import time
+
+import pytest
+from smartcard import scard
+
+import harness
+import multi
+
+CLIENT_BOUND = 90.0   # every client process ends within this (no deadlock)
+EVENT_BOUND = 5.0     # a card event reaches SCardGetStatusChange within this
+UNPLUG_BOUND = 5.0    # a client blocked in an APDU gets its error within this
+
+
+@pytest.mark.parametrize("profile,nslots", [
+    ("AlcorMicro_AU9522", 2),
+    ("SpringCard_EasyFinger_Ultimate", 4),
+    ("Teridian_TSC12xxFV.09", 5),
+])
+def test_all_slots_concurrently(lab, profile, nslots):
+    lb = lab.start(profile=profile, cards=["builtin"] * nslots)
+    readers = multi.wait_readers(lb, nslots)
+    assert [multi.split_name(r)[2] for r in readers] == list(range(nslots)), readers
+    lb.sim.control("stats-reset")
+    cl = multi.Clients(lb)
+    start_at = multi.start_time(nslots)
+    for i, r in enumerate(readers):
+        cl.start(r, "slot%d" % i, count=120, seed=100 + i, start_at=start_at)
+    res = cl.wait(CLIENT_BOUND)
+    multi.assert_all_ok(lb, res, 120)
+    multi.assert_overlap(res)
+    st = lb.sim.stats()
+    assert st["apdus"] >= 120 * nslots, st
+    # The driver waits for a busy-slot credit rather than exceed
+    # bMaxCCIDBusySlots: the reader never had to answer CMD_SLOT_BUSY.
+    assert st["busy_replies"] == 0, st
+
+
+def test_card_events_on_one_slot_while_others_busy(lab):
+    nslots = 4
+    lb = lab.start(profile="SpringCard_EasyFinger_Ultimate", cards=["builtin"] * nslots)
+    readers = multi.wait_readers(lb, nslots)
+    ctx = lb.context()
+    r0 = readers[0]
+    state = multi.status_now(ctx, r0)
+    if not state & scard.SCARD_STATE_PRESENT:
+        _dt, state = multi.wait_state(lb, ctx, r0, state, scard.SCARD_STATE_PRESENT, EVENT_BOUND)
+    cl = multi.Clients(lb)
+    for i, r in enumerate(readers[1:], 1):
+        cl.start(r, "slot%d" % i, seconds=12, seed=200 + i)
+    time.sleep(1.5)  # the other slots are busy now
+    times = []
+    for _round in range(3):
+        lb.sim.control("card-remove 0")
+        dt, state = multi.wait_state(lb, ctx, r0, state, scard.SCARD_STATE_EMPTY, EVENT_BOUND)
+        times.append(dt)
+        lb.sim.control("card-insert 0")
+        dt, state = multi.wait_state(lb, ctx, r0, state, scard.SCARD_STATE_PRESENT, EVENT_BOUND)
+        times.append(dt)
+        card = lb.connect(r0)
+        assert card.exchange(harness.echo_apdu(b"slot0")) == (b"slot0", 0x9000)
+        card.disconnect(scard.SCARD_RESET_CARD)
+    res = cl.wait(CLIENT_BOUND)
+    # The busy slots never saw an error or a wrong reply.
+    multi.assert_all_ok(lb, res, 20)
+    assert max(times) < EVENT_BOUND, times
+
+
+def test_bcm5880_two_readers_concurrently(lab):
+    lb = lab.start(profile="Broadcom_5880_0x5832", cards=["builtin", "builtin"])
+    readers = multi.wait_readers(lb, 2)
+    # Two interfaces, two readers (pcscd: one reader per interface).
+    assert len(readers) == 2 and len({multi.split_name(r)[1] for r in readers}) == 2, readers
+    cl = multi.Clients(lb)
+    start_at = multi.start_time(2)
+    for i, r in enumerate(readers):
+        cl.start(r, "if%d" % i, count=150, seed=300 + i, start_at=start_at)
+    res = cl.wait(CLIENT_BOUND)
+    multi.assert_all_ok(lb, res, 150)
+    multi.assert_overlap(res)
+
+
+def test_unplug_during_apdu_other_reader_served(lab):
+    # Two devices on one bus: device 0 is pulled out in the middle of an
+    # APDU, device 1 must go on working.
+    lb = lab.start(profile=["default", "AlcorMicro_AU9522"], cards=["builtin"] * 3)
+    readers = multi.wait_readers(lb, 3)
+    victim = [r for r in readers if r.startswith(lb.expected_reader_prefix())]
+    others = [r for r in readers if r not in victim]
+    assert len(victim) == 1 and len(others) == 2, readers
+    victim = victim[0]
+    card = lb.connect(victim)
+    assert card.exchange(harness.echo_apdu(b"before")) == (b"before", 0x9000)
+    # The next XfrBlock (only the victim's client sends one now) is never
+    # answered, and the device goes 5 ms later.
+    lb.sim.control("fault unplug-during-xfr cmd=XfrBlock")
+    got = {}
+
+    def blocked():
+        pci = scard.SCARD_PCI_T1 if card.protocol == scard.SCARD_PROTOCOL_T1 else scard.SCARD_PCI_T0
+        t0 = time.monotonic()
+        rv, _resp = scard.SCardTransmit(card.handle, pci, list(harness.echo_apdu(b"during")))
+        got["rv"], got["dt"] = rv, time.monotonic() - t0
+
+    th = threading.Thread(target=blocked, daemon=True)
+    th.start()
+    deadline = time.monotonic() + UNPLUG_BOUND
+    while not lb.sim.stats()["faults_fired"].get("unplug-during-xfr"):
+        assert time.monotonic() < deadline, "the fault never fired\n" + lb.log_tails(30)
+        time.sleep(0.02)
+    # pcscd serves the other device's readers meanwhile.
+    cl = multi.Clients(lb)
+    for i, r in enumerate(others):
+        cl.start(r, "other%d" % i, count=60, seed=400 + i)
+    th.join(UNPLUG_BOUND + 1)
+    assert not th.is_alive(), "SCardTransmit still blocked %.0f s after the unplug\n%s" % (
+        UNPLUG_BOUND + 1, lb.log_tails(40))
+    assert got["rv"] != scard.SCARD_S_SUCCESS, "an APDU to an unplugged reader succeeded"
+    assert got["rv"] in (scard.SCARD_E_READER_UNAVAILABLE, scard.SCARD_E_NO_SMARTCARD,
+                         scard.SCARD_W_REMOVED_CARD, scard.SCARD_E_NOT_TRANSACTED,
+                         scard.SCARD_E_UNKNOWN_READER,
+                         scard.SCARD_W_UNPOWERED_CARD), harness.scard_err(got["rv"])
+    assert got["dt"] < UNPLUG_BOUND, got
+    res = cl.wait(CLIENT_BOUND)
+    multi.assert_all_ok(lb, res, 60)
+    lb.wait_reader(present=False, gone=victim, timeout=EVENT_BOUND)
+    # Back in: it works again.
+    lb.sim.control("plug 0")
+    again = lb.wait_reader(present=True, timeout=EVENT_BOUND,
+                           name_prefix=lb.expected_reader_prefix())
+    c2 = lb.connect(again)
+    assert c2.exchange(harness.echo_apdu(b"back")) == (b"back", 0x9000)
+    # The driver itself names the cause (pcscd's own lines carry "file.c:N:").
+    drv = [t for _l, t in lb.log.lines() if not re.match(r"\S+\.[cl]:\d+:", t)
+           and re.search(r"device removed|no device|device gone", t)]
+    assert drv, "no driver line naming the removal\n" + lb.log_tails(60)
+
+
+# Ten single-slot USB readers of several models on one bus.
+TEN = ["default", "GemPCKey", "AU9520", "default", "GemPCKey",
+       "AU9520", "default", "GemPCKey", "AU9520", "default"]
+
+
+def test_ten_readers_at_once(lab):
+    lb = lab.start(profile=TEN, cards=["builtin"] * len(TEN))
+    readers = multi.wait_readers(lb, len(TEN), timeout=30)
+    assert len(readers) == len(TEN), readers
+    assert len({multi.split_name(r)[1] for r in readers}) == len(TEN), readers
+    cl = multi.Clients(lb)
+    start_at = multi.start_time(len(readers))
+    for i, r in enumerate(readers):
+        cl.start(r, "r%d" % i, count=60, seed=500 + i, start_at=start_at)
+    res = cl.wait(CLIENT_BOUND)
+    multi.assert_all_ok(lb, res, 60)
+    multi.assert_overlap(res)
