@@ -119,6 +119,19 @@ unwrap_t1(struct reader *r, unsigned slot, uint8_t *buf, size_t got,
 	unsigned wtx = 0;
 	int rc;
 
+	/*
+	 * Two bytes are no T=1 block (at least prologue and EDC): a status
+	 * word the reader made up itself (PC/SC part 10 section 2.5.1,
+	 * e.g. 64 02 new PINs differ, 64 03 PIN too short). The card saw
+	 * nothing, so N(S) stays.
+	 */
+	if (got == 2) {
+		if (cap < 2)
+			return OC_ENOSPC;
+		memcpy(rx, buf, 2);
+		*rx_len = 2;
+		return OC_OK;
+	}
 	xfr_tpdu_t1_io(&ctx, &io);
 	for (;;) {
 		if ((rc = t1_block_parse(buf, got, t1->crc, &blk)) != OC_OK)

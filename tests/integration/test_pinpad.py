@@ -95,6 +95,74 @@ def test_pinpad_verify(lab):
     assert USER_PIN not in log
 
 
+def modify_structure(confirm=0x03, nmsg=0x03, min_len=4, max_len=8):
+    """CHANGE REFERENCE DATA with two 8-byte ASCII blocks padded with FF
+    (old at offset 0, new at offset 8): the reader writes the digits."""
+    apdu = bytes([0x00, 0x24, 0x00, 0x81, 0x10]) + b"\xff" * 16
+    return (bytes([0x00, 0x00,          # bTimerOut, bTimerOut2
+                   0x82, 0x08, 0x00,    # ASCII in bytes, 8-byte block
+                   0x00, 0x08,          # bInsertionOffsetOld/New
+                   max_len, min_len,    # wPINMaxExtraDigit (LE: max, min)
+                   confirm, 0x02, nmsg,  # bConfirmPIN, validation, messages
+                   0x09, 0x04,          # wLangId
+                   0x00, 0x01, 0x02,    # bMsgIndex1..3
+                   0x00, 0x00, 0x00])   # bTeoPrologue
+            + struct.pack("<I", len(apdu)) + apdu)
+
+
+def control(card, code, data, rx_len=6):
+    rv, resp = scard.SCardControl(card.handle, code, list(data))
+    assert rv == scard.SCARD_S_SUCCESS, harness.scard_err(rv)
+    assert len(resp) <= rx_len
+    return bytes(resp)
+
+
+def test_pinpad_modify(lab):
+    """PIN change on the keypad (PC_to_RDR_Secure bPINOperation 01):
+    right and wrong old PIN, confirmation that differs, too short a new
+    PIN, timeout, cancel; the changed PIN then works through VERIFY."""
+    lb = lab.start(profile=PROFILE, pcscd_env={"OPENCCID_LOG_LEVEL": "0xff"})
+    card = lb.connect()
+    f = features(card)
+    mod, ver = f[FEATURE_MODIFY_PIN_DIRECT], f[FEATURE_VERIFY_PIN_DIRECT]
+
+    lb.sim.control("pinpad-digits 999999 654321")
+    sw = control(card, mod, modify_structure())
+    assert sw == b"\x63\xc2", sw.hex()  # wrong old PIN: 2 tries left
+    lb.sim.control("pinpad-digits %s 654321 654329" % USER_PIN)
+    assert control(card, mod, modify_structure()) == b"\x64\x02"
+    lb.sim.control("pinpad-digits %s 123" % USER_PIN)
+    assert control(card, mod, modify_structure()) == b"\x64\x03"
+    lb.sim.control("pinpad-timeout")
+    assert control(card, mod, modify_structure()) == b"\x64\x00"
+    lb.sim.control("pinpad-cancel")
+    assert control(card, mod, modify_structure()) == b"\x64\x01"
+    stats = lb.sim.stats()["pinpad"]
+    assert stats["modify"] == 5 and stats["pin_wrong"] == 1, stats
+    assert stats["pin_ok"] == 0, stats
+
+    # Without confirmation (bConfirmPIN 0x02) the keypad does not ask for
+    # the new PIN twice: the differing third entry is never typed.
+    lb.sim.control("pinpad-digits %s 654321 000000" % USER_PIN)
+    assert control(card, mod, modify_structure(confirm=0x02)) == b"\x90\x00"
+    # With confirmation, both entries equal: changed back and forth.
+    lb.sim.control("pinpad-digits 654321 24681357")
+    assert control(card, mod, modify_structure()) == b"\x90\x00"
+
+    lb.sim.control("pinpad-digits " + USER_PIN)
+    sw = verify(card, ver)
+    assert sw[0] == 0x63 and sw[1] & 0xF0 == 0xC0, sw.hex()
+    lb.sim.control("pinpad-digits 24681357")
+    assert verify(card, ver) == b"\x90\x00"
+    stats = lb.sim.stats()["pinpad"]
+    assert stats["pin_ok"] == 3 and stats["pin_wrong"] == 2, stats
+    assert not stats["pin_in_usb_data"], stats
+    card.disconnect(scard.SCARD_LEAVE_CARD)
+    log = harness.strip_ansi(open(lb.pcscd_log_path, errors="replace").read())
+    for pin in ("24681357", "3234363831333537", "32 34 36 38 31 33 35 37"):
+        assert pin not in log.upper(), "PIN in the pcscd log"
+
+
 def test_pinpad_absent_quirk(lab, tmp_path):
     """An OMNIKEY 3121 advertises a PIN pad it does not have (quirk
     pinpad_absent): no PIN features."""

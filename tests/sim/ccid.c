@@ -504,6 +504,8 @@ static int card_xfr(struct ccid_slot *s, const uint8_t *apdu, size_t len,
 	}
 	if (sim_verbose)
 		sim_hexlog("resp", buf, n);
+	if (ccid_in_secure)
+		pinpad_card_answer(buf, n);
 	*rsp = buf;
 	*rlen = n;
 	return 0;
@@ -980,8 +982,6 @@ static bool in_list(const uint32_t *l, unsigned n, uint32_t v)
 	return false;
 }
 
-static void cmd_secure(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *msg,
-		       const uint8_t *d, size_t n);
 static void cmd_escape(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *msg,
 		       const uint8_t *d, size_t n);
 
@@ -1050,7 +1050,7 @@ static void handle_cmd(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 			reply(ci, 0x80, msg, ST_FAILED | st, ERR_ICC_MUTE, 0, NULL, 0);
 			break;
 		}
-		cmd_secure(ci, s, msg, data, dlen);
+		pinpad_secure(ci, s, msg, data, dlen);
 		break;
 	case 0x71: /* PC_to_RDR_Mechanical */
 		if (!ci->desc->ccid.dwMechanical)
@@ -1091,222 +1091,20 @@ static void handle_cmd(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 }
 
 
-/* ---- pinpad: PC_to_RDR_Secure (CCID rev 1.1 section 6.1.11) --------------- */
+/* ---- pinpad (pinpad.c): PC_to_RDR_Secure answers ------------------------- */
 
-bool ccid_in_secure;
-
-static struct {
-	enum pinpad_mode mode;
-	char pin[17], newpin[17], confirm[17];
-} pinpad;
-
-void ccid_pinpad_set(enum pinpad_mode mode, const char *digits, const char *digits2,
-		     const char *digits3)
-{
-	memset(&pinpad, 0, sizeof(pinpad));
-	pinpad.mode = mode;
-	if (digits)
-		g_strlcpy(pinpad.pin, digits, sizeof(pinpad.pin));
-	if (digits2)
-		g_strlcpy(pinpad.newpin, digits2, sizeof(pinpad.newpin));
-	g_strlcpy(pinpad.confirm, digits3 ? digits3 : pinpad.newpin, sizeof(pinpad.confirm));
-}
-
-/* Write `nbits` of v at bit offset `pos` (MSB first) of b[0..cap). */
-static void put_bits(uint8_t *b, size_t cap, size_t pos, unsigned nbits, unsigned v)
-{
-	for (unsigned i = 0; i < nbits; i++) {
-		size_t bit = pos + i;
-		unsigned val = (v >> (nbits - 1 - i)) & 1;
-
-		if (bit / 8 >= cap)
-			return;
-		if (val)
-			b[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
-		else
-			b[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
-	}
-}
-
-/*
- * Put a PIN into the APDU's data field as bmFormatString / bmPINBlockString /
- * bmPINLengthFormat say (section 6.1.11.7). data: the data field (cap bytes,
- * *dlen used so far), off: extra byte offset (modify: bInsertionOffset).
- */
-static int pin_format(uint8_t *data, size_t cap, size_t *dlen, const char *pin,
-		      uint8_t fmt, uint8_t blk, uint8_t lenfmt, size_t off)
-{
-	size_t n = strlen(pin);
-	bool bytes = fmt & 0x80;
-	size_t pos = (size_t)((fmt >> 3) & 0x0f) * (bytes ? 8 : 1) + off * 8;
-	unsigned type = fmt & 3, per = type == 1 ? 4 : 8;
-	size_t block = blk & 0x0f, lbits = blk >> 4;
-	size_t need = block ? block : (pos + n * per + 7) / 8 - off;
-
-	if (off + need > cap || pos / 8 + (n * per + 7) / 8 > cap)
-		return -1;
-	if (fmt & 0x04 && block) /* right justified in the block */
-		pos = (off + block) * 8 - n * per;
-	for (size_t i = 0; i < n; i++) {
-		unsigned d = (unsigned)(pin[i] - '0');
-
-		put_bits(data, cap, pos + i * per, per, type == 2 ? '0' + d : d);
-	}
-	if (lbits) {
-		size_t lpos = (size_t)(lenfmt & 0x0f) * ((lenfmt & 0x10) ? 8 : 1) + off * 8;
-
-		put_bits(data, cap, lpos, (unsigned)lbits, (unsigned)n);
-	}
-	if (off + need > *dlen)
-		*dlen = off + need;
-	return 0;
-}
-
-static void secure_fail(struct ccid_iface *ci, const uint8_t *msg, uint8_t err)
+void ccid_datablock(struct ccid_iface *ci, const uint8_t *msg, bool failed, uint8_t err,
+		    const uint8_t *data, size_t dlen)
 {
 	uint8_t st = msg[5] < ci->n_slots ? icc_status(&ci->slots[msg[5]]) : 2;
 
-	reply(ci, 0x80, msg, ST_FAILED | st, err, 0, NULL, 0);
+	reply(ci, 0x80, msg, (uint8_t)(failed ? ST_FAILED | st : st), err, 0, data, dlen);
 }
 
-static void cmd_secure(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *msg,
-		       const uint8_t *d, size_t n)
+void ccid_xfr_block(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *msg,
+		    const uint8_t *data, size_t dlen)
 {
-	uint8_t op, fmt, blk, lenfmt, minlen, maxlen, teo[3];
-	size_t hdr, off_old = 0, off_new = 0, alen, dl;
-	uint8_t apdu[5 + 255 + 1], block[4 + 260];
-	bool modify, confirm = false;
-	const char *pin;
-
-	if (!ci->desc->ccid.bPINSupport) {
-		secure_fail(ci, msg, ERR_CMD_NOT_SUPPORTED);
-		return;
-	}
-	if (n < 1 || (d[0] != 0 && d[0] != 1)) {
-		secure_fail(ci, msg, 10); /* offset of bPINOperation */
-		return;
-	}
-	op = d[0];
-	modify = op == 1;
-	if (modify)
-		sim_stats.secure_modify++;
-	else
-		sim_stats.secure_verify++;
-	if (n < 2 + 4) {
-		secure_fail(ci, msg, ERR_BAD_LENGTH);
-		return;
-	}
-	fmt = d[2];
-	blk = d[3];
-	lenfmt = d[4];
-	if (!modify) {
-		/* bTimeOut fmt blk lenfmt wPINMaxExtraDigit(2) bEntryValidation
-		 * bNumberMessage wLangId(2) bMsgIndex bTeoPrologue(3) */
-		hdr = 1 + 14;
-		if (n < hdr + 5) {
-			secure_fail(ci, msg, ERR_BAD_LENGTH);
-			return;
-		}
-		maxlen = d[5];
-		minlen = d[6];
-		memcpy(teo, d + 12, 3);
-	} else {
-		/* ... bInsertionOffsetOld, New, wPINMaxExtraDigit(2), bConfirmPIN,
-		 * bEntryValidation, bNumberMessage, wLangId(2), bMsgIndex1
-		 * [bMsgIndex2 [bMsgIndex3]], bTeoPrologue(3) */
-		size_t nmsg;
-
-		if (n < 1 + 13) {
-			secure_fail(ci, msg, ERR_BAD_LENGTH);
-			return;
-		}
-		off_old = d[5];
-		off_new = d[6];
-		maxlen = d[7];
-		minlen = d[8];
-		confirm = d[9] & 1;
-		nmsg = d[11] > 3 ? 3 : d[11];
-		hdr = 1 + 13 + (nmsg > 1 ? nmsg - 1 : 0) + 3;
-		if (n < hdr + 5) {
-			secure_fail(ci, msg, ERR_BAD_LENGTH);
-			return;
-		}
-		memcpy(teo, d + hdr - 3, 3);
-	}
-	alen = n - hdr;
-	if (alen > sizeof(apdu) - 1) {
-		secure_fail(ci, msg, ERR_BAD_LENGTH);
-		return;
-	}
-	memcpy(apdu, d + hdr, alen);
-	/* the user at the keypad */
-	if (pinpad.mode == PINPAD_CANCEL) {
-		sim_stats.pin_cancelled++;
-		pinpad.mode = PINPAD_NONE;
-		secure_fail(ci, msg, 0xef);
-		return;
-	}
-	pin = pinpad.pin;
-	if (pinpad.mode != PINPAD_DIGITS || strlen(pin) < minlen ||
-	    (modify && strlen(pinpad.newpin) < minlen)) {
-		/* nothing typed (or too few digits to validate) within bTimeOut */
-		sim_stats.pin_timeout++;
-		pinpad.mode = PINPAD_NONE;
-		secure_fail(ci, msg, 0xf0);
-		return;
-	}
-	if (modify && confirm && strcmp(pinpad.newpin, pinpad.confirm)) {
-		/* the two new PINs differ: the reader gives up, like a timeout */
-		sim_stats.pin_timeout++;
-		pinpad.mode = PINPAD_NONE;
-		secure_fail(ci, msg, 0xf0);
-		return;
-	}
-	{
-		char p1[17], p2[17];
-
-		g_strlcpy(p1, pin, sizeof(p1));
-		g_strlcpy(p2, pinpad.newpin, sizeof(p2));
-		if (maxlen && strlen(p1) > maxlen)
-			p1[maxlen] = 0; /* the keypad takes no more digits */
-		if (maxlen && strlen(p2) > maxlen)
-			p2[maxlen] = 0;
-		pinpad.mode = PINPAD_NONE;
-		dl = alen > 5 ? alen - 5 : 0;
-		if (alen < 5 ||
-		    pin_format(apdu + 5, sizeof(apdu) - 6, &dl, p1, fmt, blk, lenfmt,
-			       modify ? off_old : 0) < 0 ||
-		    (modify && pin_format(apdu + 5, sizeof(apdu) - 6, &dl, p2, fmt, blk,
-					  lenfmt, off_new) < 0)) {
-			secure_fail(ci, msg, ERR_BAD_LENGTH);
-			return;
-		}
-	}
-	apdu[4] = (uint8_t)dl;
-	alen = 5 + dl;
-	ccid_in_secure = true;
-	if ((ci->desc->ccid.dwFeatures & CCID_LEVEL_MASK) <= CCID_LEVEL_TPDU &&
-	    s->protocol == 1) {
-		/* TPDU T=1: the reader frames the block with bTeoPrologue */
-		uint8_t lrc = 0;
-
-		block[0] = teo[0];
-		block[1] = teo[1];
-		block[2] = (uint8_t)alen;
-		memcpy(block + 3, apdu, alen);
-		for (size_t i = 0; i < 3 + alen; i++)
-			lrc ^= block[i];
-		block[3 + alen] = lrc;
-		cmd_xfr_block(ci, s, msg, block, 4 + alen);
-	} else {
-		/* the case-3 VERIFY as one APDU/TPDU */
-		uint8_t hdr10[10];
-
-		memcpy(hdr10, msg, 10);
-		put_le16(hdr10 + 8, 0);
-		cmd_xfr_block(ci, s, hdr10, apdu, alen);
-	}
-	ccid_in_secure = false;
+	cmd_xfr_block(ci, s, msg, data, dlen);
 }
 
 /* Gemalto pinpad start-up Escapes (libccid-facts: 02, 6A, 1F 02, B2 A0, B5 00) */

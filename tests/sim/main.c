@@ -268,7 +268,8 @@ static char *stats_json(void)
 	U64("pin_wrong", sim_stats.pin_wrong);
 	U64("timeout", sim_stats.pin_timeout);
 	U64("cancelled", sim_stats.pin_cancelled);
-	g_string_append_printf(s, "\"pin_in_usb_data\": %s}, ",
+	hex_field(s, "last_secure", sim_stats.last_secure, sim_stats.last_secure_len);
+	g_string_append_printf(s, ", \"pin_in_usb_data\": %s}, ",
 			       sim_stats.pin_in_apdu_data ? "true" : "false");
 #undef U64
 	fault_stats_json(s);

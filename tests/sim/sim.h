@@ -5,6 +5,7 @@
  *   profile.c   profile file -> struct sim_device, USB descriptors
  *   usbfs.c     testbed devices, usbfs ioctls, URB queues, control requests
  *   ccid.c      reader side: CCID rev 1.1 section 6 commands, slots
+ *   pinpad.c    the keypad: PC_to_RDR_Secure (section 6.1.11)
  *   card_*.c    card models behind a slot (struct card_ops vtable)
  *   main.c      options, control socket, signals, logging
  *
@@ -152,6 +153,8 @@ struct sim_stats {
 	/* pinpad */
 	uint64_t secure_verify, secure_modify, pin_ok, pin_wrong;
 	uint64_t pin_timeout, pin_cancelled, pin_in_apdu_data;
+	uint8_t last_secure[24]; /* abPINOperationDataStructure up to abPINApdu */
+	size_t last_secure_len;
 	uint64_t escape;
 	/* time extensions sent (reader WTX and card S(WTX)) */
 	uint64_t wtx_sent, card_wtx_sent;
@@ -282,6 +285,15 @@ void ccid_pinpad_set(enum pinpad_mode mode, const char *digits, const char *digi
 		     const char *digits3);
 /* a VERIFY / CHANGE REFERENCE DATA reached a card: from a Secure or not */
 extern bool ccid_in_secure;
+/* pinpad.c: PC_to_RDR_Secure; the card's answer to it (stats) */
+void pinpad_secure(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *msg,
+		   const uint8_t *d, size_t n);
+void pinpad_card_answer(const uint8_t *rsp, size_t n);
+/* ccid.c for pinpad.c: RDR_to_PC_DataBlock; a block to the card (XfrBlock) */
+void ccid_datablock(struct ccid_iface *ci, const uint8_t *msg, bool failed, uint8_t err,
+		    const uint8_t *data, size_t dlen);
+void ccid_xfr_block(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *msg,
+		    const uint8_t *data, size_t dlen);
 
 void ccid_init(struct ccid_iface *ci, struct sim_iface *desc,
 	       struct card **cards, unsigned n_cards);

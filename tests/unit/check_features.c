@@ -454,6 +454,23 @@ START_TEST(test_modify_tpdu_t1)
 	ck_assert_int_eq(control(IOCTL_MODIFY, modify_s, sizeof(modify_s), rx,
 	    sizeof(rx), &got), IFD_SUCCESS);
 	ck_assert_mem_eq(rx, "\x90\x00", 2);
+	/*
+	 * The reader's own status word (new PINs differ), two bytes and no
+	 * block: passed on, and N(S) stays at 1 for the next I-block.
+	 */
+	ft_out(&ft, "69 29000000 00 ?? 00 0000 01 00 82 00 00 00 08 08 04 03 "
+		    "02 03 09 04 00 01 02 00 40 15 " APDU_M);
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 64 02");
+	ck_assert_int_eq(control(IOCTL_MODIFY, modify_s, sizeof(modify_s), rx,
+	    sizeof(rx), &got), IFD_SUCCESS);
+	ck_assert_uint_eq(got, 2);
+	ck_assert_mem_eq(rx, "\x64\x02", 2);
+	ft_out(&ft, "69 29000000 00 ?? 00 0000 01 00 82 00 00 00 08 08 04 03 "
+		    "02 03 09 04 00 01 02 00 40 15 " APDU_M);
+	ft_in(&ft, "80 06000000 00 ?? 00 00 00 00 40 02 90 00 D2");
+	ck_assert_int_eq(control(IOCTL_MODIFY, modify_s, sizeof(modify_s), rx,
+	    sizeof(rx), &got), IFD_SUCCESS);
+	ck_assert_mem_eq(rx, "\x90\x00", 2);
 	ft_done(&ft);
 }
 END_TEST
