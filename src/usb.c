@@ -23,6 +23,9 @@
 #include "err.h"
 #include "log.h"
 
+#ifndef PCSCD_GROUP
+#define PCSCD_GROUP "pcscd" /* configure --with-pcscd-group */
+#endif
 #define USB_CLASS_CCID 0x0B      /* CCID rev 1.1 section 4.2.1 */
 #define USB_CLASS_VENDOR 0xFF    /* pre-standard readers, with a CCID desc */
 #define USB_MAX_DEVICES 256      /* bound on the device list walk */
@@ -454,10 +457,12 @@ read_string(libusb_device_handle *h, uint8_t idx, char *out, size_t cap)
 static void
 log_open_error(const struct usb_dev *d, int rc)
 {
+	/* EACCES: the node lacks the group and mode 0660 that
+	 * udev/92-openccid.rules gives readers (pcscd runs unprivileged). */
 	if (rc == OC_EACCES)
-		OC_LOG_CRIT("%s: permission denied; the user pcscd runs as "
-			    "lacks permission on this device node (udev rule "
-			    "or group membership missing)", d->node);
+		OC_LOG_CRIT("cannot open %s: permission denied; the pcscd user "
+			    "needs read-write access (udev rules: group "
+			    PCSCD_GROUP ")", d->node);
 	else
 		OC_LOG_CRIT("%s: cannot open: %s", d->node, oc_strerror(rc));
 }

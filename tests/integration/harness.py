@@ -453,7 +453,10 @@ class Lab:
     # ---- set-up ----------------------------------------------------------
 
     def start(self, profile="default", cards=None, wait_reader=True, sim_env=None,
-              pcscd_env=None):
+              pcscd_env=None, pcscd_user=None, before_pcscd=None):
+        """pcscd_user=(uid, gid) runs pcscd with those ids and no
+        capabilities (as pcsc-lite 2.4 does under systemd);
+        before_pcscd(lab) runs once the simulator is up, before pcscd."""
         self._watchdog = threading.Timer(TEST_TIMEOUT, self._on_watchdog)
         self._watchdog.daemon = True
         self._watchdog.start()
@@ -480,11 +483,37 @@ class Lab:
         env.update(pcscd_env or {})  # e.g. OPENCCID_LOG_LEVEL
         argv = [PCSCD, "--foreground", "--debug", "--apdu", "--color",
                 "--config", self.confdir]
+        if pcscd_user is not None:
+            argv = self._drop_privileges(pcscd_user, umockdev_dir) + argv
+        if before_pcscd is not None:
+            before_pcscd(self)
         self.pcscd = Process("pcscd", argv, env, self.pcscd_log_path)
         self.wait_service()
         if wait_reader:
             self.reader = self.wait_reader(present=True, timeout=READER_TIMEOUT)
         return self
+
+    def _drop_privileges(self, user, umockdev_dir):
+        """Let uid:gid reach what a real pcscd user reaches (its run dir,
+        its config dir, /sys) and return the setpriv prefix. The device
+        node is left alone: its owner and mode are what is under test."""
+        uid, gid = user
+        os.chown(self.rundir, uid, gid)  # systemd's RuntimeDirectory=
+        for d in (os.path.dirname(self.dir), self.dir):
+            os.chmod(d, 0o711)  # search only, to reach --config
+        # umockdev plumbing, no real-system counterpart: the testbed root
+        # (mkdtemp, 0700) holds /sys and /dev and the preload's uevent
+        # sockets that pcscd creates; the ioctl sockets stand behind the
+        # device nodes (only the node's own mode decides who opens it).
+        os.chown(umockdev_dir, 0, gid)
+        os.chmod(umockdev_dir, 0o770)
+        ioctl_dir = os.path.join(umockdev_dir, "ioctl")
+        for root, _dirs, files in os.walk(ioctl_dir):
+            for f in files:
+                os.chmod(os.path.join(root, f), 0o777)
+        # pdeathsig is cleared by the uid change: setpriv sets it again.
+        return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups",
+                "--inh-caps=-all", "--pdeathsig=KILL", "--"]
 
     def wait_service(self, timeout=READER_TIMEOUT):
         """Until SCardEstablishContext succeeds through our socket."""

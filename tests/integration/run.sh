@@ -11,6 +11,9 @@
 #                          (make check-integration: the staged drop dir)
 #   OPENCCID_SIM           the built openccid-sim binary
 #   OPENCCID_SIM_PROFILES  profile directory (default tests/sim/profiles)
+#   OPENCCID_PCSCD_GROUP  group the unprivileged pcscd runs in, as given to
+#                          configure --with-pcscd-group (default pcscd;
+#                          test_unprivileged.py)
 #   PYTHON                 interpreter with pytest and pyscard (default
 #                          /usr/bin/python3: Debian's python3-pyscard lives
 #                          there, not in a pyenv/venv python)
