@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -906,13 +907,13 @@ static void put_do(struct opgp_card *c, unsigned tag, struct wbuf *w)
 
 static uint16_t do_value(struct opgp_card *c, unsigned tag, struct wbuf *w)
 {
-	/* C0 extended capabilities (v3 layout): GET CHALLENGE, PW status
-	 * changeable, private DOs, algorithm attributes changeable; no SM;
+	/* C0 extended capabilities (v3 layout): GET CHALLENGE, key import,
+	 * PW status changeable, private DOs, algorithm attributes
+	 * changeable; no SM;
 	 * max challenge, max cardholder certificate, max special DO; no PIN
 	 * block 2 format, no MSE. */
-	static const uint8_t extcap[10] = {0x5C, 0x00, 0x00, CHALLENGE_MAX,
-					   CERT_MAX >> 8, CERT_MAX & 0xFF,
-					   0x00, SMALL_MAX, 0x00, 0x00};
+	static const uint8_t extcap[10] = {0x7C, 0x00, 0x00, CHALLENGE_MAX,
+	    CERT_MAX >> 8, CERT_MAX & 0xFF, 0x00, SMALL_MAX, 0x00, 0x00};
 	/* 7F66 extended length information: max command / response data */
 	static const uint8_t extlen[8] = {0x02, 0x02, 0x08, 0x00,
 					  0x02, 0x02, 0x08, 0x00};
@@ -1325,6 +1326,291 @@ static uint16_t cmd_generate(struct opgp_card *c, const struct apdu *a,
 	return key_public(c->key[slot], w);
 }
 
+/* ------------------------------------------------------------ key import */
+
+/*
+ * PUT DATA odd (INS DB, P1P2 3FFF) with an extended header list, OpenPGP
+ * card 3.4 §4.4.3.12:
+ *   4D L { CRT (B6/B8/A4, empty or 84 01 xx),
+ *          7F48 L { tag, length, tag, length, ... },   no values
+ *          5F48 L { the values, concatenated in that order } }
+ * RSA (§4.4.3.12 table "RSA"): 91 e, 92 p, 93 q, optional 94 1/q mod p,
+ * 95 d mod (p-1), 96 d mod (q-1), 97 n.  ECC: 92 private scalar,
+ * optional 99 public point.  The key must fit the slot's algorithm
+ * attributes (C1..C3); GnuPG changes them first when they do not.
+ */
+
+#define IMPORT_PARTS 9 /* tags 91..99 */
+
+struct import_parts {
+	const uint8_t *v[IMPORT_PARTS];
+	size_t len[IMPORT_PARTS];
+};
+
+/* Read a tag and a BER length without value (the 7F48 list), bounds
+ * checked like r_tlv. */
+static bool
+r_tl(const uint8_t *buf, size_t len, size_t *off, unsigned *tag, size_t *n)
+{
+	size_t o = *off;
+
+	if (o >= len)
+		return false;
+	*tag = buf[o++];
+	if ((*tag & 0x1F) == 0x1F)
+		return false; /* every private key tag is one byte */
+	if (o >= len)
+		return false;
+	*n = buf[o++];
+	if (*n == 0x81) {
+		if (o >= len)
+			return false;
+		*n = buf[o++];
+	} else if (*n == 0x82) {
+		if (len - o < 2)
+			return false;
+		*n = (size_t)buf[o] << 8 | buf[o + 1];
+		o += 2;
+	} else if (*n > 0x7F) {
+		return false;
+	}
+	*off = o;
+	return true;
+}
+
+/* Split the 4D template into slot and parts; SW_OK or the error. */
+static uint16_t
+import_parse(const uint8_t *d, size_t n, int *slot, struct import_parts *p)
+{
+	size_t off = 0, in_off = 0, lo = 0, vo = 0, vl, hl = 0, dl = 0;
+	const uint8_t *v, *hdr = NULL, *data = NULL, *crt = NULL;
+	size_t crtl = 0;
+	unsigned tag;
+	bool have_crt = false;
+
+	memset(p, 0, sizeof *p);
+	if (!r_tlv(d, n, &off, &tag, &v, &vl) || tag != 0x4D || off != n)
+		return SW_WRONG_DATA;
+	while (in_off < vl) {
+		size_t start = in_off, el;
+		const uint8_t *ev;
+
+		if (!r_tlv(v, vl, &in_off, &tag, &ev, &el))
+			return SW_WRONG_DATA;
+		if (!have_crt && (tag == 0xB6 || tag == 0xB8 || tag == 0xA4)) {
+			have_crt = true;
+			crt = v + start;
+			crtl = in_off - start;
+		} else if (tag == 0x7F48 && have_crt && !hdr) {
+			hdr = ev;
+			hl = el;
+		} else if (tag == 0x5F48 && hdr && !data) {
+			data = ev;
+			dl = el;
+		} else {
+			return SW_WRONG_DATA;
+		}
+	}
+	if (!data)
+		return SW_WRONG_DATA;
+	*slot = crt_slot(crt, crtl);
+	if (*slot < 0)
+		return SW_WRONG_DATA;
+	while (lo < hl) {
+		size_t pl;
+
+		if (!r_tl(hdr, hl, &lo, &tag, &pl))
+			return SW_WRONG_DATA;
+		if (tag < 0x91 || tag > 0x99 || p->v[tag - 0x91] || pl == 0)
+			return SW_WRONG_DATA;
+		if (pl > dl - vo)
+			return SW_WRONG_DATA;
+		p->v[tag - 0x91] = data + vo;
+		p->len[tag - 0x91] = pl;
+		vo += pl;
+	}
+	return vo == dl ? SW_OK : SW_WRONG_DATA; /* nothing left over */
+}
+
+/* The optional part `i` must equal the computed value when present. */
+static bool
+part_matches(const struct import_parts *p, int i, const BIGNUM *x)
+{
+	BIGNUM *got;
+	bool eq;
+
+	if (!p->v[i])
+		return true;
+	got = BN_bin2bn(p->v[i], (int)p->len[i], NULL);
+	eq = got && BN_cmp(got, x) == 0;
+	BN_free(got);
+	return eq;
+}
+
+static EVP_PKEY *
+import_rsa(const struct import_parts *p, unsigned bits, unsigned ebits)
+{
+	BN_CTX *bc = BN_CTX_new();
+	BIGNUM *e, *pp, *q, *n, *d, *dp, *dq, *qinv, *p1, *q1, *phi;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pk = NULL;
+	bool ok = false;
+
+	/* e, p, q needed; p and q half the modulus each (§4.4.3.12) */
+	if (!bc || !p->v[0] || !p->v[1] || !p->v[2] ||
+	    p->len[0] > (ebits + 7) / 8 || p->len[1] != bits / 16 ||
+	    p->len[2] != bits / 16 || p->v[7] || p->v[8]) {
+		BN_CTX_free(bc);
+		return NULL;
+	}
+	BN_CTX_start(bc);
+	e = BN_bin2bn(p->v[0], (int)p->len[0], BN_CTX_get(bc));
+	pp = BN_bin2bn(p->v[1], (int)p->len[1], BN_CTX_get(bc));
+	q = BN_bin2bn(p->v[2], (int)p->len[2], BN_CTX_get(bc));
+	n = BN_CTX_get(bc);
+	d = BN_CTX_get(bc);
+	dp = BN_CTX_get(bc);
+	dq = BN_CTX_get(bc);
+	qinv = BN_CTX_get(bc);
+	p1 = BN_CTX_get(bc);
+	q1 = BN_CTX_get(bc);
+	phi = BN_CTX_get(bc);
+	if (!phi || !e || !pp || !q || BN_is_zero(e) || !BN_is_odd(e) ||
+	    BN_is_one(pp) || BN_is_one(q) || BN_is_zero(pp) || BN_is_zero(q))
+		goto out;
+	if (!BN_mul(n, pp, q, bc) || BN_num_bits(n) != (int)bits ||
+	    !BN_sub(p1, pp, BN_value_one()) || !BN_sub(q1, q, BN_value_one()) ||
+	    !BN_mul(phi, p1, q1, bc) || !BN_mod_inverse(d, e, phi, bc) ||
+	    !BN_mod(dp, d, p1, bc) || !BN_mod(dq, d, q1, bc) ||
+	    !BN_mod_inverse(qinv, q, pp, bc))
+		goto out; /* e not invertible, p = q, ... */
+	if (!part_matches(p, 3, qinv) || !part_matches(p, 4, dp) ||
+	    !part_matches(p, 5, dq) || !part_matches(p, 6, n))
+		goto out;
+	bld = OSSL_PARAM_BLD_new();
+	if (!bld || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, d) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, pp) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, q) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, dp) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, dq) ||
+	    !OSSL_PARAM_BLD_push_BN(
+	        bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qinv))
+		goto out;
+	params = OSSL_PARAM_BLD_to_param(bld);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) <= 0)
+		goto out;
+	EVP_PKEY_CTX_free(ctx);
+	/* p and q prime (a composite "factor" signs garbage) */
+	ctx = EVP_PKEY_CTX_new(pk, NULL);
+	ok = ctx && EVP_PKEY_check(ctx) == 1;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_CTX_end(bc);
+	BN_CTX_free(bc);
+	if (!ok) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+	return pk;
+}
+
+static EVP_PKEY *
+import_p256(const struct import_parts *p)
+{
+	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+	BN_CTX *bc = BN_CTX_new();
+	BIGNUM *d = NULL;
+	EC_POINT *q = NULL;
+	uint8_t pt[65];
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pk = NULL;
+
+	/* only the scalar (92, 32 bytes) and the public point (99) */
+	for (int i = 0; i < IMPORT_PARTS; i++)
+		if (p->v[i] && i != 1 && i != 8)
+			goto out;
+	if (!g || !bc || !p->v[1] || p->len[1] != 32)
+		goto out;
+	d = BN_bin2bn(p->v[1], 32, NULL);
+	q = EC_POINT_new(g);
+	if (!d || !q || BN_is_zero(d) ||
+	    BN_cmp(d, EC_GROUP_get0_order(g)) >= 0 ||
+	    !EC_POINT_mul(g, q, d, NULL, NULL, bc) ||
+	    EC_POINT_point2oct(g, q, POINT_CONVERSION_UNCOMPRESSED, pt,
+	        sizeof pt, bc) != sizeof pt)
+		goto out;
+	if (p->v[8] &&
+	    (p->len[8] != sizeof pt || memcmp(p->v[8], pt, sizeof pt)))
+		goto out; /* a public point that does not belong to d */
+	bld = OSSL_PARAM_BLD_new();
+	if (!bld ||
+	    !OSSL_PARAM_BLD_push_utf8_string(
+	        bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) ||
+	    !OSSL_PARAM_BLD_push_octet_string(
+	        bld, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt))
+		goto out;
+	params = OSSL_PARAM_BLD_to_param(bld);
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) <= 0) {
+		EVP_PKEY_free(pk);
+		pk = NULL;
+	}
+out:
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EC_POINT_free(q);
+	BN_clear_free(d);
+	BN_CTX_free(bc);
+	EC_GROUP_free(g);
+	return pk;
+}
+
+static uint16_t
+cmd_import(struct opgp_card *c, const struct apdu *a)
+{
+	struct import_parts parts;
+	unsigned bits;
+	EVP_PKEY *pk;
+	uint16_t sw;
+	int slot;
+
+	if (a->p1 != 0x3F || a->p2 != 0xFF)
+		return SW_WRONG_P1P2;
+	if (!(c->access & ACC_PW3))
+		return SW_SECURITY;
+	sw = import_parse(a->data, a->lc, &slot, &parts);
+	if (sw != SW_OK)
+		return sw;
+	if (attr_is_rsa(&c->attr[slot], &bits))
+		pk = import_rsa(&parts, bits,
+		    (unsigned)c->attr[slot].d[3] << 8 | c->attr[slot].d[4]);
+	else if (attr_is_p256(&c->attr[slot], slot))
+		pk = import_p256(&parts);
+	else
+		pk = NULL;
+	if (!pk)
+		return SW_WRONG_DATA;
+	key_clear(c, slot); /* the host writes fingerprint and time next */
+	c->key[slot] = pk;
+	c->keyinfo[slot] = 0x02;
+	if (slot == KEY_SIG)
+		c->sigcount = 0;
+	return state_save(c) == 0 ? SW_OK : SW_UNKNOWN;
+}
+
 static uint16_t cmd_pso(struct opgp_card *c, const struct apdu *a,
 			struct wbuf *w)
 {
@@ -1421,6 +1707,8 @@ static uint16_t dispatch(struct opgp_card *c, const struct apdu *a,
 		return do_value(c, tag, w);
 	case 0xDA:
 		return cmd_put_data(c, a);
+	case 0xDB:
+		return cmd_import(c, a);
 	case 0x20:
 		return cmd_verify(c, a);
 	case 0x24:
@@ -1566,6 +1854,8 @@ int opgp_card_apdu(struct opgp_card *c, const uint8_t *cmd, size_t len,
 
 	w = (struct wbuf){c->pend, sizeof c->pend - 2, 0, false};
 	sw = dispatch(c, &a, &w);
+	if (a.data == c->chain) /* may hold a private key (PUT DATA DB) */
+		OPENSSL_cleanse(c->chain, c->chain_len);
 	if (w.ovf)
 		sw = SW_UNKNOWN;
 	if (sw != SW_OK && sw != SW_WARN_TERMINATED)

@@ -2,7 +2,8 @@
  * openccid - OpenPGP card model for the virtual CCID reader (tests/sim).
  *
  * A clean-room model of the OpenPGP smart card application v3.4, limited
- * to what GnuPG 2.2 uses: SELECT, GET DATA, PUT DATA, VERIFY, CHANGE
+ * to what GnuPG 2.2 uses: SELECT, GET DATA, PUT DATA, PUT DATA odd (key
+ * import with an extended header list), VERIFY, CHANGE
  * REFERENCE DATA, RESET RETRY COUNTER, GENERATE ASYMMETRIC KEY PAIR,
  * PSO: COMPUTE DIGITAL SIGNATURE / DECIPHER, INTERNAL AUTHENTICATE,
  * GET CHALLENGE, TERMINATE DF / ACTIVATE FILE, GET RESPONSE, command

@@ -939,6 +939,381 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/* ---- key import: PUT DATA odd (DB 3FFF), extended header list 4D ---- */
+
+static size_t
+put_len(uint8_t *b, size_t n)
+{
+	if (n < 0x80) {
+		b[0] = (uint8_t)n;
+		return 1;
+	}
+	if (n < 0x100) {
+		b[0] = 0x81;
+		b[1] = (uint8_t)n;
+		return 2;
+	}
+	b[0] = 0x82;
+	b[1] = (uint8_t)(n >> 8);
+	b[2] = (uint8_t)n;
+	return 3;
+}
+
+/* 4D { crt 00, 7F48 { tag len ... }, 5F48 { values } } */
+static size_t
+tmpl(uint8_t *out, uint8_t crt, int n, const uint8_t *tags,
+    const uint8_t *const *vals, const size_t *lens)
+{
+	uint8_t hdr[64], body[1500];
+	size_t hl = 0, dl = 0, bl = 0, o = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		hdr[hl++] = tags[i];
+		hl += put_len(hdr + hl, lens[i]);
+		dl += lens[i];
+	}
+	body[bl++] = crt;
+	body[bl++] = 0;
+	body[bl++] = 0x7F;
+	body[bl++] = 0x48;
+	bl += put_len(body + bl, hl);
+	memcpy(body + bl, hdr, hl);
+	bl += hl;
+	body[bl++] = 0x5F;
+	body[bl++] = 0x48;
+	bl += put_len(body + bl, dl);
+	for (i = 0; i < n; i++) {
+		memcpy(body + bl, vals[i], lens[i]);
+		bl += lens[i];
+	}
+	out[o++] = 0x4D;
+	o += put_len(out + o, bl);
+	memcpy(out + o, body, bl);
+	return o + bl;
+}
+
+struct rsa_parts {
+	uint8_t b[7][256]; /* e p q u dp dq n */
+	size_t l[7];
+};
+
+static void
+rsa_split(EVP_PKEY *k, struct rsa_parts *r)
+{
+	static const char *const names[7] = {OSSL_PKEY_PARAM_RSA_E,
+	    OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+	    OSSL_PKEY_PARAM_RSA_COEFFICIENT1, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_N};
+	int i;
+
+	for (i = 0; i < 7; i++) {
+		BIGNUM *x = NULL;
+
+		ck_assert_int_eq(EVP_PKEY_get_bn_param(k, names[i], &x), 1);
+		ck_assert_int_le(BN_num_bytes(x), 256);
+		r->l[i] = (size_t)BN_bn2bin(x, r->b[i]);
+		BN_free(x);
+	}
+}
+
+/* Sign "msg" with the card's signing key (PW1 81 verified here). */
+static void
+card_sign_rsa(struct opgp_card *c, EVP_PKEY *pub, const char *msg)
+{
+	uint8_t di[51];
+
+	digestinfo(msg, di);
+	verify(c, 0x81, "123456");
+	ck_assert_uint_eq(xe(c, 0x2A, 0x9E, 0x9A, di, 51), SW_OK);
+	ck_assert_uint_eq(rdlen, 256);
+	rsa_verify(pub, rdata, rdlen, msg);
+}
+
+START_TEST(test_import_rsa)
+{
+	struct opgp_card *c = new_card();
+	EVP_PKEY *k = EVP_RSA_gen(2048), *other = EVP_RSA_gen(2048), *pub;
+	struct rsa_parts r, o;
+	static const uint8_t std_tags[3] = {0x91, 0x92, 0x93};
+	static const uint8_t all_tags[7] = {
+	    0x91, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97};
+	const uint8_t *v[7];
+	size_t l[7], tl;
+	uint8_t t[1500], e4[4] = {0, 0, 0, 0}, cmd[300];
+	int i;
+
+	ck_assert_ptr_nonnull(k);
+	ck_assert_ptr_nonnull(other);
+	rsa_split(k, &r);
+	rsa_split(other, &o);
+	/* e right-justified to the attribute's 32 bits, as GnuPG sends it */
+	memcpy(e4 + 4 - r.l[0], r.b[0], r.l[0]);
+	v[0] = e4;
+	l[0] = 4;
+	for (i = 1; i < 7; i++) {
+		v[i] = r.b[i];
+		l[i] = r.l[i];
+	}
+	ck_assert_uint_eq(l[1], 128);
+	ck_assert_uint_eq(l[2], 128);
+	tl = tmpl(t, 0xB6, 3, std_tags, v, l);
+
+	sel(c);
+	ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, t, tl), 0x6982);
+	verify(c, 0x83, "12345678");
+	ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFE, t, tl), 0x6A86);
+	ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, t, tl), SW_OK);
+	ck_assert_uint_eq(xe(c, 0xCA, 0x00, 0xDE, NULL, 0), SW_OK);
+	ck_assert_mem_eq(rdata, "\x01\x02\x02\x00\x03\x00", 6);
+	ck_assert_uint_eq(xe(c, 0x47, 0x81, 0, "\xB6\x00", 2), SW_OK);
+	pub = pub_from_7f49(rdata, rdlen, true);
+	ck_assert_int_eq(EVP_PKEY_eq(pub, k), 1);
+	card_sign_rsa(c, k, "imported rsa");
+	ck_assert_uint_eq(sigcount(c), 1);
+	EVP_PKEY_free(pub);
+
+	/* CRT form with n, to the authentication slot, by command chaining
+	 * with short APDUs (the template is ~900 bytes) */
+	tl = tmpl(t, 0xA4, 7, all_tags, v, l);
+	ck_assert_uint_gt(tl, 255);
+	for (i = 0; (size_t)i * 200 < tl; i++) {
+		size_t n =
+		    tl - (size_t)i * 200 > 200 ? 200 : tl - (size_t)i * 200;
+		bool last = (size_t)i * 200 + n == tl;
+
+		ck_assert_uint_eq(raw(c, cmd,
+		                      mk(cmd, last ? 0x00 : 0x10, 0xDB, 0x3F,
+		                          0xFF, t + i * 200, n, -1, false)),
+		    SW_OK);
+	}
+	ck_assert_uint_eq(xe(c, 0x47, 0x81, 0, "\xA4\x00", 2), SW_OK);
+	pub = pub_from_7f49(rdata, rdlen, true);
+	ck_assert_int_eq(EVP_PKEY_eq(pub, k), 1);
+	EVP_PKEY_free(pub);
+
+	/* malformed and inconsistent templates: 6A80, the key stays */
+	{
+		const uint8_t *bad_v[7];
+		size_t bad_l[7];
+		uint8_t b[1500], q127[127], t2[4];
+
+		memcpy(bad_v, v, sizeof bad_v);
+		memcpy(bad_l, l, sizeof bad_l);
+		/* n of another key */
+		bad_v[6] = o.b[6];
+		ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, b,
+		                      tmpl(b, 0xB6, 7, all_tags, bad_v, bad_l)),
+		    0x6A80);
+		bad_v[6] = v[6];
+		/* q of another key: p*q is not the key, p and q primes but
+		 * u, dp, dq (given) do not match */
+		bad_v[2] = o.b[2];
+		ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, b,
+		                      tmpl(b, 0xB6, 6, all_tags, bad_v, bad_l)),
+		    0x6A80);
+		bad_v[2] = v[2];
+		/* p = q */
+		bad_v[2] = v[1];
+		ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, b,
+		                      tmpl(b, 0xB6, 3, std_tags, bad_v, bad_l)),
+		    0x6A80);
+		bad_v[2] = v[2];
+		/* a composite "prime": q + 2 is even */
+		memcpy(q127, v[2], 127);
+		{
+			uint8_t qq[128];
+
+			memcpy(qq, v[2], 128);
+			qq[127] ^= 0x01; /* even, p*q still 2048 bits */
+			bad_v[2] = qq;
+			ck_assert_uint_eq(
+			    xe(c, 0xDB, 0x3F, 0xFF, b,
+			        tmpl(b, 0xB6, 3, std_tags, bad_v, bad_l)),
+			    0x6A80);
+		}
+		bad_v[2] = v[2];
+		/* q one byte short */
+		bad_v[2] = q127;
+		bad_l[2] = 127;
+		ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, b,
+		                      tmpl(b, 0xB6, 3, std_tags, bad_v, bad_l)),
+		    0x6A80);
+		bad_v[2] = v[2];
+		bad_l[2] = l[2];
+		/* e longer than the attribute's 32 bits */
+		{
+			uint8_t e5[5] = {0, 0, 1, 0, 1};
+
+			bad_v[0] = e5;
+			bad_l[0] = 5;
+			ck_assert_uint_eq(
+			    xe(c, 0xDB, 0x3F, 0xFF, b,
+			        tmpl(b, 0xB6, 3, std_tags, bad_v, bad_l)),
+			    0x6A80);
+			bad_v[0] = v[0];
+			bad_l[0] = l[0];
+		}
+		/* even e */
+		t2[0] = 0;
+		t2[1] = 1;
+		t2[2] = 0;
+		t2[3] = 2;
+		bad_v[0] = t2;
+		ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, b,
+		                      tmpl(b, 0xB6, 3, std_tags, bad_v, bad_l)),
+		    0x6A80);
+		bad_v[0] = v[0];
+		/* missing q; ECC scalar tag on an RSA slot; bad CRT */
+		ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, b,
+		                      tmpl(b, 0xB6, 2, std_tags, v, l)),
+		    0x6A80);
+		{
+			static const uint8_t ectag[4] = {
+			    0x91, 0x92, 0x93, 0x99};
+
+			ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, b,
+			                      tmpl(b, 0xB6, 4, ectag, v, l)),
+			    0x6A80);
+		}
+		ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, b,
+		                      tmpl(b, 0xB7, 3, std_tags, v, l)),
+		    0x6A80);
+	}
+	/* the signing key is still the imported one */
+	card_sign_rsa(c, k, "still there");
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+	opgp_card_close(&c);
+}
+END_TEST
+
+START_TEST(test_import_ec)
+{
+	struct opgp_card *c = new_card();
+	EVP_PKEY *k = EVP_EC_gen("P-256"), *pub;
+	static const uint8_t tags[2] = {0x92, 0x99};
+	BIGNUM *d = NULL;
+	uint8_t db[32], pt[65], h[32], t[300];
+	const uint8_t *v[2] = {db, pt};
+	size_t l[2] = {32, 65}, ptl = 0, tl;
+	const char *msg = "imported p-256";
+
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(
+	    EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_PRIV_KEY, &d), 1);
+	ck_assert_int_eq(BN_bn2binpad(d, db, 32), 32);
+	BN_free(d);
+	ck_assert_int_eq(EVP_PKEY_get_octet_string_param(
+	                     k, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt, &ptl),
+	    1);
+	ck_assert_uint_eq(ptl, 65);
+
+	sel(c);
+	verify(c, 0x83, "12345678");
+	/* RSA attributes: an EC template does not fit */
+	tl = tmpl(t, 0xB6, 1, tags, v, l);
+	ck_assert_uint_eq(xe(c, 0xDB, 0x3F, 0xFF, t, tl), 0x6A80);
+	ck_assert_uint_eq(xs(c, 0xDA, 0x00, 0xC1, attr_p256_sig, 9), SW_OK);
+	ck_assert_uint_eq(xs(c, 0xDB, 0x3F, 0xFF, t, tl), SW_OK);
+	ck_assert_uint_eq(xe(c, 0x47, 0x81, 0, "\xB6\x00", 2), SW_OK);
+	pub = pub_from_7f49(rdata, rdlen, false);
+	ck_assert_int_eq(EVP_PKEY_eq(pub, k), 1);
+	EVP_PKEY_free(pub);
+	EVP_Digest(msg, strlen(msg), h, NULL, EVP_sha256(), NULL);
+	verify(c, 0x81, "123456");
+	ck_assert_uint_eq(xs(c, 0x2A, 0x9E, 0x9A, h, 32), SW_OK);
+	ec_verify(k, rdata, rdlen, msg);
+
+	/* with the public point (attribute import format FF) */
+	tl = tmpl(t, 0xB6, 2, tags, v, l);
+	ck_assert_uint_eq(xs(c, 0xDB, 0x3F, 0xFF, t, tl), SW_OK);
+	/* a point that is not d*G; a scalar of 31 bytes, zero, >= order */
+	pt[64] ^= 1;
+	ck_assert_uint_eq(
+	    xs(c, 0xDB, 0x3F, 0xFF, t, tmpl(t, 0xB6, 2, tags, v, l)), 0x6A80);
+	pt[64] ^= 1;
+	l[0] = 31;
+	ck_assert_uint_eq(
+	    xs(c, 0xDB, 0x3F, 0xFF, t, tmpl(t, 0xB6, 1, tags, v, l)), 0x6A80);
+	l[0] = 32;
+	memset(db, 0, 32);
+	ck_assert_uint_eq(
+	    xs(c, 0xDB, 0x3F, 0xFF, t, tmpl(t, 0xB6, 1, tags, v, l)), 0x6A80);
+	memset(db, 0xFF, 32);
+	ck_assert_uint_eq(
+	    xs(c, 0xDB, 0x3F, 0xFF, t, tmpl(t, 0xB6, 1, tags, v, l)), 0x6A80);
+	/* the key is still the imported one */
+	verify(c, 0x81, "123456");
+	ck_assert_uint_eq(xs(c, 0x2A, 0x9E, 0x9A, h, 32), SW_OK);
+	ec_verify(k, rdata, rdlen, msg);
+	EVP_PKEY_free(k);
+	opgp_card_close(&c);
+}
+END_TEST
+
+/* Structure errors of the extended header list; every truncation of a
+ * good template; each answered 6A80 (never a crash, never a key). */
+START_TEST(test_import_malformed)
+{
+	struct opgp_card *c = new_card();
+	static const uint8_t tags[1] = {0x92};
+	uint8_t d[32], t[300], b[300];
+	const uint8_t *v[1] = {d};
+	size_t l[1] = {32}, tl, n;
+	/* each a complete 4D template but for the flaw named */
+	static const char *const bad[] = {
+	    "4D00",                               /* empty */
+	    "4C03B60000",                         /* not 4D */
+	    "4D04B600",                           /* 4D longer than the data */
+	    "4D02B60000",                         /* bytes after 4D */
+	    "4D02B600",                           /* CRT only */
+	    "4D077F48029220B600",                 /* CRT not first */
+	    "4D07B6007F48039220",                 /* 7F48 longer than it is */
+	    "4D0AB6007F480292205F4800",           /* values shorter than list */
+	    "4D09B6007F4801925F4800",             /* list: length missing */
+	    "4D0AB6007F48029F205F4800",           /* list: 2-byte tag */
+	    "4D0BB6007F480290015F480100",         /* list: tag 90 */
+	    "4D0EB6007F4804920192015F48020102",   /* tag 92 twice */
+	    "4D0AB6007F480292005F4800",           /* a zero length */
+	    "4D0BB6007F48039282005F4800",         /* 82 with one byte */
+	    "4D0CB6007F480292015F48020102",       /* values left over */
+	    "4D0FB6007F480292015F4801015F480101", /* 5F48 twice */
+	    "4D0DB6007F480292015F4801019000",     /* a DO after 5F48 */
+	};
+	size_t i;
+
+	memset(d, 0x11, sizeof d);
+	sel(c);
+	verify(c, 0x83, "12345678");
+	ck_assert_uint_eq(xs(c, 0xDA, 0x00, 0xC1, attr_p256_sig, 9), SW_OK);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *h = bad[i];
+		size_t hl = strlen(h);
+
+		for (n = 0; n * 2 + 1 < hl; n++) {
+			unsigned x;
+
+			if (sscanf(h + n * 2, "%2x", &x) != 1)
+				break;
+			b[n] = (uint8_t)x;
+		}
+		ck_assert_msg(xs(c, 0xDB, 0x3F, 0xFF, b, n) == 0x6A80,
+		    "template %zu (%s)", i, h);
+	}
+	ck_assert_uint_eq(xe(c, 0x47, 0x81, 0, "\xB6\x00", 2), 0x6A88);
+	tl = tmpl(t, 0xB6, 1, tags, v, l);
+	for (n = 1; n < tl; n++)
+		ck_assert_msg(xs(c, 0xDB, 0x3F, 0xFF, t, n) == 0x6A80,
+		    "truncated to %zu", n);
+	ck_assert_uint_eq(xs(c, 0xDB, 0x3F, 0xFF, NULL, 0), 0x6A80);
+	ck_assert_uint_eq(xe(c, 0x47, 0x81, 0, "\xB6\x00", 2), 0x6A88);
+	ck_assert_uint_eq(xs(c, 0xDB, 0x3F, 0xFF, t, tl), SW_OK);
+	ck_assert_uint_eq(xe(c, 0x47, 0x81, 0, "\xB6\x00", 2), SW_OK);
+	opgp_card_close(&c);
+}
+END_TEST
+
 /* Random APDUs of every length 0..300; the first bytes are often
  * plausible so that the command handlers see the data, with every PIN
  * verified so that PUT DATA and the key commands run. */
@@ -1012,6 +1387,9 @@ static Suite *openpgp_suite(void)
 	tcase_add_test(tc, test_persistence);
 	tcase_add_test(tc, test_factory_reset);
 	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_import_rsa);
+	tcase_add_test(tc, test_import_ec);
+	tcase_add_test(tc, test_import_malformed);
 	tcase_add_test(tc, test_fuzz);
 	suite_add_tcase(s, tc);
 	return s;
