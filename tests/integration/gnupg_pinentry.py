@@ -6,17 +6,29 @@ protocol over stdin/stdout. Answers come from the JSON file named by
 OPENCCID_PINENTRY_CONF (read at every GETPIN, so a test can change the
 PINs between operations):
 
-  {"pin": "123456", "admin": "12345678", "hold": "/path/of/a/file"}
+  {"pin": "123456", "admin": "12345678", "hold": "/path/of/a/file",
+   "pinpad_control": "/path/of/sim.ctl"}
 
 "admin" answers prompts that mention the Admin PIN (or the Reset Code:
 "reset"), "pin" all others. With "hold", GETPIN first creates HOLD.asked
 and then waits (at most 30 s) until HOLD exists: the test can act (pull
 the card) while an operation waits for its PIN. Every prompt is appended
 to the file named by OPENCCID_PINENTRY_LOG.
+
+PIN pad readers: when scdaemon verifies on the reader's pinpad, gpg-agent
+shows a message instead of asking for the PIN (SETDESC "... Use the
+reader's pinpad for input.", then CONFIRM --one-button, dismissed by the
+agent when the reader is done). With "pinpad_control" (the simulator's
+control socket) this pinentry then plays the user at the keypad: at that
+SETDESC, before the agent lets scdaemon send PC_to_RDR_Secure, it types
+the PIN of that kind into the simulated pinpad (`pinpad-digits PIN`, or
+`pinpad-cancel` when the kind has no PIN). It never sends a PIN back to
+the agent on that path; the log says "PINPAD kind=...".
 """
 
 import json
 import os
+import socket
 import sys
 import time
 
@@ -59,6 +71,46 @@ def conf():
         return {}
 
 
+def kind_of(text):
+    text = text.lower()
+    if "admin" in text:
+        return "admin"
+    if "reset code" in text:
+        return "reset"
+    return "pin"
+
+
+def hold(c, kind):
+    """With "hold": wait (at most 30 s) until the test creates that file."""
+    path = c.get("hold")
+    if not path:
+        return
+    with open(path + ".asked", "w") as f:
+        f.write(kind + "\n")
+    deadline = time.monotonic() + 30
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def type_on_pinpad(c, desc):
+    """The user reads the pinpad prompt and types on the simulated keypad."""
+    kind = kind_of(desc)
+    value = c.get(kind)
+    log("PINPAD kind=%s desc=%r" % (kind, desc))
+    hold(c, kind)
+    cmd = "pinpad-digits %s" % value if value else "pinpad-cancel"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(10)
+        s.connect(c["pinpad_control"])
+        s.sendall((cmd + "\n").encode())
+        reply = s.makefile().readline().strip()
+    finally:
+        s.close()
+    if not reply.startswith("ok"):
+        log("simulator refused %s: %r" % (cmd.split()[0], reply))
+
+
 def main():
     out = sys.stdout
     desc = prompt = ""
@@ -74,6 +126,12 @@ def main():
         cmd = cmd.upper()
         if cmd == "SETDESC":
             desc = unescape(arg)
+            c = conf()
+            if c.get("pinpad_control") and "pinpad" in desc.lower():
+                try:
+                    type_on_pinpad(c, desc)
+                except OSError as e:
+                    log("cannot reach the simulated pinpad: %s" % e)
             send("OK")
         elif cmd == "SETPROMPT":
             prompt = unescape(arg)
@@ -88,21 +146,9 @@ def main():
             send("OK")
         elif cmd == "GETPIN":
             c = conf()
-            text = (prompt + " " + desc).lower()
-            if "admin" in text:
-                kind = "admin"
-            elif "reset code" in text:
-                kind = "reset"
-            else:
-                kind = "pin"
+            kind = kind_of(prompt + " " + desc)
             log("GETPIN kind=%s prompt=%r desc=%r" % (kind, prompt, desc))
-            hold = c.get("hold")
-            if hold:
-                with open(hold + ".asked", "w") as f:
-                    f.write(kind + "\n")
-                deadline = time.monotonic() + 30
-                while not os.path.exists(hold) and time.monotonic() < deadline:
-                    time.sleep(0.05)
+            hold(c, kind)
             value = c.get(kind)
             if value is None:
                 send("ERR 83886179 Operation cancelled <Pinentry>")

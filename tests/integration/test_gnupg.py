@@ -10,8 +10,24 @@ gpg-agent, launched with PCSCLITE_CSOCK_NAME pointing at the test's pcscd
 GnuPG process is bounded by a timeout.
 
 Parametrized over reader profiles: the default extended-APDU reader, the
-GemPCKey (TPDU level, T=1 run by the driver), an extended-APDU reader with
-a 271-byte message limit (XfrBlock chaining).
+GemPCKey (IDBridge K30's VID:PID 08E6:3438; TPDU level, T=1 run by the
+driver) and the GemPC Pinpad (TPDU level, bPINSupport 3) with scdaemon's
+pinpad path run every test; an extended-APDU reader with a 271-byte
+message limit (XfrBlock chaining) runs those with long APDUs.
+
+PIN pad (id "pinpad"): scdaemon.conf has no disable-pinpad but
+enable-pinpad-varlen (scdaemon 2.2 knows no variable-length heuristic for
+the GemPC Pinpad through PC/SC, and the card states no fixed PIN length,
+so without it app-openpgp would ask the pinentry), so scdaemon verifies
+with VERIFY_PIN_DIRECT (part 10) -> pcscd -> openccid -> PC_to_RDR_Secure.
+gpg-agent shows "Use the reader's pinpad for input." through the test
+pinentry, which then types the PIN on the simulated keypad
+(gnupg_pinentry.py). Loopback pinentry cannot show that message (the agent
+cancels), so the pinpad runs sign without it. Every pinpad test asserts
+from the simulator's view that each PIN went through PC_to_RDR_Secure and
+that no VERIFY with data reached the card by plain XfrBlock
+(stats pinpad.pin_in_usb_data), and that the pinentry was never asked
+for a PIN.
 
 Not a short-APDU reader: the card model advertises extended Lc/Le, so
 scdaemon sends extended APDUs, which a short-APDU reader cannot carry; the
@@ -47,9 +63,13 @@ UID_EMAIL = "test@openccid.invalid"
 PROFILES = [
     pytest.param("default", id="ext"),          # extended APDU level
     pytest.param("GemPCKey", id="gempc"),       # TPDU level: the driver's T=1
-    pytest.param("extended-apdu", id="extch"),  # extended APDU, 271-byte
-                                                # messages: XfrBlock chaining
+    pytest.param("GemPCPinpadv2", id="pinpad"),  # TPDU T=1, PINs on the pad
 ]
+# extended APDU, 271-byte messages: XfrBlock chaining both ways. Only where
+# long APDUs flow (key generation, 256-byte signatures and cryptograms);
+# PIN counting, status and removal do not depend on it (runtime).
+CHAINING = PROFILES + [pytest.param("extended-apdu", id="extch")]
+PINPAD_PROFILES = ("GemPCPinpadv2",)
 
 
 def _need(tool):
@@ -64,8 +84,9 @@ class GnuPG:
     """A private GNUPGHOME, its gpg-agent and scdaemon, and the PINs the
     test pinentry gives."""
 
-    def __init__(self, lab):
+    def __init__(self, lab, pinpad=False):
         self.lab = lab
+        self.pinpad = pinpad
         for t in ("gpg", "gpgconf", "gpg-connect-agent", "scdaemon", "ssh-add"):
             _need(t)
         # Short path: the agent's sockets live here (sun_path is 108 bytes).
@@ -76,11 +97,12 @@ class GnuPG:
         self.set_pins()
         with open(os.path.join(self.home, "scdaemon.conf"), "w") as f:
             # disable-pinpad: PINs come from the test pinentry, also on
-            # readers with a PIN pad (extch: CHERRY SECURE BOARD);
-            # test_pinpad.py covers the pad.
-            f.write("disable-ccid\npcsc-shared\ndisable-pinpad\n"
+            # readers with a PIN pad (extch: CHERRY SECURE BOARD). The
+            # pinpad profile takes the pad (module docstring).
+            f.write("disable-ccid\npcsc-shared\n%s\n"
                     "log-file %s\ndebug-level basic\ndebug cardio\n"
-                    % os.path.join(lab.dir, "scdaemon.log"))
+                    % ("enable-pinpad-varlen" if pinpad else "disable-pinpad",
+                       os.path.join(lab.dir, "scdaemon.log")))
         with open(os.path.join(self.home, "gpg-agent.conf"), "w") as f:
             f.write("allow-loopback-pinentry\nenable-ssh-support\n"
                     "pinentry-program %s\nlog-file %s\n"
@@ -101,6 +123,8 @@ class GnuPG:
 
     def set_pins(self, pin=USER_PIN, admin=ADMIN_PIN, hold=None):
         c = {"pin": pin, "admin": admin}
+        if self.pinpad:
+            c["pinpad_control"] = self.lab.sim.control_path
         if hold:
             c["hold"] = hold
         tmp = self.pin_conf + ".tmp"
@@ -112,6 +136,34 @@ class GnuPG:
         e = dict(self.env)
         e.update(env or {})
         return self.lab.run_client(argv, timeout=timeout, input=input, env=e)
+
+    def sign_args(self):
+        """How a test gives the user PIN for one signature: loopback, or
+        (pinpad) the pinentry types it on the pad when the agent asks."""
+        if self.pinpad:
+            return []
+        return ["--pinentry-mode", "loopback", "--passphrase", USER_PIN]
+
+    def secure_count(self):
+        return self.lab.sim.stats()["pinpad"]["verify"]
+
+    def pinpad_ok(self, min_secure, wrong=0):
+        """Pinpad profile, from the simulator's and the pinentry's view:
+        at least `min_secure` PIN entries went through PC_to_RDR_Secure,
+        none timed out, each reached the card (`wrong` of them refused),
+        no PIN crossed the USB link in an APDU, and the pinentry only
+        showed pinpad messages, never asked for a PIN."""
+        if not self.pinpad:
+            return
+        st = self.lab.sim.stats()["pinpad"]
+        assert st["verify"] >= min_secure, (st, self.logs())
+        assert st["timeout"] == 0 and st["cancelled"] == 0, (st, self.logs())
+        assert st["pin_wrong"] == wrong, (st, self.logs())
+        assert st["pin_ok"] + st["pin_wrong"] == st["verify"], (st, self.logs())
+        assert st["pin_in_usb_data"] is False, (st, self.logs())
+        log = open(self.pin_log).read() if os.path.exists(self.pin_log) else ""
+        assert "GETPIN" not in log, log
+        assert log.count("PINPAD kind=") >= min_secure, log
 
     def gpg(self, *args, timeout=GPG_TIMEOUT, input=None):
         return self.run(["gpg", "--batch", "--no-tty"] + list(args), timeout=timeout,
@@ -150,12 +202,13 @@ class GnuPG:
 
     # ---- gpg --card-edit driven through --command-fd / --status-fd --------
 
-    def card_edit(self, commands, answers, timeout=GENKEY_TIMEOUT):
-        """Run gpg --card-edit, answering each GET_LINE/GET_BOOL/GET_HIDDEN
-        status prompt: 'cardedit.prompt' takes the next of `commands`,
-        other keywords the value in `answers`. Returns (rc, transcript)."""
-        argv = ["gpg", "--no-tty", "--command-fd", "0", "--status-fd", "1",
-                "--card-edit"]
+    def card_edit(self, commands, answers, timeout=GENKEY_TIMEOUT, edit=("--card-edit",),
+                  prompt="cardedit.prompt"):
+        """Run gpg --card-edit (or `edit`), answering each GET_LINE/GET_BOOL/
+        GET_HIDDEN status prompt: `prompt` takes the next of `commands`,
+        other keywords the value in `answers` (a list: the next of them).
+        Returns (rc, transcript)."""
+        argv = ["gpg", "--no-tty", "--command-fd", "0", "--status-fd", "1"] + list(edit)
         e = dict(os.environ)
         e["PCSCLITE_CSOCK_NAME"] = self.lab.socket
         e.pop("LD_PRELOAD", None)
@@ -192,8 +245,12 @@ class GnuPG:
                     if not m:
                         continue
                     kw = m.group(2)
-                    if kw == "cardedit.prompt":
+                    if kw == prompt:
                         ans = cmds.pop(0) if cmds else "quit"
+                    elif kw in answers and isinstance(answers[kw], list):
+                        ans = answers[kw].pop(0) if answers[kw] else None
+                        if ans is None:
+                            problem = "prompt %s once too often" % kw
                     elif kw in answers:
                         ans = answers[kw]
                     else:
@@ -251,8 +308,8 @@ class GnuPG:
 def gnupg():
     made = []
 
-    def start(lab):
-        g = GnuPG(lab)
+    def start(lab, pinpad=False):
+        g = GnuPG(lab, pinpad=pinpad)
         made.append(g)
         return g
 
@@ -276,7 +333,7 @@ def ok(r, g, what):
 @pytest.mark.parametrize("profile", PROFILES)
 def test_gnupg_card_status(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
-    g = gnupg(lb)
+    g = gnupg(lb, pinpad=profile in PINPAD_PROFILES)
     d, r = g.card_status()
     # Reader line names the reader pcscd lists.
     assert d.get("Reader", [""])[0].replace("\\x3a", ":") == lb.reader, \
@@ -297,25 +354,31 @@ def test_gnupg_card_status(lab, gnupg, profile, tmp_path):
     assert re.search(r"^PIN retry counter : 3 0 3$", r.out, re.M), r.out
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", CHAINING)
 def test_gnupg_sign_verify(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
-    g = gnupg(lb)
+    g = gnupg(lb, pinpad=profile in PINPAD_PROFILES)
     fpr = g.generate_keys()
     d, r = g.card_status()
     fprs = [x for x in d.get("fpr", []) if x]
     assert len(fprs) == 3 and fprs[0] == fpr, (fprs, fpr, str(r))
     kinds = open(g.pin_log).read()
     assert "kind=admin" in kinds and "kind=pin" in kinds, kinds
+    g.pinpad_ok(2)
 
     msg = tmp_path / "msg.txt"
     msg.write_bytes(b"openccid GnuPG integration test\n" * 50)
     sig = tmp_path / "msg.txt.sig"
-    # PIN through loopback (no pinentry involved).
-    g.set_pins(pin=None, admin=None)
-    r = g.gpg("--pinentry-mode", "loopback", "--passphrase", USER_PIN, "-u", fpr,
-              "--detach-sign", "-o", str(sig), str(msg))
+    if not g.pinpad:
+        # PIN through loopback (no pinentry involved).
+        g.set_pins(pin=None, admin=None)
+    before = g.secure_count()
+    r = g.gpg(*g.sign_args(), "-u", fpr, "--detach-sign", "-o", str(sig), str(msg))
     ok(r, g, "gpg --detach-sign")
+    if g.pinpad:
+        # the signature PIN (PW1 valid for one signature) was typed on the pad
+        assert g.secure_count() == before + 1, (before, g.lab.sim.stats()["pinpad"])
+        g.pinpad_ok(3)
     assert sig.stat().st_size > 200, sig.stat().st_size
     r = g.gpg("--status-fd", "1", "--verify", str(sig), str(msg))
     ok(r, g, "gpg --verify")
@@ -329,10 +392,10 @@ def test_gnupg_sign_verify(lab, gnupg, profile, tmp_path):
     assert r.rc != 0 and "BADSIG" in r.out, str(r)
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", CHAINING)
 def test_gnupg_encrypt_decrypt(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
-    g = gnupg(lb)
+    g = gnupg(lb, pinpad=profile in PINPAD_PROFILES)
     fpr = g.generate_keys()
     plain = tmp_path / "plain.bin"
     plain.write_bytes(os.urandom(3000))
@@ -345,12 +408,13 @@ def test_gnupg_encrypt_decrypt(lab, gnupg, profile, tmp_path):
     assert "[GNUPG:] DECRYPTION_OKAY" in r.out, str(r)
     assert out.read_bytes() == plain.read_bytes()
     assert "kind=pin" in open(g.pin_log).read()
+    g.pinpad_ok(3)
 
 
-@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("profile", CHAINING)
 def test_gnupg_ssh_auth_key(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
-    g = gnupg(lb)
+    g = gnupg(lb, pinpad=profile in PINPAD_PROFILES)
     fpr = g.generate_keys()
     r = g.run(["gpgconf", "--list-dirs", "agent-ssh-socket"])
     ok(r, g, "gpgconf --list-dirs agent-ssh-socket")
@@ -374,12 +438,13 @@ def test_gnupg_ssh_auth_key(lab, gnupg, profile, tmp_path):
     r = g.run(["ssh-keygen", "-Y", "check-novalidate", "-n", "file", "-f", str(pub),
                "-s", str(data) + ".sig"], input=data.read_bytes(), env=ssh_env)
     ok(r, g, "ssh-keygen -Y check-novalidate")
+    g.pinpad_ok(3)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_gnupg_wrong_pin_blocks(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
-    g = gnupg(lb)
+    g = gnupg(lb, pinpad=profile in PINPAD_PROFILES)
     fpr = g.generate_keys()
     assert g.retries() == (3, 0, 3)
     msg = tmp_path / "m.txt"
@@ -399,12 +464,13 @@ def test_gnupg_wrong_pin_blocks(lab, gnupg, profile, tmp_path):
     d, r = g.card_status()
     r = g.gpg("--card-status")
     assert re.search(r"^PIN retry counter : 0 0 3$", r.out, re.M), r.out
+    g.pinpad_ok(2 + 4, wrong=4)   # generation, 3 wrong PINs and the blocked one
 
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_gnupg_card_removal(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
-    g = gnupg(lb)
+    g = gnupg(lb, pinpad=profile in PINPAD_PROFILES)
     fpr = g.generate_keys()
     msg = tmp_path / "m.txt"
     msg.write_text("removal test\n")
@@ -440,8 +506,20 @@ def test_gnupg_card_removal(lab, gnupg, profile, tmp_path):
         f.write(("$ gpg --detach-sign (card removed at the PIN prompt) # rc=%s\n%s\n"
                  % (p.returncode, err)).encode())
     assert p.returncode != 0, "signing succeeded without a card:\n%s" % err
-    assert re.search(r"card removed|no such device|card error|removed|not present", err, re.I), \
-        "no clear card error from gpg:\n%s\n%s" % (err, g.logs())
+    if g.pinpad:
+        # The card went while the agent showed the pinpad prompt, so the
+        # next thing scdaemon sends is VERIFY_PIN_DIRECT (SCardControl).
+        # The driver answers IFD_ICC_NOT_PRESENT (616), but pcscd 1.9.9
+        # turns every IFDHControl failure except no-device/not-supported/
+        # short-buffer into SCARD_E_NOT_TRANSACTED (ifdwrapper.c
+        # IFDControl; SCardControl does not look at the card events), and
+        # scdaemon reports that as "General error". Asserted as it is.
+        assert "General error" in err, "gpg:\n%s\n%s" % (err, g.logs())
+        assert re.search(r"Card not transacted: 616\b", lb.log.text()), \
+            "the driver did not answer IFD_ICC_NOT_PRESENT:\n%s" % lb.log_tails()
+    else:
+        assert re.search(r"card removed|no such device|card error|removed|not present",
+                         err, re.I), "no clear card error from gpg:\n%s\n%s" % (err, g.logs())
     # Back in: the next operation works.
     g.set_pins()
     lb.sim.control("card-insert")
@@ -457,3 +535,70 @@ def test_gnupg_card_removal(lab, gnupg, profile, tmp_path):
     ok(r, g, "gpg --detach-sign after re-insertion")
     r = g.gpg("--verify", str(tmp_path / "m.sig"), str(msg))
     ok(r, g, "gpg --verify after re-insertion")
+    if g.pinpad:
+        st = lb.sim.stats()["pinpad"]
+        assert st["pin_in_usb_data"] is False, st
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_gnupg_keytocard(lab, gnupg, profile, tmp_path):
+    """A key made on the host moved to the card (keytocard: PUT DATA odd,
+    extended header list): RSA 2048 signing key to the signature slot, a
+    NIST P-256 ECDH subkey to the decryption slot (scdaemon changes the
+    slot's algorithm attributes first); then the card signs and decrypts
+    for them."""
+    lb = start_card(lab, profile, tmp_path)
+    g = gnupg(lb, pinpad=profile in PINPAD_PROFILES)
+    nopass = ("--pinentry-mode", "loopback", "--passphrase", "")
+    r = g.gpg(*nopass, "--quick-gen-key", "Host Key <host@openccid.invalid>", "rsa2048",
+              "sign", "never")
+    ok(r, g, "gpg --quick-gen-key")
+    r = g.gpg("--with-colons", "--list-keys", "host@openccid.invalid")
+    ok(r, g, "gpg --list-keys")
+    fpr = re.search(r"^fpr:+([0-9A-F]{40}):", r.out, re.M).group(1)
+    r = g.gpg(*nopass, "--quick-add-key", fpr, "nistp256", "encr", "never")
+    ok(r, g, "gpg --quick-add-key nistp256")
+    r = g.gpg("--with-colons", "--list-keys", fpr)
+    fprs = re.findall(r"^fpr:+([0-9A-F]{40}):", r.out, re.M)
+    assert len(fprs) == 2 and fprs[0] == fpr, str(r)
+    sub = fprs[1]
+
+    rc, text = g.card_edit(
+        ["keytocard", "key 1", "keytocard", "save"],
+        {"keyedit.keytocard.use_primary": "y",
+         "cardedit.genkeys.storekeytype": ["1", "2"]},
+        edit=("--edit-key", fpr), prompt="keyedit.prompt")
+    assert rc == 0, "edit-key keytocard: %s\n%s\n%s" % (rc, text[-4000:], g.logs())
+    d, r = g.card_status()
+    assert d["fpr"][:2] == [fpr, sub], (d.get("fpr"), str(r))
+    assert d["sigcount"][0] == "0", d["sigcount"]
+    # What stays on the host are stubs pointing at this card's serial.
+    serial = d["AID"][0]
+    r = g.gpg("--with-colons", "--list-secret-keys", fpr)
+    ok(r, g, "gpg --list-secret-keys")
+    for kind in ("sec", "ssb"):
+        line = [l for l in r.out.splitlines() if l.startswith(kind + ":")][0]
+        assert line.split(":")[14] == serial, (line, serial)
+    kinds = open(g.pin_log).read()
+    assert "kind=admin" in kinds, kinds
+
+    msg = tmp_path / "m.txt"
+    msg.write_bytes(b"signed by an imported key\n" * 20)
+    sig = tmp_path / "m.sig"
+    r = g.gpg(*g.sign_args(), "-u", fpr + "!", "--detach-sign", "-o", str(sig), str(msg))
+    ok(r, g, "gpg --detach-sign with the imported key")
+    r = g.gpg("--status-fd", "1", "--verify", str(sig), str(msg))
+    ok(r, g, "gpg --verify")
+    assert re.search(r"\[GNUPG:\] VALIDSIG %s" % fpr, r.out), str(r)
+    d, _ = g.card_status()
+    assert d["sigcount"][0] == "1", d["sigcount"]
+
+    enc = tmp_path / "m.gpg"
+    r = g.gpg("--trust-model", "always", "-r", sub + "!", "-e", "-o", str(enc), str(msg))
+    ok(r, g, "gpg --encrypt to the P-256 subkey")
+    out = tmp_path / "out.txt"
+    r = g.gpg(*g.sign_args(), "--status-fd", "1", "-d", "-o", str(out), str(enc))
+    ok(r, g, "gpg --decrypt on the card (ECDH)")
+    assert "[GNUPG:] DECRYPTION_OKAY" in r.out, str(r)
+    assert out.read_bytes() == msg.read_bytes()
+    g.pinpad_ok(3)   # admin for each key (or once), signature, decryption
