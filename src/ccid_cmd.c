@@ -8,6 +8,7 @@
 #include "ccid_cmd.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "ccid_msg.h"
 #include "err.h"
@@ -237,17 +238,34 @@ read_msg(struct ccid_io *io, unsigned timeout_ms, struct ccid_reply *r)
 	return OC_EPROTO;
 }
 
-/* The read after a time-extension reply waits as long as the last one. */
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * Section 6.2.6: a time-extension reply asks for more time. The grant is
+ * counted in wall time from the first extension (time_ext_cap_ms), not
+ * in replies: a reader that sends one every 100 ms must not get
+ * cap / 100 ms read timeouts (the reference driver's CCID#155 froze
+ * pcscd 13 minutes). The read after an extension waits the normal read
+ * timeout, at most what is left of the grant.
+ */
 static int
 await_reply(struct ccid_io *io, const struct ccid_cmd *c, uint8_t type,
     unsigned timeout_ms, struct ccid_reply *r)
 {
-	unsigned stale = 0, ext = 0, max_ext;
+	uint64_t (*now)(void) = io->now_ms != NULL ? io->now_ms : monotonic_ms;
+	uint64_t first = 0, spent;
+	unsigned stale = 0, ext = 0, wait = timeout_ms;
 	int rc;
 
-	max_ext = io->time_ext_cap_ms / (timeout_ms ? timeout_ms : 1);
 	for (;;) {
-		rc = read_msg(io, timeout_ms, r);
+		rc = read_msg(io, wait, r);
 		if (rc != OC_OK)
 			return rc;
 		if (r->seq != c->seq) {
@@ -264,12 +282,18 @@ await_reply(struct ccid_io *io, const struct ccid_cmd *c, uint8_t type,
 			return OC_EPROTO;
 		}
 		if (CCID_CMD_STATUS(r->bStatus) == CCID_CMD_TIME_EXT) {
-			/* Section 6.2.6: the reader asks for more time. */
-			if (++ext > max_ext) {
-				OC_LOG_CRIT("time extensions beyond %u ms",
-				    io->time_ext_cap_ms);
+			if (ext++ == 0)
+				first = now();
+			spent = now() - first;
+			if (spent >= io->time_ext_cap_ms) {
+				OC_LOG_CRIT("time extensions beyond %u ms "
+					    "(%u replies)",
+				    io->time_ext_cap_ms, ext);
 				return OC_ETIMEDOUT;
 			}
+			wait = timeout_ms;
+			if (io->time_ext_cap_ms - spent < wait)
+				wait = (unsigned)(io->time_ext_cap_ms - spent);
 			continue;
 		}
 		if (r->type != type) {
@@ -525,7 +549,7 @@ ccid_run_secure(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
 {
 	/*
 	 * The reader sends time extensions while the user types (section
-	 * 6.2.6), maybe one a second: allow CCID_SECURE_MAX_EXT of them.
+	 * 6.2.6): PIN entry may last timeout_ms of wall time on top.
 	 */
 	struct want w = {RDR_TO_PC_DATABLOCK, false, false, rx, cap, rx_len,
 	    timeout_ms, false};
@@ -533,7 +557,7 @@ ccid_run_secure(struct ccid_io *io, uint8_t slot, const uint8_t *tx,
 
 	/* bBWI 0, wLevelParameter 0: the whole command in one message. */
 	ccid_cmd_secure(&c, slot, 0, 0, 0, tx, tx_len);
-	return run_ext(io, &c, &w, CCID_SECURE_MAX_EXT * timeout_ms, st);
+	return run_ext(io, &c, &w, timeout_ms, st);
 }
 
 /*

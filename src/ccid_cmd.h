@@ -23,9 +23,10 @@
 
 #define CCID_WRITE_TIMEOUT_MS 5000
 #define CCID_READ_TIMEOUT_MS 3000
-#define CCID_TIME_EXT_CAP_MS 60000 /* total extension granted per command */
+/* Wall time granted to time extensions of one command (settable, see
+ * README: OPENCCID_TIME_EXT_MAX_MS). */
+#define CCID_TIME_EXT_CAP_MS 60000
 #define CCID_MAX_STALE 10          /* replies with another bSeq dropped */
-#define CCID_SECURE_MAX_EXT 600 /* time extensions during PIN entry */
 #define CCID_MAX_ZLP 10            /* zero-length packets skipped */
 
 /*
@@ -45,7 +46,9 @@ struct ccid_io {
 	unsigned escape_timeout_ms;  /* Escape reads; 0: timeout_ms */
 	bool zlp_before_write;   /* quirk: read a ZLP (10 ms) before a write */
 	bool set_param_err_ok;   /* quirk: SetParameters bError 1..127 is OK */
-	unsigned time_ext_cap_ms;
+	unsigned time_ext_cap_ms; /* wall time past the first extension */
+	/* Monotonic milliseconds; NULL: CLOCK_MONOTONIC (tests set one). */
+	uint64_t (*now_ms)(void);
 	bool quiet;              /* presence polling: COMM dumps need PERIODIC */
 	uint8_t *buf;            /* max_msg bytes, owned by the caller */
 	pthread_mutex_t xfer_lock; /* guards seq, quiet, buf, the pipes */

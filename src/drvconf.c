@@ -28,6 +28,38 @@
 static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
 /* Configuration: written during drvconf_init(), read afterwards. */
 static atomic_uint_least32_t driver_options;
+static atomic_uint time_ext_max_ms; /* 0: the built-in cap */
+
+unsigned
+drvconf_time_ext_max_ms(void)
+{
+	return atomic_load(&time_ext_max_ms);
+}
+
+/*
+ * OPENCCID_TIME_EXT_MAX_MS: wall time a command may be extended by the
+ * reader's time-extension replies (CCID section 6.2.6), decimal ms.
+ */
+static void
+time_ext_from_env(void)
+{
+	const char *env = getenv("OPENCCID_TIME_EXT_MAX_MS");
+	char *end = NULL;
+	unsigned long v;
+
+	if (env == NULL)
+		return;
+	errno = 0;
+	v = strtoul(env, &end, 10);
+	if (errno != 0 || end == env || *end != '\0' || v == 0 ||
+	    v > DRVCONF_TIME_EXT_MAX_MS) {
+		OC_LOG_CRIT("OPENCCID_TIME_EXT_MAX_MS is not 1..%u; ignored",
+		    DRVCONF_TIME_EXT_MAX_MS);
+		return;
+	}
+	atomic_store(&time_ext_max_ms, (unsigned)v);
+	OC_LOG_INFO("time extensions capped at %lu ms", v);
+}
 
 uint32_t
 drvconf_driver_options(void)
@@ -136,6 +168,7 @@ conf_init_once(void)
 	else
 		OC_LOG_CRIT("cannot locate the driver bundle; default "
 			    "configuration");
+	time_ext_from_env();
 	env = getenv("OPENCCID_LOG_LEVEL");
 	if (env == NULL)
 		return;

@@ -2,7 +2,8 @@
  * openccid - driver configuration from the bundle's Info.plist (L4).
  *
  * Read once, at the first IFDHCreateChannel*: ifdLogLevel (overridden by
- * the environment variable OPENCCID_LOG_LEVEL) and ifdDriverOptions. A
+ * the environment variable OPENCCID_LOG_LEVEL) and ifdDriverOptions; the
+ * environment variable OPENCCID_TIME_EXT_MAX_MS (time-extension cap). A
  * missing, oversized or malformed file gives one log line and defaults.
  */
 #ifndef OPENCCID_DRVCONF_H
@@ -15,5 +16,8 @@ void drvconf_init(void);
 /* Load path now (tests); returns 0 or a negative OC_E* code. */
 int drvconf_load(const char *path);
 uint32_t drvconf_driver_options(void);
+#define DRVCONF_TIME_EXT_MAX_MS 3600000u /* an hour: the largest accepted */
+/* OPENCCID_TIME_EXT_MAX_MS, or 0 when unset. */
+unsigned drvconf_time_ext_max_ms(void);
 
 #endif

@@ -68,6 +68,8 @@ open_reader(DWORD Lun, const struct devname *dn)
 	if (rc == OC_OK)
 		rc = reader_open_with_transport(Lun, &tr, &info,
 		    drvconf_driver_options());
+	if (rc == OC_OK)
+		reader_set_time_ext_max(Lun, drvconf_time_ext_max_ms());
 	if (rc != OC_OK)
 		OC_LOG_CRIT("Lun 0x%lX: open failed: %s", (unsigned long)Lun,
 		    oc_strerror(rc));

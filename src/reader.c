@@ -333,6 +333,19 @@ take(unsigned long lun)
 	return r;
 }
 
+void
+reader_set_time_ext_max(unsigned long lun, unsigned ms)
+{
+	struct reader *r;
+
+	if (ms == 0 || (r = take(lun)) == NULL)
+		return;
+	pthread_mutex_lock(&r->io.xfer_lock);
+	r->io.time_ext_cap_ms = ms;
+	pthread_mutex_unlock(&r->io.xfer_lock);
+	reader_release(r);
+}
+
 struct reader *
 reader_hold(unsigned long lun)
 {

@@ -83,5 +83,7 @@ void reader_release(struct reader *r);
 /* The device is gone: fail pending and future I/O, end the polls. */
 void reader_mark_gone(struct reader *r);
 unsigned reader_slot_of(unsigned long lun);
+/* Wall time granted to time extensions per command (0: leave as is). */
+void reader_set_time_ext_max(unsigned long lun, unsigned ms);
 
 #endif

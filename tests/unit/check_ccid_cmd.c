@@ -144,13 +144,26 @@ script_abort(void)
 	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
 }
 
+/* A clock that advances clock_step ms at every reading. */
+static uint64_t clock_now, clock_step;
+
+static uint64_t
+fake_now(void)
+{
+	clock_now += clock_step;
+	return clock_now;
+}
+
 START_TEST(test_time_extension_capped)
 {
 	struct ccid_status st;
 	int i;
 
+	/* Wall time: 0.8 s passes per extension, 3 s granted. */
 	io.timeout_ms = 1000;
-	io.time_ext_cap_ms = 3000; /* three extensions allowed */
+	io.time_ext_cap_ms = 3000;
+	io.now_ms = fake_now;
+	clock_step = 800; /* the fourth extension is past 3 s */
 	ft_out(&ft, SLOT_STATUS_CMD);
 	for (i = 0; i < 4; i++)
 		ft_in(&ft, "81 00000000 00 ?? 80 01 00");
@@ -158,6 +171,34 @@ START_TEST(test_time_extension_capped)
 	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_ETIMEDOUT);
 	ft_done(&ft);
 	ck_assert(log_stub_contains("time extensions beyond 3000 ms"));
+}
+END_TEST
+
+/* Counted in wall time, not in replies: fast extensions are not cut at
+ * cap / read timeout of them. */
+START_TEST(test_time_extension_wall_time)
+{
+	struct ccid_status st;
+	int i;
+
+	io.timeout_ms = 1000;
+	io.time_ext_cap_ms = 3000; /* the old count would allow 3 */
+	io.now_ms = fake_now;
+	clock_step = 10; /* extensions every 20 ms */
+	ft_out(&ft, SLOT_STATUS_CMD);
+	for (i = 0; i < 50; i++)
+		ft_in(&ft, "81 00000000 00 ?? 80 01 00");
+	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
+	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_OK);
+	ft_done(&ft);
+	/* ... and slow ones end at the cap whatever their number. */
+	clock_step = 2000;
+	ft_out(&ft, SLOT_STATUS_CMD);
+	ft_in(&ft, "81 00000000 00 ?? 80 01 00");
+	ft_in(&ft, "81 00000000 00 ?? 80 01 00");
+	script_abort();
+	ck_assert_int_eq(ccid_run_slot_status(&io, 0, &st), OC_ETIMEDOUT);
+	ft_done(&ft);
 }
 END_TEST
 
@@ -386,6 +427,7 @@ ccid_cmd_suite(void)
 	tcase_add_test(tc, test_split_message_joined);
 	tcase_add_test(tc, test_time_extension_then_answer);
 	tcase_add_test(tc, test_time_extension_capped);
+	tcase_add_test(tc, test_time_extension_wall_time);
 	tcase_add_test(tc, test_wrong_slot_rejected);
 	tcase_add_test(tc, test_wrong_type_rejected);
 	tcase_add_test(tc, test_oversized_reply_rejected);
