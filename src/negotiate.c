@@ -12,6 +12,7 @@
 
 #include "bytes.h"
 #include "ccid_cmd.h"
+#include "ccid_msg.h"
 #include "err.h"
 #include "log.h"
 #include "pps.h"
@@ -173,7 +174,13 @@ set_parameters(struct reader *r, unsigned slot, const struct atr_info *atr,
 	return rc;
 }
 
-/* Section 11.4.2; a card that refuses keeps IFSD 32, which still works. */
+/*
+ * Section 11.4.2; a card that refuses keeps IFSD 32, which still works
+ * unless a block of 32 does not fit the reader's messages.
+ * dwMaxCCIDMessageLength bounds the blocks both ways (CCID section
+ * 6.1.4: one block per XfrBlock, 10-byte header): readers with 64 or
+ * 250 bytes get IFSD and I-blocks sized to fit rather than a refusal.
+ */
 static int
 negotiate_ifsd(struct reader *r, unsigned slot)
 {
@@ -181,12 +188,21 @@ negotiate_ifsd(struct reader *r, unsigned slot)
 	uint32_t max = r->info.desc.dwMaxIFSD;
 	struct xfr_tpdu_ctx x = {r, slot};
 	struct t1_xfer io;
+	size_t room = ts->t1.inf_cap;
 	uint8_t ifsd;
 	int rc;
 
-	if (max == 0)
-		return OC_OK;
-	ifsd = (uint8_t)(max > T1_MAX_INF ? T1_MAX_INF : max);
+	if (max == 0) {
+		/* The reader does not say: keep the default if it fits. */
+		if (room == 0 || room >= T1_DEFAULT_IFS)
+			return OC_OK;
+		max = T1_DEFAULT_IFS;
+	}
+	if (max > T1_MAX_INF)
+		max = T1_MAX_INF;
+	if (room != 0 && max > room)
+		max = (uint32_t)room;
+	ifsd = (uint8_t)max;
 	if (r->info.desc.dwFeatures & CCID_FEAT_AUTO_IFSD)
 		return t1_set_ifsd(&ts->t1, ifsd);
 	xfr_tpdu_t1_io(&x, &io);
@@ -270,6 +286,17 @@ negotiate_protocol(struct reader *r, unsigned slot, unsigned t)
 		return rc;
 	if (t == 1) {
 		t1_init(&ts->t1, atr);
+		rc = t1_set_inf_cap(&ts->t1, r->io.max_msg > CCID_HDR_LEN
+			? r->io.max_msg - CCID_HDR_LEN : 0);
+		if (rc != OC_OK) {
+			OC_LOG_CRIT("dwMaxCCIDMessageLength %zu holds no T=1 "
+				    "block", r->io.max_msg);
+			return OC_ENOTSUP;
+		}
+		if (ts->t1.inf_cap != 0)
+			OC_LOG_INFO("T=1 blocks of at most %zu INF bytes "
+				    "(dwMaxCCIDMessageLength %zu)",
+			    ts->t1.inf_cap, r->io.max_msg);
 		if ((rc = negotiate_ifsd(r, slot)) != OC_OK)
 			return rc;
 	}

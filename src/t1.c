@@ -217,6 +217,19 @@ t1_set_limits(
 }
 
 int
+t1_set_inf_cap(struct t1 *t1, size_t msg_room)
+{
+	size_t edc = t1->crc ? 2 : 1;
+
+	if (msg_room < T1_PROLOGUE_LEN + edc + 1)
+		return OC_ERANGE;
+	t1->inf_cap = msg_room - T1_PROLOGUE_LEN - edc;
+	if (t1->inf_cap > T1_MAX_INF)
+		t1->inf_cap = 0;
+	return OC_OK;
+}
+
+int
 t1_set_ifsd(struct t1 *t1, size_t ifsd)
 {
 	if (ifsd < 1 || ifsd > T1_MAX_INF)
@@ -266,12 +279,15 @@ static int
 build_i(struct xcv *x)
 {
 	size_t left = x->apdu_len - x->off;
+	size_t room = x->t1->ifsc;
 	uint8_t pcb = x->t1->ns != 0 ? T1_PCB_I_NS : 0;
 	int rc;
 
+	if (x->t1->inf_cap != 0 && x->t1->inf_cap < room)
+		room = x->t1->inf_cap;
 	x->chunk = left;
-	if (left > x->t1->ifsc) {
-		x->chunk = x->t1->ifsc;
+	if (left > room) {
+		x->chunk = room;
 		pcb |= T1_PCB_I_MORE;
 	}
 	rc = t1_block_build(x->t1->nad, pcb, x->apdu + x->off, x->chunk,

@@ -77,6 +77,10 @@ struct t1 {
 	size_t ifsc; /* card's receive size, our INF bound */
 	size_t ifsd; /* ours, as announced to the card */
 	uint8_t atr_ifsc;
+	/* Largest INF the transport carries (0: T1_MAX_INF), e.g. what
+	 * fits dwMaxCCIDMessageLength; our I-blocks stay within it even if
+	 * IFSC is larger (IFSC is a maximum, section 11.4.2). */
+	size_t inf_cap;
 	bool crc;         /* EDC: CRC if set, else LRC (ATR TC3) */
 	bool need_resync; /* the last exchange left the card out of step */
 	unsigned max_retries, max_resynch, max_wtx;
@@ -88,6 +92,13 @@ void t1_init(struct t1 *t1, const struct atr_info *atr);
 void t1_reset(struct t1 *t1);
 void t1_set_limits(
     struct t1 *t1, unsigned retries, unsigned resynch, unsigned max_wtx);
+/*
+ * The INF bound of a transport whose messages hold at most msg_room
+ * bytes of block (prologue and EDC included); OC_ERANGE when not even a
+ * one-byte INF fits.
+ */
+int t1_set_inf_cap(struct t1 *t1, size_t msg_room)
+    __attribute__((warn_unused_result));
 /* Record an IFSD already agreed (e.g. by a reader that negotiates it). */
 int t1_set_ifsd(struct t1 *t1, size_t ifsd) __attribute__((warn_unused_result));
 /* Section 11.4.2: S(IFS request) with ifsd (1..254). */

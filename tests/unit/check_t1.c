@@ -340,6 +340,35 @@ START_TEST(test_host_chaining)
 }
 END_TEST
 
+/* A transport bound below IFSC (dwMaxCCIDMessageLength): I-blocks of
+ * at most inf_cap bytes, chained, although IFSC would take them whole. */
+START_TEST(test_inf_cap_chains)
+{
+	static const struct step s[] = {
+	    {"00 20 03 00 DA 01", "00 90 00", 0, false, 0},
+	    {"00 60 03 02 05 11", "00 80 00", 0, false, 0},
+	    {"00 20 03 22 33 44", "00 90 00", 0, false, 0},
+	    {"00 40 01 55", "00 00 02 90 00", 0, false, 0},
+	};
+	SCRIPT(s);
+	struct t1 t1;
+	uint8_t resp[8];
+	size_t n = 0;
+
+	t1_init(&t1, NULL); /* IFSC 32 */
+	ck_assert_int_eq(t1_set_inf_cap(&t1, 3), OC_ERANGE);
+	ck_assert_int_eq(t1_set_inf_cap(&t1, 7), OC_OK); /* 3 + 3 + LRC */
+	ck_assert_uint_eq(t1.inf_cap, 3);
+	ck_assert_int_eq(
+	    RUN(&t1, &card, "00 DA 01 02 05 11 22 33 44 55", resp, 8, &n), 0);
+	expect_resp(resp, n, "90 00");
+	DONE();
+	/* Room for a whole block: no bound. */
+	ck_assert_int_eq(t1_set_inf_cap(&t1, 300), OC_OK);
+	ck_assert_uint_eq(t1.inf_cap, 0);
+}
+END_TEST
+
 /* Errors while chaining, before the last link: resynch restarts it. */
 START_TEST(test_host_chaining_resync_restarts)
 {
@@ -712,6 +741,7 @@ t1_suite(void)
 	tcase_add_test(tc, test_simple_exchange);
 	tcase_add_test(tc, test_crc_from_atr);
 	tcase_add_test(tc, test_host_chaining);
+	tcase_add_test(tc, test_inf_cap_chains);
 	tcase_add_test(tc, test_card_chaining);
 	tcase_add_test(tc, test_wtx);
 	tcase_add_test(tc, test_card_ifs_request);
