@@ -71,6 +71,7 @@ negotiate_power_up(struct reader *r, unsigned slot)
 {
 	const struct ccid_desc *d = &r->info.desc;
 	struct tpdu_state *ts = &r->slots[slot].tpdu;
+	uint32_t max;
 	int rc;
 
 	memset(ts, 0, sizeof(*ts));
@@ -81,8 +82,13 @@ negotiate_power_up(struct reader *r, unsigned slot)
 		if (rc != OC_OK)
 			return rc;
 	}
-	return read_list(r, CCID_REQ_GET_DATA_RATES, d->dwMaxDataRate,
-	    ts->rates, &ts->nrates);
+	/* Quirk data_rate_drop_above: the reader lists rates it cannot run. */
+	max = d->dwMaxDataRate;
+	if (r->qk.data_rate_drop_above != 0 &&
+	    (max == 0 || r->qk.data_rate_drop_above < max))
+		max = r->qk.data_rate_drop_above;
+	return read_list(r, CCID_REQ_GET_DATA_RATES, max, ts->rates,
+	    &ts->nrates);
 }
 
 int
@@ -119,6 +125,18 @@ host_sends_pps(const struct reader *r, const struct atr_info *atr, unsigned t,
 	return ch->need_pps || t != atr->first_protocol;
 }
 
+/* Fd = 372, Dd = 1 (section 8.3): what the card runs without a PPS. */
+static void
+choice_default(struct pps_choice *ch)
+{
+	ch->fi_index = 1;
+	ch->di_index = 1;
+	ch->Fi = 372;
+	ch->Di = 1;
+	ch->baud = (uint32_t)((uint64_t)ch->clock_khz * 1000u / 372u);
+	ch->need_pps = false;
+}
+
 /* Sections 9.2-9.3; *fidi becomes the default if PPS1 is not echoed. */
 static int
 pps_exchange(struct reader *r, unsigned slot, unsigned t, struct pps_choice *ch)
@@ -145,11 +163,7 @@ pps_exchange(struct reader *r, unsigned slot, unsigned t, struct pps_choice *ch)
 	}
 	if (ch->need_pps && !accepted) {
 		OC_LOG_INFO("card kept Fi = 372, Di = 1");
-		ch->fi_index = 1;
-		ch->di_index = 1;
-		ch->Fi = 372;
-		ch->Di = 1;
-		ch->baud = (uint32_t)((uint64_t)ch->clock_khz * 1000u / 372u);
+		choice_default(ch);
 	}
 	return OC_OK;
 }
@@ -224,18 +238,52 @@ choice_log(unsigned t, const struct pps_choice *ch, const struct tpdu_state *ts)
 	    ts->to.bwt_ms);
 }
 
+/*
+ * ISO 7816-3 section 9.3: a card that answers a PPS request wrongly or
+ * not at all is reset; after the new ATR the default values apply. Only
+ * the first offered protocol is then available (no PPS selects
+ * another). The ATR is read again: *atr points into the slot.
+ */
 static int
-negotiate_params(
-    struct reader *r, unsigned slot, const struct atr_info *atr, unsigned t)
+reset_without_pps(struct reader *r, unsigned slot, unsigned t)
+{
+	struct slot *s = &r->slots[slot];
+	uint8_t atr[ATR_MAX_LEN];
+	size_t len = 0;
+	int rc;
+
+	OC_LOG_INFO("slot %u: PPS refused, resetting the card to run "
+		    "without PPS", slot);
+	rc = slot_power_up(r, slot, atr, sizeof(atr), &len);
+	if (rc != OC_OK)
+		return rc;
+	if (!s->atr_parsed || s->atr_info.specific_mode ||
+	    s->atr_info.first_protocol != t) {
+		OC_LOG_CRIT("T=%u needs a PPS; the card refuses it", t);
+		return OC_ENOTSUP;
+	}
+	return OC_OK;
+}
+
+static int
+negotiate_params(struct reader *r, unsigned slot, unsigned t)
 {
 	const struct ccid_desc *d = &r->info.desc;
 	struct tpdu_state *ts = &r->slots[slot].tpdu;
-	struct pps_reader rd = {d->dwDefaultClock, d->dwMaximumClock,
-	    d->dwMaxDataRate, ts->clocks, ts->nclocks, ts->rates, ts->nrates};
+	const struct atr_info *atr = &r->slots[slot].atr_info;
+	struct pps_reader rd;
 	struct pps_choice ch;
 	uint8_t fidi;
 	int rc;
 
+	memset(&rd, 0, sizeof(rd));
+	rd.dwDefaultClock = d->dwDefaultClock;
+	rd.dwMaximumClock = d->dwMaximumClock;
+	rd.dwMaxDataRate = d->dwMaxDataRate;
+	rd.clocks = ts->clocks;
+	rd.nclocks = ts->nclocks;
+	rd.rates = ts->rates;
+	rd.nrates = ts->nrates;
 	if (rd.dwDefaultClock == 0)
 		rd.dwDefaultClock =
 		    4000; /* unusable descriptor: ISO 5 MHz class */
@@ -244,9 +292,22 @@ negotiate_params(
 		    atr->Fi_index, atr->Di_index);
 		return rc;
 	}
-	if (host_sends_pps(r, atr, t, &ch) &&
-	    (rc = pps_exchange(r, slot, t, &ch)) != OC_OK)
-		return rc;
+	if (r->qk.no_pps && !atr->specific_mode) {
+		/* Quirk no_pps: the reader (or its card) fails PPS. */
+		if (t != atr->first_protocol) {
+			OC_LOG_CRIT("T=%u needs a PPS (quirk no_pps)", t);
+			return OC_ENOTSUP;
+		}
+		choice_default(&ch);
+		OC_LOG_INFO("no PPS (quirk no_pps): Fi 372, Di 1");
+	} else if (host_sends_pps(r, atr, t, &ch)) {
+		rc = pps_exchange(r, slot, t, &ch);
+		if (rc == OC_EPROTO &&
+		    (rc = reset_without_pps(r, slot, t)) == OC_OK)
+			choice_default(&ch);
+		if (rc != OC_OK)
+			return rc;
+	}
 	fidi = (uint8_t)(ch.fi_index << 4 | ch.di_index);
 	if ((rc = set_parameters(r, slot, atr, t, fidi)) != OC_OK)
 		return rc;
@@ -282,7 +343,7 @@ negotiate_protocol(struct reader *r, unsigned slot, unsigned t)
 	}
 	if (!offers(atr, t))
 		return OC_ENOTSUP;
-	if ((rc = negotiate_params(r, slot, atr, t)) != OC_OK)
+	if ((rc = negotiate_params(r, slot, t)) != OC_OK)
 		return rc;
 	if (t == 1) {
 		t1_init(&ts->t1, atr);

@@ -70,7 +70,9 @@ t1_block_xfer(void *ctx, const uint8_t *block, size_t len, uint8_t *reply,
 	unsigned mult = bwt_multiplier == 0 ? 1 : bwt_multiplier;
 	uint8_t bBWI =
 	    mult > 1 ? (uint8_t)(mult > BWI_MAX ? BWI_MAX : mult) : 0;
-	unsigned wait = xfr_tpdu_wait_ms((uint64_t)ts->to.bwt_ms * mult,
+	/* Quirk extra_timeout_ms: the reader adds its own delay to BWT. */
+	unsigned wait = xfr_tpdu_wait_ms((uint64_t)ts->to.bwt_ms * mult +
+		x->r->qk.extra_timeout_ms,
 	    len + cap, ts->baud, ts->max_wait_ms);
 	int rc;
 

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "log_stub.h"
 #include "negotiate.h"
+#include "reader.h"
 #include "usb.h"
 #include "xfr_tpdu.h"
 
@@ -149,12 +150,10 @@ open_reader(void)
 	ft_done(&ft);
 }
 
-/* IccPowerOn at 5 V, then the clock and data rate lists. */
+/* IccPowerOn at 5 V, then the clock and data rate lists, scripted. */
 static void
-power_up(const char *atr_hex, size_t atr_len)
+script_power_on(const char *atr_hex, size_t atr_len)
 {
-	UCHAR atr[MAX_ATR_SIZE];
-	DWORD len = sizeof(atr);
 	char hdr[128];
 
 	ft_out(&ft, "62 00000000 00 ?? 01 0000");
@@ -164,6 +163,15 @@ power_up(const char *atr_hex, size_t atr_len)
 	ctrl_answer(CCID_REQ_GET_CLOCK_FREQUENCIES, gempc_clocks, 1);
 	ctrl_answer(CCID_REQ_GET_DATA_RATES, gempc_rates,
 	    sizeof(gempc_rates) / sizeof(gempc_rates[0]));
+}
+
+static void
+power_up(const char *atr_hex, size_t atr_len)
+{
+	UCHAR atr[MAX_ATR_SIZE];
+	DWORD len = sizeof(atr);
+
+	script_power_on(atr_hex, atr_len);
 	ck_assert_int_eq(
 	    IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len), IFD_SUCCESS);
 	ck_assert_uint_eq(len, atr_len);
@@ -501,16 +509,211 @@ START_TEST(test_auto_negotiation_and_ifsd_reader)
 END_TEST
 
 /* A PPS answer that changes the protocol: reset or reject (9.3). */
+/* ISO 7816-3 section 9.3: a wrong PPS answer resets the card; it then
+ * runs at Fd/Dd without PPS (its first protocol is the one wanted). */
 START_TEST(test_pps_wrong_answer)
 {
 	open_reader();
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
 	ft_out(&ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
 	ft_in(&ft, "80 04000000 00 ?? 00 00 00 FF 10 18 F7");
+	script_power_on(ATR_T1_HEX, sizeof(atr_t1));
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 45 00 10 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 11 10 00 45 00 10 00");
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
-	    IFD_COMMUNICATION_ERROR);
+	    IFD_SUCCESS);
 	ft_done(&ft);
+	ck_assert(log_stub_contains("PPS refused, resetting"));
+	expect_power_off();
+}
+END_TEST
+
+/* A mute card (no PPS answer) is reset too; T=1 needs a PPS on this
+ * T=0-first card, so after the reset only T=0 is left. */
+START_TEST(test_pps_mute_other_protocol)
+{
+	open_reader();
+	power_up(ATR_T0_T1_HEX, 5);
+	ft_out(&ft, "6F 03000000 00 ?? 00 0000 FF 01 FE");
+	ft_in(&ft, "80 00000000 00 ?? 41 FE 00");
+	script_power_on(ATR_T0_T1_HEX, 5);
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_PROTOCOL_NOT_SUPPORTED);
+	ft_done(&ft);
+	/* T=0 is the default: no PPS at all. */
+	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* ---- quirks no_pps, data_rate_drop_above, extra_timeout_ms ---------- */
+
+static char qdir[64];
+
+static void
+quirk(const char *set_line)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(qdir, sizeof(qdir), "/tmp/oc-tpdu-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(qdir));
+	snprintf(path, sizeof(path), "%s/t.quirks", qdir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "match vid=08e6 pid=3438\nset %s\n", set_line);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(reader_quirks_reload(qdir), OC_OK);
+}
+
+static void
+quirk_teardown(void)
+{
+	char cmd[128];
+
+	IFDHCloseChannel(LUN);
+	ft_free(&ft);
+	ck_assert_int_eq(reader_quirks_reload(NULL), OC_OK);
+	if (qdir[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", qdir);
+		ck_assert_int_eq(system(cmd), 0);
+		qdir[0] = '\0';
+	}
+}
+
+/* no_pps: SetParameters at Fd/Dd straight away, no PPS on the wire. */
+START_TEST(test_quirk_no_pps)
+{
+	quirk("no_pps");
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 45 00 10 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 11 10 00 45 00 10 00");
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	ck_assert(log_stub_contains("quirk no_pps"));
+	expect_power_off();
+}
+END_TEST
+
+/* no_pps and a protocol that needs one: refused, not attempted. */
+START_TEST(test_quirk_no_pps_other_protocol)
+{
+	quirk("no_pps");
+	open_reader();
+	power_up(ATR_T0_T1_HEX, 5);
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_PROTOCOL_NOT_SUPPORTED);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+static uint32_t
+slot_max_rate(size_t *n)
+{
+	struct reader *r = reader_hold(LUN);
+	uint32_t max = 0;
+	size_t i;
+
+	ck_assert_ptr_nonnull(r);
+	*n = r->slots[0].tpdu.nrates;
+	for (i = 0; i < *n; i++)
+		if (r->slots[0].tpdu.rates[i] > max)
+			max = r->slots[0].tpdu.rates[i];
+	reader_release(r);
+	return max;
+}
+
+/* data_rate_drop_above: listed rates above it are not used. */
+START_TEST(test_quirk_data_rate_drop_above)
+{
+	size_t n = 0;
+
+	quirk("data_rate_drop_above=100000");
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	ck_assert_uint_eq(slot_max_rate(&n), 93750);
+	ck_assert_uint_eq(n, 27);
+	/* 129032 bps (TA1 0x18) is gone: Di 8 (86022 bps) is the best. */
+	ft_out(&ft, "6F 04000000 00 ?? 00 0000 FF 11 14 FA");
+	ft_in(&ft, "80 04000000 00 ?? 00 00 00 FF 11 14 FA");
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 14 10 00 45 00 10 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 14 10 00 45 00 10 00");
+	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+START_TEST(test_rates_without_quirk)
+{
+	size_t n = 0;
+
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	ck_assert_uint_eq(slot_max_rate(&n), 344086);
+	ck_assert_uint_eq(n, 40);
+	expect_power_off();
+}
+END_TEST
+
+/* One T=1 exchange; the bulk-IN wait of its block is returned. */
+static unsigned
+t1_exchange_wait(void)
+{
+	UCHAR apdu[] = {0x00, 0xB0, 0x00, 0x00, 0x00};
+	static const uint8_t rsp[] = {0x90, 0x00};
+	UCHAR rx[16];
+	DWORD rx_len = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T1, sizeof(pci)};
+
+	t1_out(0, 0x00, apdu, sizeof(apdu));
+	t1_in(0x00, rsp, sizeof(rsp));
+	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx,
+			     &rx_len, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rx_len, 2);
+	ft_done(&ft);
+	return ft.last_in_timeout_ms;
+}
+
+/* extra_timeout_ms is added to the wait of each T=1 block. */
+START_TEST(test_quirk_extra_timeout)
+{
+	unsigned plain, extra;
+
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	negotiate_t1_card();
+	plain = t1_exchange_wait();
+	expect_power_off();
+	IFDHCloseChannel(LUN);
+	ft_done(&ft);
+	quirk("extra_timeout_ms=5000");
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	negotiate_t1_card();
+	extra = t1_exchange_wait();
+	ck_assert_uint_eq(extra, plain + 5000);
 	expect_power_off();
 }
 END_TEST
@@ -615,11 +818,20 @@ tpdu_suite(void)
 	tcase_add_test(tc, test_auto_pps_reader);
 	tcase_add_test(tc, test_auto_negotiation_and_ifsd_reader);
 	tcase_add_test(tc, test_pps_wrong_answer);
+	tcase_add_test(tc, test_pps_mute_other_protocol);
 	tcase_add_test(tc, test_pps_default_kept);
 	tcase_add_test(tc, test_lists_fail);
 	tcase_add_test(tc, test_parse_list_junk);
 	tcase_add_test(tc, test_wait_bounds);
 	tcase_add_test(tc, test_character_level_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("quirks");
+	tcase_add_checked_fixture(tc, setup, quirk_teardown);
+	tcase_add_test(tc, test_quirk_no_pps);
+	tcase_add_test(tc, test_quirk_no_pps_other_protocol);
+	tcase_add_test(tc, test_quirk_data_rate_drop_above);
+	tcase_add_test(tc, test_rates_without_quirk);
+	tcase_add_test(tc, test_quirk_extra_timeout);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("exchange");
 	tcase_add_checked_fixture(tc, setup, teardown);

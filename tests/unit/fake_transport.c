@@ -172,6 +172,8 @@ ft_bulk_in(void *ctx, uint8_t *buf, size_t cap, size_t *got,
 	const struct ft_step *s = next(ft, FT_IN);
 	size_t i;
 
+	ft->last_in_timeout_ms = timeout_ms;
+
 	ck_assert_msg(timeout_ms > 0, "bulk-IN without a timeout");
 	if (s->err != 0)
 		return s->err;

@@ -38,6 +38,7 @@ struct fake_transport {
 	size_t n, pos;
 	uint8_t last_seq;        /* bSeq of the last OUT */
 	uint16_t last_wvalue;    /* of the last control request */
+	unsigned last_in_timeout_ms; /* of the last bulk-IN read */
 	unsigned closes;
 	/*
 	 * Interrupt-IN: a queue read by another thread (the poller). A read
