@@ -165,7 +165,10 @@ def _params():
 def test_fault(lab, monkeypatch, request, profile, cardspec, faults, phase, outcome):
     scenario = request.node.callspec.id
     monkeypatch.setattr(harness, "TEST_TIMEOUT", BOUND + 60)
-    lb = lab.start(profile=profile, cards=[cardspec])
+    # Time extensions are capped in wall time (60 s by default): 5 s here
+    # keeps wtx-forever within BOUND.
+    lb = lab.start(profile=profile, cards=[cardspec],
+                   pcscd_env={"OPENCCID_TIME_EXT_MAX_MS": "5000"})
     want = FAULT_DATA + b"\x90\x00"
     card = lb.connect(protocols=ANY)
     # A working reader before the fault.
