@@ -188,3 +188,42 @@ def lab_profile_path(lab):
     return cfg.profile(PROFILE)
 
 
+
+
+def test_pinpad_malformed_structures(lab):
+    """PIN_VERIFY/PIN_MODIFY structures of every length 0..64 that do not
+    hold together (junk; ulDataLength not the bytes that follow; an APDU
+    shorter than CLA INS P1 P2) are refused by SCardControl, no Secure
+    reaches the reader, and the pinpad still works afterwards."""
+    lb = lab.start(profile=PROFILE)
+    card = lb.connect()
+    f = features(card)
+    good = {f[FEATURE_VERIFY_PIN_DIRECT]: verify_structure(),
+            f[FEATURE_MODIFY_PIN_DIRECT]: modify_structure()}
+    lb.sim.control("stats-reset")
+    tried = 0
+    for code, s in good.items():
+        # offsetof(abData): PIN_VERIFY_STRUCTURE 19, PIN_MODIFY_STRUCTURE 24
+        hdr = 19 if code == f[FEATURE_VERIFY_PIN_DIRECT] else 24
+        for n in range(0, 65):
+            cases = [bytes([0xA5]) * n]
+            if n >= hdr:
+                body = (s[hdr:] + b"\x00" * 64)[:n - hdr]
+                # ulDataLength one more than what follows
+                cases.append(s[:hdr - 4] + struct.pack("<I", n - hdr + 1) + body)
+                if n - hdr < 4:
+                    # exact length, but no room for CLA INS P1 P2
+                    cases.append(s[:hdr - 4] + struct.pack("<I", n - hdr) + body)
+            else:
+                cases.append(s[:n])  # the real header, cut short
+            for c in cases:
+                rv, resp = scard.SCardControl(card.handle, code, list(c))
+                assert rv != scard.SCARD_S_SUCCESS, (n, c.hex(), bytes(resp).hex())
+                tried += 1
+    assert tried > 4 * 65
+    stats = lb.sim.stats()
+    assert stats["pinpad"]["verify"] == 0 and stats["pinpad"]["modify"] == 0, stats
+    assert lb.pcscd.alive()
+    lb.sim.control("pinpad-digits " + USER_PIN)
+    assert verify(card, f[FEATURE_VERIFY_PIN_DIRECT]) == b"\x90\x00"
+    card.disconnect(scard.SCARD_LEAVE_CARD)
