@@ -85,6 +85,8 @@ io_acquire(struct ccid_io *io)
 	io->busy++;
 	pthread_mutex_unlock(&io->busy_lock);
 	pthread_mutex_lock(&io->xfer_lock);
+	if (io->group_lock != NULL)
+		pthread_mutex_lock(io->group_lock);
 	return OC_OK;
 }
 
@@ -92,6 +94,8 @@ static void
 io_release(struct ccid_io *io)
 {
 	io->quiet = false;
+	if (io->group_lock != NULL)
+		pthread_mutex_unlock(io->group_lock);
 	pthread_mutex_unlock(&io->xfer_lock);
 	pthread_mutex_lock(&io->busy_lock);
 	io->busy--;

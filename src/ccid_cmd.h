@@ -52,6 +52,12 @@ struct ccid_io {
 	bool quiet;              /* presence polling: COMM dumps need PERIODIC */
 	uint8_t *buf;            /* max_msg bytes, owned by the caller */
 	pthread_mutex_t xfer_lock; /* guards seq, quiet, buf, the pipes */
+	/*
+	 * Quirk interfaces_exclusive: one lock shared by every CCID
+	 * interface of the device (NULL otherwise), taken after xfer_lock
+	 * for each exchange, so the interfaces never exchange at once.
+	 */
+	pthread_mutex_t *group_lock;
 	pthread_mutex_t busy_lock; /* guards busy */
 	pthread_cond_t busy_cond;
 	unsigned busy, max_busy;

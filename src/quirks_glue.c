@@ -220,6 +220,7 @@ quirks_glue_settings(const struct quirk_set *qs, const struct usb_info *info,
 	out->poweron_fail_means_absent =
 	    quirks_flag(qs, QUIRK_POWERON_FAIL_MEANS_ABSENT);
 	out->always_present = quirks_flag(qs, QUIRK_ALWAYS_PRESENT);
+	out->interfaces_exclusive = quirks_flag(qs, QUIRK_INTERFACES_EXCLUSIVE);
 	out->no_pps = quirks_flag(qs, QUIRK_NO_PPS);
 	out->data_rate_drop_above = u32_or(qs, QUIRK_DATA_RATE_DROP_ABOVE, 0);
 	out->extra_timeout_ms = u32_or(qs, QUIRK_EXTRA_TIMEOUT_MS, 0);

@@ -43,6 +43,8 @@ struct reader_quirks {
 	bool no_pps;                   /* no PPS: card's default protocol */
 	uint32_t data_rate_drop_above; /* 0: keep every GET_DATA_RATES entry */
 	uint32_t extra_timeout_ms;     /* added to T=1 exchange timeouts */
+	/* reader.c: the device's CCID interfaces share one exchange lock */
+	bool interfaces_exclusive;
 	/* PIN pad: bPINSupport was cleared, say why (later PIN-pad work). */
 	bool pinpad_disabled;
 };

@@ -43,6 +43,61 @@ reader_slot_of(unsigned long lun)
 	return (unsigned)(lun & 0xffff);
 }
 
+/*
+ * Quirk interfaces_exclusive (a reader that deadlocks when two of its
+ * CCID interfaces exchange at once, e.g. Gemalto Prox-DU/SU): join the
+ * exchange group of another open interface of the same device, or start
+ * one. Before the first exchange, so the open itself is serialised too.
+ * An interface still closing (out of the table already) keeps its own
+ * reference, so its last power-off may overlap a re-opened sibling's
+ * first command; pcscd opens and closes a device's interfaces together.
+ */
+static int
+reader_join_group(struct reader *r)
+{
+	struct xchg_group *g = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&table_lock);
+	for (i = 0; i < READER_MAX && g == NULL; i++)
+		if (table[i] != NULL && table[i]->group != NULL &&
+		    table[i]->info.bus == r->info.bus &&
+		    table[i]->info.addr == r->info.addr)
+			g = table[i]->group;
+	if (g == NULL && (g = calloc(1, sizeof(*g))) != NULL)
+		pthread_mutex_init(&g->lock, NULL);
+	if (g != NULL)
+		g->refs++;
+	pthread_mutex_unlock(&table_lock);
+	if (g == NULL)
+		return OC_ENOMEM;
+	r->group = g;
+	r->io.group_lock = &g->lock;
+	OC_LOG_INFO("interface %u: exchanges serialised with the device's "
+		    "other CCID interfaces (quirk interfaces_exclusive, %u "
+		    "open)", r->info.interface, g->refs);
+	return OC_OK;
+}
+
+static void
+reader_leave_group(struct reader *r)
+{
+	struct xchg_group *g = r->group;
+	bool last;
+
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&table_lock);
+	last = --g->refs == 0;
+	pthread_mutex_unlock(&table_lock);
+	r->group = NULL;
+	r->io.group_lock = NULL;
+	if (last) {
+		pthread_mutex_destroy(&g->lock);
+		free(g);
+	}
+}
+
 static void
 reader_free(struct reader *r)
 {
@@ -52,6 +107,7 @@ reader_free(struct reader *r)
 		return;
 	if (r->io.tr.ops != NULL)
 		r->io.tr.ops->close(r->io.tr.ctx);
+	reader_leave_group(r);
 	for (i = 0; i < CCID_MAX_SLOTS; i++)
 		pthread_mutex_destroy(&r->slot_lock[i]);
 	ccid_io_fini(&r->io);
@@ -268,6 +324,10 @@ reader_open_with_transport(unsigned long lun, const struct transport *tr,
 	free(fixed);
 	if (rc != OC_OK) {
 		tr->ops->close(tr->ctx);
+		return rc;
+	}
+	if (r->qk.interfaces_exclusive && (rc = reader_join_group(r)) != OC_OK) {
+		reader_free(r);
 		return rc;
 	}
 	log_reader(r);

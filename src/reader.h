@@ -29,6 +29,16 @@
 
 #define READER_MAX 64 /* table size: Lun >> 16 must be below this */
 
+/*
+ * Quirk interfaces_exclusive: the exchange lock that the CCID interfaces
+ * (readers) of one device share. Counted under the table lock; the
+ * readers' io.group_lock points at lock.
+ */
+struct xchg_group {
+	pthread_mutex_t lock;
+	unsigned refs;
+};
+
 struct reader {
 	unsigned users;         /* reader_get/hold() holders; table lock */
 	bool closing;           /* table lock */
@@ -40,6 +50,7 @@ struct reader {
 	uint8_t *msg_buf;       /* dwMaxCCIDMessageLength bytes */
 	unsigned nslots;        /* bMaxSlotIndex + 1; immutable */
 	struct reader_quirks qk; /* quirk settings; immutable */
+	struct xchg_group *group; /* interfaces_exclusive, else NULL */
 	/* always_present: the last power-on of slot i failed; slot lock */
 	bool poweron_failed[CCID_MAX_SLOTS];
 	pthread_mutex_t slot_lock[CCID_MAX_SLOTS]; /* guards slots[i] */

@@ -160,3 +160,20 @@ def test_ten_readers_at_once(lab):
     res = cl.wait(CLIENT_BOUND)
     multi.assert_all_ok(lb, res, 60)
     multi.assert_overlap(res)
+
+
+def test_exclusive_interfaces_both_usable(lab):
+    # Gemalto Prox-DU: two CCID interfaces that must never exchange at the
+    # same time (quirk interfaces_exclusive). Both readers serve their own
+    # client at once, every reply exact; the driver says it serialises.
+    lb = lab.start(profile="GemProxDU", cards=["builtin", "builtin"])
+    readers = multi.wait_readers(lb, 2)
+    cl = multi.Clients(lb)
+    start_at = multi.start_time(2)
+    for i, r in enumerate(readers):
+        cl.start(r, "if%d" % i, count=100, seed=600 + i, start_at=start_at)
+    res = cl.wait(CLIENT_BOUND)
+    multi.assert_all_ok(lb, res, 100)
+    multi.assert_overlap(res)
+    lines = [t for _l, t in lb.log.lines() if "quirk interfaces_exclusive" in t]
+    assert len(lines) == 2, "\n".join(lines) + lb.log_tails(40)
