@@ -64,7 +64,7 @@ open_reader(DWORD Lun, const struct devname *dn)
 		/* pcscd opens each further slot of a multi-slot reader. */
 		return ifdh_map_err(reader_open_slot(Lun), IFDH_OP_OTHER);
 	}
-	rc = usb_open(dn, reader_usb_in_use, NULL, &tr, &info);
+	rc = usb_open(dn, &reader_usb_hooks, &tr, &info);
 	if (rc == OC_OK)
 		rc = reader_open_with_transport(Lun, &tr, &info,
 		    drvconf_driver_options());

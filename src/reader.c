@@ -519,3 +519,28 @@ reader_usb_in_use(void *arg, uint8_t bus, uint8_t addr, uint8_t interface)
 	pthread_mutex_unlock(&table_lock);
 	return used;
 }
+
+void
+reader_usb_discovery(void *arg, uint16_t vid, uint16_t pid,
+    uint16_t bcdDevice, uint8_t interface, struct usb_discovery *out)
+{
+	const struct quirk_table *t = reader_quirks();
+	/* About 1 KiB: on the heap, not on pcscd's thread stack. */
+	struct quirk_set *qs = malloc(sizeof(*qs));
+
+	(void)arg;
+	memset(out, 0, sizeof(*out));
+	if (qs == NULL)
+		return;
+	pthread_mutex_lock(&table_lock);
+	quirks_lookup(t, vid, pid, bcdDevice, interface, qs);
+	pthread_mutex_unlock(&table_lock);
+	quirks_glue_discovery(qs, out);
+	free(qs);
+}
+
+const struct usb_hooks reader_usb_hooks = {
+	.in_use = reader_usb_in_use,
+	.discovery = reader_usb_discovery,
+	.arg = NULL,
+};

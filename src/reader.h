@@ -84,6 +84,11 @@ void reader_close(unsigned long lun);
 /* usb_in_use_fn: is bus/addr/interface already in the table? */
 bool reader_usb_in_use(void *arg, uint8_t bus, uint8_t addr,
     uint8_t interface);
+/* usb_discovery_fn: the discovery quirks of one interface. */
+void reader_usb_discovery(void *arg, uint16_t vid, uint16_t pid,
+    uint16_t bcdDevice, uint8_t interface, struct usb_discovery *out);
+/* Both, for usb_open(). */
+extern const struct usb_hooks reader_usb_hooks;
 
 /* Reader for Lun with its slot locked, or NULL (bad Lun, not open). */
 struct reader *reader_get(unsigned long lun);

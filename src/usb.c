@@ -26,8 +26,6 @@
 #ifndef PCSCD_GROUP
 #define PCSCD_GROUP "pcscd" /* configure --with-pcscd-group */
 #endif
-#define USB_CLASS_CCID 0x0B      /* CCID rev 1.1 section 4.2.1 */
-#define USB_CLASS_VENDOR 0xFF    /* pre-standard readers, with a CCID desc */
 #define USB_MAX_DEVICES 256      /* bound on the device list walk */
 #define USB_INTR_SLACK_MS 1000  /* past the interrupt transfer timeout */
 #define USB_CANCEL_WAIT_MS 2000 /* for a cancelled transfer to end */
@@ -309,39 +307,58 @@ static const struct transport_ops usb_ops = {
 	.close = usb_close,
 };
 
-/* Class descriptor in one run of extra bytes, parsed; false if none. */
-static bool
-desc_in_extra(const unsigned char *extra, int len, bool vendor,
-    struct usb_info *info)
+/* The extra bytes after the interface's last endpoint (libccid D2). */
+static void
+last_endpoint_extra(const struct libusb_interface_descriptor *alt,
+    const unsigned char **p, size_t *n)
 {
-	size_t off;
+	const struct libusb_endpoint_descriptor *ep;
 
-	if (extra == NULL || len <= 0)
-		return false;
-	if (ccid_desc_find(extra, (size_t)len, vendor, &off) != OC_OK)
-		return false;
-	return ccid_desc_parse(extra + off, (size_t)len - off, vendor,
-	    &info->desc, &info->desc_warnings) == OC_OK;
+	*p = NULL;
+	*n = 0;
+	if (alt->bNumEndpoints == 0)
+		return;
+	ep = &alt->endpoint[alt->bNumEndpoints - 1];
+	if (ep->extra != NULL && ep->extra_length > 0) {
+		*p = ep->extra;
+		*n = (size_t)ep->extra_length;
+	}
 }
 
 /*
- * The class descriptor normally follows the interface descriptor, but
- * some readers put it after the endpoints: walk both, never by position.
+ * Find and parse the class descriptor where the quirks allow it
+ * (discovery_classify()); false with the reason in why when the
+ * interface is not a usable CCID interface.
  */
 static bool
 find_class_desc(const struct libusb_interface_descriptor *alt,
-    struct usb_info *info)
+    const struct usb_discovery *q, struct usb_info *info, char *why,
+    size_t whylen)
 {
-	bool vendor = alt->bInterfaceClass == USB_CLASS_VENDOR;
-	uint8_t i;
+	bool vendor = alt->bInterfaceClass == DISCOVERY_CLASS_VENDOR;
+	const unsigned char *ep_extra, *run;
+	size_t ep_len, if_len, run_len, off;
+	bool from_ep;
+	int rc;
 
-	if (desc_in_extra(alt->extra, alt->extra_length, vendor, info))
-		return true;
-	for (i = 0; i < alt->bNumEndpoints; i++)
-		if (desc_in_extra(alt->endpoint[i].extra,
-			alt->endpoint[i].extra_length, vendor, info))
-			return true;
-	return false;
+	if_len = alt->extra != NULL && alt->extra_length > 0
+	    ? (size_t)alt->extra_length : 0;
+	last_endpoint_extra(alt, &ep_extra, &ep_len);
+	if (discovery_classify(alt->bInterfaceClass, alt->extra, if_len,
+		ep_extra, ep_len, q, &off, &from_ep, why, whylen) != OC_OK)
+		return false;
+	run = from_ep ? ep_extra : alt->extra;
+	run_len = from_ep ? ep_len : if_len;
+	rc = ccid_desc_parse(run + off, run_len - off, vendor, &info->desc,
+	    &info->desc_warnings);
+	if (rc != OC_OK) {
+		(void)snprintf(why, whylen, "class descriptor rejected: %s",
+		    oc_strerror(rc));
+		return false;
+	}
+	info->bInterfaceClass = alt->bInterfaceClass;
+	info->desc_after_endpoints = from_ep;
+	return true;
 }
 
 static bool
@@ -371,29 +388,47 @@ find_endpoints(const struct libusb_interface_descriptor *alt,
 	return in && out;
 }
 
+#define USB_WHY_MAX 200
+
 static bool
 interface_is_ccid(const struct libusb_interface_descriptor *alt,
-    struct usb_info *info, struct usb_found *f)
+    const struct usb_discovery *q, struct usb_info *info,
+    struct usb_found *f, char *why, size_t whylen)
 {
-	/* Class 0xFF counts only when it carries a CCID class descriptor. */
-	if (alt->bInterfaceClass != USB_CLASS_CCID &&
-	    alt->bInterfaceClass != USB_CLASS_VENDOR)
-		return false;
-	if (!find_class_desc(alt, info))
+	if (!find_class_desc(alt, q, info, why, whylen))
 		return false;
 	memset(f, 0, sizeof(*f));
-	if (!find_endpoints(alt, f))
+	if (!find_endpoints(alt, f)) {
+		(void)snprintf(why, whylen, "no bulk-IN and bulk-OUT endpoints");
 		return false;
+	}
 	f->alt = alt;
 	return true;
 }
 
-/* The CCID interface of dev that dn selects and nobody uses yet. */
+/* The discovery quirks of one interface (none without a hook). */
+static void
+discovery_of(const struct usb_hooks *hooks, const struct usb_info *info,
+    uint8_t ifnum, struct usb_discovery *q)
+{
+	memset(q, 0, sizeof(*q));
+	if (hooks != NULL && hooks->discovery != NULL)
+		hooks->discovery(hooks->arg, info->vid, info->pid,
+		    info->bcdDevice, ifnum, q);
+}
+
+/*
+ * The CCID interface of dev that dn selects and nobody uses yet. Why
+ * each other interface of a matching device was not taken is logged:
+ * with a missing quirk that is the one line that explains "no reader".
+ */
 static bool
 find_interface(const struct libusb_config_descriptor *cfg,
-    const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+    const struct devname *dn, const struct usb_hooks *hooks,
     struct usb_info *info, struct usb_found *f)
 {
+	char why[USB_WHY_MAX];
+	struct usb_discovery q;
 	uint8_t i;
 
 	for (i = 0; i < cfg->bNumInterfaces; i++) {
@@ -405,15 +440,29 @@ find_interface(const struct libusb_config_descriptor *cfg,
 		alt = &itf->altsetting[0];
 		if (dn->has_interface && alt->bInterfaceNumber != dn->interface)
 			continue;
-		if (in_use != NULL && in_use(arg, info->bus, info->addr,
-					  alt->bInterfaceNumber))
+		if (hooks != NULL && hooks->in_use != NULL &&
+		    hooks->in_use(hooks->arg, info->bus, info->addr,
+			alt->bInterfaceNumber))
 			continue;
-		if (interface_is_ccid(alt, info, f)) {
+		discovery_of(hooks, info, alt->bInterfaceNumber, &q);
+		why[0] = '\0';
+		if (interface_is_ccid(alt, &q, info, f, why, sizeof(why))) {
 			info->interface = alt->bInterfaceNumber;
 			info->bInterfaceProtocol = alt->bInterfaceProtocol;
 			info->has_intr = f->has_intr;
+			if (info->desc_after_endpoints)
+				OC_LOG_INFO("usb:%04x/%04x interface %u: class "
+					    "descriptor after the endpoints "
+					    "(quirk)",
+				    info->vid, info->pid,
+				    alt->bInterfaceNumber);
 			return true;
 		}
+		/* Other classes (HID, mass storage) are not worth a line. */
+		if (alt->bInterfaceClass == DISCOVERY_CLASS_CCID ||
+		    alt->bInterfaceClass == DISCOVERY_CLASS_VENDOR)
+			OC_LOG_CRIT("usb:%04x/%04x interface %u not used: %s",
+			    info->vid, info->pid, alt->bInterfaceNumber, why);
 	}
 	return false;
 }
@@ -504,7 +553,7 @@ claim(struct usb_dev *d, libusb_device *dev, const struct usb_found *f,
 /* Try one device: OC_ENODEV when it is not ours. */
 static int
 try_device(struct usb_dev *d, libusb_device *dev, const struct devname *dn,
-    usb_in_use_fn *in_use, void *arg, struct usb_info *info)
+    const struct usb_hooks *hooks, struct usb_info *info)
 {
 	struct libusb_device_descriptor dd;
 	struct libusb_config_descriptor *cfg = NULL;
@@ -525,15 +574,15 @@ try_device(struct usb_dev *d, libusb_device *dev, const struct devname *dn,
 	    libusb_get_config_descriptor(dev, 0, &cfg) != 0)
 		return OC_ENODEV;
 	rc = OC_ENODEV;
-	if (find_interface(cfg, dn, in_use, arg, info, &f))
+	if (find_interface(cfg, dn, hooks, info, &f))
 		rc = claim(d, dev, &f, &dd, info);
 	libusb_free_config_descriptor(cfg);
 	return rc;
 }
 
 static int
-scan(struct usb_dev *d, const struct devname *dn, usb_in_use_fn *in_use,
-    void *arg, struct usb_info *info)
+scan(struct usb_dev *d, const struct devname *dn,
+    const struct usb_hooks *hooks, struct usb_info *info)
 {
 	libusb_device **list;
 	ssize_t n, i;
@@ -543,7 +592,7 @@ scan(struct usb_dev *d, const struct devname *dn, usb_in_use_fn *in_use,
 	if (n < 0)
 		return map_err((int)n);
 	for (i = 0; i < n && i < USB_MAX_DEVICES; i++) {
-		rc = try_device(d, list[i], dn, in_use, arg, info);
+		rc = try_device(d, list[i], dn, hooks, info);
 		/* A permission error is the answer: don't hide it. */
 		if (rc == OC_OK || rc == OC_EACCES)
 			break;
@@ -553,7 +602,7 @@ scan(struct usb_dev *d, const struct devname *dn, usb_in_use_fn *in_use,
 }
 
 int
-usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *info)
 {
 	struct usb_dev *d;
@@ -565,7 +614,7 @@ usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
 	atomic_init(&d->intr_cancel, false);
 	rc = map_err(libusb_init(&d->ctx));
 	if (rc == OC_OK)
-		rc = scan(d, dn, in_use, arg, info);
+		rc = scan(d, dn, hooks, info);
 	if (rc != OC_OK) {
 		if (rc == OC_ENODEV)
 			OC_LOG_CRIT("no CCID interface for usb:%04x/%04x",

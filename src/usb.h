@@ -9,6 +9,7 @@
 
 #include "ccid_desc.h"
 #include "devname.h"
+#include "discovery.h"
 #include "transport.h"
 
 #define USB_STR_MAX 128
@@ -23,6 +24,8 @@ struct usb_info {
 	uint8_t interface;          /* bInterfaceNumber */
 	uint8_t bInterfaceProtocol; /* 0 CCID, 1/2 ICCD */
 	bool has_intr;              /* interrupt-IN endpoint present */
+	uint8_t bInterfaceClass;    /* 0x0B, or 0xFF by a quirk */
+	bool desc_after_endpoints;  /* class descriptor after the endpoints */
 	char manufacturer[USB_STR_MAX];
 	char product[USB_STR_MAX];
 	char serial[USB_STR_MAX];
@@ -34,14 +37,28 @@ struct usb_info {
 typedef bool usb_in_use_fn(void *arg, uint8_t bus, uint8_t addr,
     uint8_t interface);
 
+/* Fills *out for one interface of a device (the quirk lookup). */
+typedef void usb_discovery_fn(void *arg, uint16_t vid, uint16_t pid,
+    uint16_t bcdDevice, uint8_t interface, struct usb_discovery *out);
+
+/* Callbacks of the layer above; any may be NULL. */
+struct usb_hooks {
+	usb_in_use_fn *in_use;       /* NULL: nothing is in use */
+	usb_discovery_fn *discovery; /* NULL: no discovery quirks */
+	void *arg;                   /* passed to both */
+};
+
 /*
  * Open the CCID interface named by dn: VID/PID must match (vid == pid == 0
  * matches any CCID device), and bus/address and interface number when dn
  * gives them. Without bus/address the first matching interface for which
- * in_use() is false is taken. Fills *tr (close it with tr->ops->close) and
- * *info. OC_ENODEV when nothing matches, OC_EACCES on a permission error.
+ * in_use() is false is taken. Which interfaces count as CCID, and where
+ * their class descriptor may be, follows hooks->discovery (see
+ * discovery_classify()). Fills *tr (close it with tr->ops->close) and *info.
+ * OC_ENODEV when nothing matches (the reason is logged), OC_EACCES on a
+ * permission error.
  */
-int usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+int usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *info)
     __attribute__((warn_unused_result));
 

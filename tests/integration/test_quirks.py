@@ -74,3 +74,49 @@ def test_quirks_class_desc_after_endpoints(lab, tmp_path, monkeypatch):
     _quirks_dir(tmp_path, monkeypatch, {})
     lb = lab.start(profile="BludriveII")
     assert lb.readers() == [lb.reader]
+    card = lb.connect()
+    assert card.transmit(bytes.fromhex("00A4000C023F00"))[-2:] == b"\x90\x00"
+    card.disconnect()
+
+
+def test_quirks_class_desc_after_endpoints_removed(lab, tmp_path, monkeypatch):
+    """Without class_desc_after_endpoints the BludriveII is not a reader,
+    and the log says which quirk it lacks (libccid fact D2)."""
+    _quirks_dir(tmp_path, monkeypatch,
+                {"local.quirks": "match vid=1b0e pid=1078\n"
+                                 "set class_desc_after_endpoints=false\n"})
+    lb = lab.start(profile="BludriveII", wait_reader=False)
+    _wait_log(lb, "interface 0 not used")
+    text = lb.log.text()
+    assert "usb:1b0e/1078 interface 0 not used: the CCID class descriptor " \
+        "follows the endpoints (needs the quirk class_desc_after_endpoints)" in text
+    assert lb.pcscd.alive()
+    assert lb.readers() == []
+
+
+# A pre-standard reader: interface class 0xFF, class descriptor of type
+# 0xFF (Verisign Secure Token 08E6:ACE0, descriptor.quirks D1).
+def test_quirks_vendor_class_reader_works(lab, tmp_path, monkeypatch):
+    _quirks_dir(tmp_path, monkeypatch, {})
+    lb = lab.start(profile="Verisign_secure_token")
+    assert lb.readers() == [lb.reader]
+    text = lb.log.text()
+    assert "descriptor.quirks:" in text and ": vendor_class_ccid" in text
+    card = lb.connect()
+    assert card.transmit(bytes.fromhex("00A4000C023F00"))[-2:] == b"\x90\x00"
+    card.disconnect()
+
+
+def test_quirks_vendor_class_removed(lab, tmp_path, monkeypatch):
+    """With both class-0xFF keys switched off the token is not a reader."""
+    _quirks_dir(tmp_path, monkeypatch,
+                {"local.quirks": "match vid=08e6 pid=ace0\n"
+                                 "set vendor_class_ccid=false "
+                                 "vendor_class_any_len54=false\n"})
+    lb = lab.start(profile="Verisign_secure_token", wait_reader=False)
+    _wait_log(lb, "interface 0 not used")
+    text = lb.log.text()
+    assert "usb:08e6/ace0 interface 0 not used: class 0xFF (vendor) is not " \
+        "CCID without the quirk vendor_class_ccid" in text
+    assert lb.pcscd.alive()
+    assert lb.readers() == []

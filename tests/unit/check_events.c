@@ -35,10 +35,10 @@ static struct transport fake_tr;
 static struct usb_info info;
 
 int
-usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *out)
 {
-	(void)dn, (void)in_use, (void)arg;
+	(void)dn, (void)hooks;
 	*tr = fake_tr;
 	*out = info;
 	return OC_OK;

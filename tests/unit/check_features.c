@@ -67,10 +67,10 @@ wrap_control(void *ctx, uint8_t bmRequestType, uint8_t bRequest,
 }
 
 int
-usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *out)
 {
-	(void)dn, (void)in_use, (void)arg;
+	(void)dn, (void)hooks;
 	*tr = wrap_tr;
 	*out = info;
 	return OC_OK;

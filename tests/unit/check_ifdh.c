@@ -35,11 +35,11 @@ static struct transport fake_tr;
 static struct usb_info info;
 
 int
-usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *out)
 {
 	ck_assert_uint_eq(dn->vid, 0x072f);
-	ck_assert(!in_use(arg, 1, 5, 0));
+	ck_assert(!hooks->in_use(hooks->arg, 1, 5, 0));
 	*tr = fake_tr;
 	*out = info;
 	return OC_OK;

@@ -100,11 +100,11 @@ ctrl_answer(uint8_t bRequest, const uint32_t *v, size_t n)
 }
 
 int
-usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *out)
 {
 	ck_assert_uint_eq(dn->vid, 0x08e6);
-	(void)in_use, (void)arg;
+	(void)hooks;
 	*tr = wrap_tr;
 	*out = info;
 	return OC_OK;
