@@ -33,10 +33,10 @@ static atomic_int in_flight, max_in_flight;
 
 /* libocc_core's ifdhandler.c calls usb_open(); never used here. */
 int
-usb_open(const struct devname *dn, usb_in_use_fn *in_use, void *arg,
+usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *out)
 {
-	(void)dn, (void)in_use, (void)arg, (void)tr, (void)out;
+	(void)dn, (void)hooks, (void)tr, (void)out;
 	return OC_ENODEV;
 }
 
