@@ -294,6 +294,7 @@ class Process:
                                      preexec_fn=_die_with_parent)
         self.pid = self.proc.pid
         self.we_signalled = None
+        self.stop_timeout = STOP_TIMEOUT  # longer under valgrind (leak check at exit)
 
     def alive(self):
         return self.proc.poll() is None
@@ -307,7 +308,10 @@ class Process:
                 pass
 
     def stop(self):
-        """SIGTERM, then SIGKILL after a bound. Returns a problem or None."""
+        """SIGTERM, then SIGKILL after a bound. Returns a problem or None
+        (a second call returns None: the first one reported it)."""
+        if self.log.closed:
+            return None
         problem = None
         rc = self.proc.poll()
         if rc is not None:
@@ -315,12 +319,12 @@ class Process:
         else:
             self.kill(signal.SIGTERM)
             try:
-                rc = self.proc.wait(STOP_TIMEOUT)
+                rc = self.proc.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:
                 self.kill(signal.SIGKILL)
                 rc = self.proc.wait(STOP_TIMEOUT)
                 problem = "%s (pid %d) ignored SIGTERM for %.0f s; killed" % (
-                    self.name, self.pid, STOP_TIMEOUT)
+                    self.name, self.pid, self.stop_timeout)
             else:
                 problem = self._verdict(rc, stopped_by_us=True)
         self.log.close()
@@ -453,10 +457,13 @@ class Lab:
     # ---- set-up ----------------------------------------------------------
 
     def start(self, profile="default", cards=None, wait_reader=True, sim_env=None,
-              pcscd_env=None, pcscd_user=None, before_pcscd=None):
+              pcscd_env=None, pcscd_user=None, before_pcscd=None, pcscd_wrapper=None,
+              pcscd_stop_timeout=None):
         """pcscd_user=(uid, gid) runs pcscd with those ids and no
         capabilities (as pcsc-lite 2.4 does under systemd);
-        before_pcscd(lab) runs once the simulator is up, before pcscd."""
+        before_pcscd(lab) runs once the simulator is up, before pcscd;
+        pcscd_wrapper: argv prefix (e.g. valgrind ...) with
+        pcscd_stop_timeout seconds for it to exit after SIGTERM."""
         self._watchdog = threading.Timer(TEST_TIMEOUT, self._on_watchdog)
         self._watchdog.daemon = True
         self._watchdog.start()
@@ -483,11 +490,15 @@ class Lab:
         env.update(pcscd_env or {})  # e.g. OPENCCID_LOG_LEVEL
         argv = [PCSCD, "--foreground", "--debug", "--apdu", "--color",
                 "--config", self.confdir]
+        if pcscd_wrapper:
+            argv = list(pcscd_wrapper) + argv
         if pcscd_user is not None:
             argv = self._drop_privileges(pcscd_user, umockdev_dir) + argv
         if before_pcscd is not None:
             before_pcscd(self)
         self.pcscd = Process("pcscd", argv, env, self.pcscd_log_path)
+        if pcscd_stop_timeout:
+            self.pcscd.stop_timeout = pcscd_stop_timeout
         self.wait_service()
         if wait_reader:
             self.reader = self.wait_reader(present=True, timeout=READER_TIMEOUT)

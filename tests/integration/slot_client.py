@@ -41,6 +41,19 @@ def echo_apdu(data):
     return head + bytes([len(data)]) + data + b"\x00"
 
 
+def same_reader(ctx, name):
+    """After an unplug/replug pcscd may give the device another reader
+    index: the listed reader with the same base name and slot, or None."""
+    base, slot = name[:-6], name[-2:]
+    rv, rl = scard.SCardListReaders(ctx, [])
+    if rv != scard.SCARD_S_SUCCESS:
+        return None
+    for r in rl:
+        if r[:-6] == base and r[-2:] == slot:
+            return r
+    return None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("reader")
@@ -77,6 +90,7 @@ def main():
     handle = None
     pci = None
     n = 0
+    reader = a.reader
 
     def more():
         if deadline is not None:
@@ -85,12 +99,14 @@ def main():
 
     while more():
         if handle is None:
-            rv, h, proto = scard.SCardConnect(ctx, a.reader, SHARE, PROTOS)
+            rv, h, proto = scard.SCardConnect(ctx, reader, SHARE, PROTOS)
             if rv != scard.SCARD_S_SUCCESS:
                 res["errors"].append([time.monotonic(), "connect", rv & 0xFFFFFFFF])
                 if not a.tolerant:
                     break
-                time.sleep(0.05)
+                if rv in (scard.SCARD_E_UNKNOWN_READER, scard.SCARD_E_READER_UNAVAILABLE):
+                    reader = same_reader(ctx, a.reader) or reader
+                time.sleep(0.1)
                 continue
             handle = h
             pci = scard.SCARD_PCI_T1 if proto == scard.SCARD_PROTOCOL_T1 else scard.SCARD_PCI_T0
