@@ -46,8 +46,13 @@ for h in "$here"/fuzz_*.c; do
 	name=${name#fuzz_}
 	bin="$out/fuzz_$name"
 	echo "== fuzz_$name: build"
+	# a harness names the sources and libraries it needs beyond the
+	# codecs: "fuzz-srcs: PATH..." (relative to the top) and
+	# "fuzz-ldflags: FLAGS" lines in its header comment
+	extra=$(sed -n 's/^ \* fuzz-srcs: *//p' "$h" | sed "s|[^ ][^ ]*|$top/&|g")
+	ldflags=$(sed -n 's/^ \* fuzz-ldflags: *//p' "$h")
 	# shellcheck disable=SC2086 # word splitting of flags/sources intended
-	if ! $cc $cflags -o "$bin" "$h" $srcs; then
+	if ! $cc $cflags -o "$bin" "$h" $srcs $extra $ldflags; then
 		echo "== fuzz_$name: BUILD FAILED" >&2
 		fail=1
 		continue
