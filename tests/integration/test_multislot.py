@@ -39,8 +39,13 @@ def test_all_slots_concurrently(lab, profile, nslots):
     st = lb.sim.stats()
     assert st["apdus"] >= 120 * nslots, st
     # The driver waits for a busy-slot credit rather than exceed
-    # bMaxCCIDBusySlots: the reader never had to answer CMD_SLOT_BUSY.
+    # bMaxCCIDBusySlots: the reader never had to answer CMD_SLOT_BUSY, and
+    # never had more slots with a command pending than it allows.
+    busy = int(lb.sim.profile.get("if0.bMaxCCIDBusySlots", "1"), 0)
     assert st["busy_replies"] == 0, st
+    assert 1 <= st["max_in_flight"] <= busy, (st["max_in_flight"], busy)
+    print("%s: %d slots, bMaxCCIDBusySlots %d, most slots in flight at once %d"
+          % (profile, nslots, busy, st["max_in_flight"]))
 
 
 def test_card_events_on_one_slot_while_others_busy(lab):
