@@ -34,7 +34,6 @@
 #define PIN_SUPPORT_MODIFY 0x02u
 /* bEntryValidationCondition: max size, key, timeout (part 10 2.5.2) */
 #define ENTRY_VALIDATION_ALL 0x07u
-#define ENTRY_VALIDATION_KEY 0x02u
 
 static bool
 escape_allowed(void)
@@ -212,9 +211,6 @@ features_check_pin(
 	                   : offsetof(PIN_VERIFY_STRUCTURE, wPINMaxExtraDigit);
 	size_t o_lang = modify ? offsetof(PIN_MODIFY_STRUCTURE, wLangId)
 	                       : offsetof(PIN_VERIFY_STRUCTURE, wLangId);
-	size_t o_evc =
-	    modify ? offsetof(PIN_MODIFY_STRUCTURE, bEntryValidationCondition)
-	           : offsetof(PIN_VERIFY_STRUCTURE, bEntryValidationCondition);
 	bool big;
 
 	if (s == NULL || len < hdr)
@@ -257,9 +253,10 @@ features_check_pin(
 		if (nmsg > 1 && nmsg != 0xFF)
 			return OC_EINVAL;
 	}
-	/* 0 or undefined bits: readers misbehave; ask for the OK key. */
-	if (out[o_evc] == 0 || out[o_evc] > ENTRY_VALIDATION_ALL)
-		out[o_evc] = ENTRY_VALIDATION_KEY;
+	/*
+	 * bEntryValidationCondition 0 or with undefined bits is passed on:
+	 * the fix is quirk pinpad_validation_invalid_fix (pinpad.c).
+	 */
 	return OC_OK;
 }
 

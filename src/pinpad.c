@@ -7,8 +7,10 @@
 
 #include "pinpad.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 /* pcsc-lite reader.h: the part 10 structures (packed). */
 #include <PCSC/reader.h>
@@ -30,9 +32,92 @@
 /* The card's answer: one short R-APDU, or one T=1 block around it. */
 #define PINPAD_RX_MAX (T1_MAX_BLOCK + 2)
 
+/* Offsets in the host-order structures (pcsc-lite reader.h, packed). */
+#define V_MAXEXTRA offsetof(PIN_VERIFY_STRUCTURE, wPINMaxExtraDigit)
+#define V_EVC      offsetof(PIN_VERIFY_STRUCTURE, bEntryValidationCondition)
+#define V_NMSG     offsetof(PIN_VERIFY_STRUCTURE, bNumberMessage)
+#define V_BLOCK    offsetof(PIN_VERIFY_STRUCTURE, bmPINBlockString)
+#define M_EVC      offsetof(PIN_MODIFY_STRUCTURE, bEntryValidationCondition)
+#define M_NMSG     offsetof(PIN_MODIFY_STRUCTURE, bNumberMessage)
+#define EVC_MAX    0x07u /* max size, key, timeout (part 10 2.5.2) */
+/* Firmware features (Escape answer): byte 3 is bEntryValidationCondition. */
+#define FW_FEATURES_EVC 3
+#define FW_FEATURES_MAX 64
+/* A case 1 APDU: CLA INS P1 P2 only (ISO 7816-3 section 12.1.2). */
+#define APDU_CASE1_LEN 4
+
+static bool
+quirk_u8(const struct quirk_set *qs, enum quirk_key key, uint8_t *v)
+{
+	uint32_t u;
+
+	if (!quirks_get_u32(qs, key, &u) || u > 0xFF)
+		return false;
+	*v = (uint8_t)u;
+	return true;
+}
+
+void
+pinpad_apply_quirks(const struct quirk_set *qs, bool modify, uint8_t *s,
+    size_t len, struct pinpad_fix *fix)
+{
+	size_t hdr = modify ? MODIFY_HDR : VERIFY_HDR;
+	size_t evc = modify ? M_EVC : V_EVC;
+	uint8_t v;
+
+	memset(fix, 0, sizeof(*fix));
+	if (qs == NULL || len < hdr)
+		return;
+	/* K1: 0 or undefined bits crash the Cherry XX44. */
+	if ((s[evc] == 0 || s[evc] > EVC_MAX) &&
+	    quirk_u8(qs, QUIRK_PINPAD_VALIDATION_INVALID_FIX, &v))
+		s[evc] = v;
+	/* K3: GemPC Pinpad / VEGA-ALPHA accept only the validation key. */
+	if (quirk_u8(qs, QUIRK_PINPAD_VALIDATION_FIX, &v))
+		s[evc] = v;
+	/* K4: only the conditions the firmware features list. */
+	fix->mask_evc =
+	    quirks_flag(qs, QUIRK_PINPAD_VALIDATION_MASK_FROM_FEATURES);
+	if (!modify) {
+		uint32_t ms;
+
+		/* K2 (01), K5 (00): the only bNumberMessage taken. */
+		if (quirk_u8(qs, QUIRK_PINPAD_MSG_COUNT_VERIFY, &v))
+			s[V_NMSG] = v;
+		/* K6: the reader reads wPINMaxExtraDigit byte-swapped. */
+		if (quirks_flag(qs, QUIRK_PINPAD_MAX_EXTRA_DIGIT_SWAPPED)) {
+			v = s[V_MAXEXTRA];
+			s[V_MAXEXTRA] = s[V_MAXEXTRA + 1];
+			s[V_MAXEXTRA + 1] = v;
+		}
+		/* K5: the Enter key that started this is still down. */
+		/* (the quirk parser caps it at 10 s) */
+		if (quirks_get_u32(qs, QUIRK_PINPAD_VERIFY_DELAY_MS, &ms))
+			fix->delay_ms = ms;
+		/* K7: no PIN block and a case 1 APDU: the reader appends
+		 * the PIN unpadded unless told otherwise first. */
+		if (s[V_BLOCK] == 0 && len - hdr == APDU_CASE1_LEN &&
+		    quirks_get_bytes(qs, QUIRK_PINPAD_VERIFY_CASE1_ESCAPE,
+		        &fix->escape, &fix->escape_len))
+			return;
+		fix->escape = NULL;
+		fix->escape_len = 0;
+		return;
+	}
+	/* K11: bNumberMessage 00 refused (Cherry KC 1000 SC). */
+	if (s[M_NMSG] == 0 &&
+	    quirk_u8(qs, QUIRK_PINPAD_MODIFY_MSG_COUNT_ZERO_AS, &v))
+		s[M_NMSG] = v;
+	/* K8 (00 with all indexes), K9 (03): the count the reader takes. */
+	if (quirk_u8(qs, QUIRK_PINPAD_MSG_COUNT_MODIFY, &v))
+		s[M_NMSG] = v;
+	/* K8, K10: bMsgIndex2/3 expected whatever bNumberMessage says. */
+	fix->index_all = quirks_flag(qs, QUIRK_PINPAD_MODIFY_MSG_INDEX_ALL);
+}
+
 int
-pinpad_build(bool modify, const uint8_t *s, size_t len, uint8_t nad,
-    uint8_t pcb, uint8_t *out, size_t cap, size_t *out_len)
+pinpad_build(bool modify, const uint8_t *s, size_t len, bool index_all,
+    uint8_t nad, uint8_t pcb, uint8_t *out, size_t cap, size_t *out_len)
 {
 	size_t hdr = modify ? MODIFY_HDR : VERIFY_HDR, n = 0, apdu_len;
 	const uint8_t *teo;
@@ -57,9 +142,9 @@ pinpad_build(bool modify, const uint8_t *s, size_t len, uint8_t nad,
 		n += 13;
 		/* bMsgIndex2/3 exist only for 2/3 messages (0xFF: default). */
 		nmsg = s[11];
-		if (nmsg >= 2)
+		if (nmsg >= 2 || index_all)
 			out[n++] = s[15];
-		if (nmsg >= 3)
+		if (nmsg >= 3 || index_all)
 			out[n++] = s[16];
 		teo = s + 17;
 	}
@@ -168,14 +253,55 @@ unwrap_t1(struct reader *r, unsigned slot, uint8_t *buf, size_t got,
 	return OC_OK;
 }
 
+static void
+sleep_ms(uint32_t ms)
+{
+	struct timespec ts = {
+	    (time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/*
+ * K4: AND bEntryValidationCondition with what the firmware features
+ * (quirk firmware_features_escape, Gemalto Escape 6A) say the reader
+ * supports, unless nothing would be left. Asked at each PIN operation:
+ * no reader state to keep, and one Escape is nothing next to typing.
+ */
+static void
+mask_evc(struct reader *r, unsigned slot, bool modify, uint8_t *s)
+{
+	size_t evc = modify ? M_EVC : V_EVC;
+	struct ccid_status st;
+	const uint8_t *esc;
+	uint8_t ans[FW_FEATURES_MAX];
+	size_t esc_len, got = 0;
+
+	if (!quirks_get_bytes(
+	        &r->qk.set, QUIRK_FIRMWARE_FEATURES_ESCAPE, &esc, &esc_len))
+		return;
+	if (ccid_run_escape(&r->io, (uint8_t)slot, esc, esc_len, ans,
+	        sizeof(ans), &got, &st) != OC_OK ||
+	    got <= FW_FEATURES_EVC) {
+		OC_LOG_INFO("PIN: no firmware features; validation 0x%02X kept",
+		    s[evc]);
+		return;
+	}
+	if ((s[evc] & ans[FW_FEATURES_EVC]) != 0)
+		s[evc] &= ans[FW_FEATURES_EVC];
+}
+
 int
-pinpad_run(struct reader *r, unsigned slot, bool modify, const uint8_t *s,
+pinpad_run(struct reader *r, unsigned slot, bool modify, const uint8_t *in,
     size_t len, uint8_t *rx, size_t cap, size_t *rx_len)
 {
 	struct slot *sl = &r->slots[slot];
 	struct ccid_status st = {0};
 	uint8_t msg[2 + 16 + 3 + SLOT_SHORT_APDU_MAX];
+	uint8_t s[MODIFY_HDR + SLOT_SHORT_APDU_MAX];
 	uint8_t buf[PINPAD_RX_MAX];
+	struct pinpad_fix fix;
 	size_t n, got = 0;
 	uint32_t timeout_ms, min_ms;
 	bool t1 = false;
@@ -191,9 +317,27 @@ pinpad_run(struct reader *r, unsigned slot, bool modify, const uint8_t *s,
 			return OC_EPROTO;
 		t1 = sl->tpdu.protocol == 1;
 	}
-	if (len - (modify ? MODIFY_HDR : VERIFY_HDR) > SLOT_SHORT_APDU_MAX)
+	if (len < (modify ? MODIFY_HDR : VERIFY_HDR) ||
+	    len - (modify ? MODIFY_HDR : VERIFY_HDR) > SLOT_SHORT_APDU_MAX)
 		return OC_EINVAL;
-	rc = pinpad_build(modify, s, len, t1 ? sl->tpdu.t1.nad : 0,
+	memcpy(s, in, len);
+	pinpad_apply_quirks(&r->qk.set, modify, s, len, &fix);
+	if (fix.mask_evc)
+		mask_evc(r, slot, modify, s);
+	if (fix.escape != NULL) {
+		/* K7: its answer does not matter, the Secure tells. */
+		if (ccid_run_escape(&r->io, (uint8_t)slot, fix.escape,
+		        fix.escape_len, buf, sizeof(buf), &got, &st) != OC_OK)
+			OC_LOG_INFO(
+			    "PIN: pre-Verify Escape failed (bError 0x%02X)",
+			    st.bError);
+		got = 0;
+		memset(&st, 0, sizeof(st));
+	}
+	if (fix.delay_ms != 0)
+		sleep_ms(fix.delay_ms);
+	rc = pinpad_build(modify, s, len, fix.index_all,
+	    t1 ? sl->tpdu.t1.nad : 0,
 	    t1 ? (uint8_t)(sl->tpdu.t1.ns ? T1_PCB_I_NS : 0) : 0xFF, msg,
 	    sizeof(msg), &n);
 	if (rc != OC_OK)

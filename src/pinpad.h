@@ -31,13 +31,34 @@ struct reader;
  * APDU bytes that follow. The card's R-APDU (at least SW1 SW2) goes to
  * rx; OC_ENOSPC when it does not fit in cap.
  */
-int pinpad_run(struct reader *r, unsigned slot, bool modify, const uint8_t *s,
+int pinpad_run(struct reader *r, unsigned slot, bool modify, const uint8_t *in,
     size_t len, uint8_t *rx, size_t cap, size_t *rx_len)
     __attribute__((warn_unused_result));
 
+struct quirk_set;
+
+/* What the reader's quirks ask for beyond the structure's own bytes. */
+struct pinpad_fix {
+	bool index_all;        /* Modify: bMsgIndex1..3 always in the frame */
+	uint32_t delay_ms;     /* Verify: wait this long before sending */
+	const uint8_t *escape; /* Verify: send this Escape first (or NULL) */
+	size_t escape_len;
+	bool mask_evc; /* AND validation with the firmware features */
+};
+
+/*
+ * The PIN pad quirks (quirks/pinpad.quirks; libccid-facts.md section 2.6
+ * K1-K11) applied to the host-order structure s of len bytes, in place:
+ * bEntryValidationCondition (invalid -> fix, always -> fix), bNumberMessage
+ * (Verify, Modify, Modify 0), wPINMaxExtraDigit swapped; what cannot be
+ * said in the structure goes to fix. qs NULL: nothing.
+ */
+void pinpad_apply_quirks(const struct quirk_set *qs, bool modify, uint8_t *s,
+    size_t len, struct pinpad_fix *fix);
+
 /* Build abPINOperationDataStructure (exposed for the tests). */
-int pinpad_build(bool modify, const uint8_t *s, size_t len, uint8_t nad,
-    uint8_t pcb, uint8_t *out, size_t cap, size_t *out_len)
+int pinpad_build(bool modify, const uint8_t *s, size_t len, bool index_all,
+    uint8_t nad, uint8_t pcb, uint8_t *out, size_t cap, size_t *out_len)
     __attribute__((warn_unused_result));
 
 #endif

@@ -163,6 +163,41 @@ def test_pinpad_modify(lab):
         assert pin not in log.upper(), "PIN in the pcscd log"
 
 
+def test_pinpad_quirks_gemalto(lab):
+    """The GemPC Pinpad's firmware (the simulator is as strict) refuses a
+    Verify with bNumberMessage 00 or a validation other than the key, and
+    reads Modify with bMsgIndex1..3 whatever bNumberMessage says. The
+    quirk rows (pinpad_msg_count_verify=1, pinpad_validation_fix=0x02,
+    pinpad_modify_msg_index_all, pinpad_validation_mask_from_features)
+    make what OpenSC and GnuPG send work."""
+    lb = lab.start(profile=PROFILE)
+    card = lb.connect()
+    f = features(card)
+    s = bytearray(verify_structure())
+    s[7] = 0x07  # bEntryValidationCondition: every condition
+    s[8] = 0x00  # bNumberMessage: none
+    escapes = lb.sim.stats()["escape"]
+    lb.sim.control("pinpad-digits " + USER_PIN)
+    assert control(card, f[FEATURE_VERIFY_PIN_DIRECT], s) == b"\x90\x00"
+    st = lb.sim.stats()
+    # the Secure as the reader got it: bPINOperation 00, then bTimeOut,
+    # format, block, length format, max, min, validation, messages
+    last = bytes.fromhex(st["pinpad"]["last_secure"])
+    assert last[7] == 0x02 and last[8] == 0x01, last.hex()
+    # the firmware features (Escape 6A) were asked for the validation mask
+    assert st["escape"] == escapes + 1, st["escape"]
+
+    m = bytearray(modify_structure(nmsg=0x01))
+    lb.sim.control("pinpad-digits %s 13572468" % USER_PIN)
+    assert control(card, f[FEATURE_MODIFY_PIN_DIRECT], m) == b"\x90\x00"
+    last = bytes.fromhex(lb.sim.stats()["pinpad"]["last_secure"])
+    # 15 bytes to bMsgIndex1, bMsgIndex2/3 sent, prologue: 20; count 01
+    assert len(last) == 20 and last[11] == 0x01, last.hex()
+    lb.sim.control("pinpad-digits 13572468")
+    assert control(card, f[FEATURE_VERIFY_PIN_DIRECT], s) == b"\x90\x00"
+    card.disconnect(scard.SCARD_LEAVE_CARD)
+
+
 def test_pinpad_absent_quirk(lab, tmp_path):
     """An OMNIKEY 3121 advertises a PIN pad it does not have (quirk
     pinpad_absent): no PIN features."""

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <ifdhandler.h>
@@ -27,6 +28,8 @@
 #include "log.h"
 #include "log_stub.h"
 #include "negotiate.h"
+#include "pinpad.h"
+#include "quirks.h"
 #include "usb.h"
 
 #define LUN 0x30000UL
@@ -76,13 +79,17 @@ usb_open(const struct devname *dn, const struct usb_hooks *hooks,
 	return OC_OK;
 }
 
-/* GemPC Pinpad-like reader at the given level, bPINSupport pin. */
+/*
+ * GemPC Pinpad-like reader at the given level, bPINSupport pin, under IDs
+ * no reader row matches (only the `match any` defaults apply); tests of
+ * reader quirks set info.vid/pid afterwards.
+ */
 static void
 set_reader(enum ccid_level level, uint8_t pin)
 {
 	memset(&info, 0, sizeof(info));
-	info.vid = 0x08e6;
-	info.pid = 0x3478;
+	info.vid = 0xfffe;
+	info.pid = 0x0001;
 	info.bcdDevice = 0x0200;
 	info.bus = 1;
 	info.addr = 9;
@@ -111,7 +118,8 @@ open_reader(void)
 {
 	ft_out(&ft, "65 00000000 00 ?? 00 0000");
 	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
-	ck_assert_int_eq(IFDHCreateChannelByName(LUN, devname), IFD_SUCCESS);
+	ck_assert_msg(IFDHCreateChannelByName(LUN, devname) == IFD_SUCCESS,
+	    "open %04x:%04x", info.vid, info.pid);
 	ft_done(&ft);
 }
 
@@ -275,6 +283,8 @@ START_TEST(test_tlv_and_pin_properties)
 	    0x0B, 2, 0xE6, 0x08,       /* wIdVendor */
 	    0x0C, 2, 0x78, 0x34};      /* wIdProduct */
 
+	info.vid = 0x08e6; /* GemPC Pinpad: quirks pin_min/max */
+	info.pid = 0x3478;
 	open_reader();
 	ck_assert_int_eq(control(IOCTL_TLV, NULL, 0, rx, sizeof(rx), &got),
 	    IFD_SUCCESS);
@@ -658,6 +668,301 @@ START_TEST(test_get_attrib)
 }
 END_TEST
 
+/* ---- PIN pad quirks (quirks/pinpad.quirks, libccid-facts K1-K11) ---- */
+
+static struct quirk_table qt;
+
+/* The quirk set of reader 1111:2222 given one row of settings ("" none). */
+static void
+quirk_set_of(const char *settings, struct quirk_set *qs)
+{
+	char text[256], err[128];
+
+	quirks_table_init(&qt);
+	if (settings[0] != '\0') {
+		snprintf(text, sizeof(text), "match vid=1111 pid=2222\nset %s\n",
+		    settings);
+		ck_assert_msg(quirks_parse(text, strlen(text), "t.quirks", &qt,
+		                  err, sizeof(err)) == OC_OK,
+		    "%s", err);
+	}
+	quirks_lookup(&qt, 0x1111, 0x2222, 0x0100, 0, qs);
+}
+
+/* Frame (no T=1 prologue) of structure st after the quirks. */
+static size_t
+quirk_frame(const char *settings, bool modify, const uint8_t *st,
+    size_t len, uint8_t *out, struct pinpad_fix *fix)
+{
+	struct quirk_set qs;
+	uint8_t s[64];
+	size_t n = 0;
+
+	ck_assert_uint_le(len, sizeof(s));
+	memcpy(s, st, len);
+	quirk_set_of(settings, &qs);
+	pinpad_apply_quirks(&qs, modify, s, len, fix);
+	ck_assert_int_eq(pinpad_build(modify, s, len, fix->index_all, 0, 0xFF,
+	                     out, 64, &n),
+	    OC_OK);
+	return n;
+}
+
+/* Frame offsets: Verify 7 validation, 8 messages; Modify 10, 11. */
+START_TEST(test_quirks_validation)
+{
+	uint8_t v[sizeof(verify_s)], m[sizeof(modify_s)], out[64];
+	struct pinpad_fix fix;
+
+	memcpy(v, verify_s, sizeof(v));
+	memcpy(m, modify_s, sizeof(m));
+	/* K1: 0 and undefined bits become the fix, defined ones stay. */
+	v[7] = 0x00;
+	quirk_frame("pinpad_validation_invalid_fix=0x02", false, v, sizeof(v),
+	    out, &fix);
+	ck_assert_uint_eq(out[7], 0x02);
+	quirk_frame("", false, v, sizeof(v), out, &fix);
+	ck_assert_uint_eq(out[7], 0x00);
+	v[7] = 0x09;
+	quirk_frame("pinpad_validation_invalid_fix=0x02", false, v, sizeof(v),
+	    out, &fix);
+	ck_assert_uint_eq(out[7], 0x02);
+	v[7] = 0x05;
+	quirk_frame("pinpad_validation_invalid_fix=0x02", false, v, sizeof(v),
+	    out, &fix);
+	ck_assert_uint_eq(out[7], 0x05);
+	m[10] = 0x00;
+	quirk_frame("pinpad_validation_invalid_fix=0x02", true, m, sizeof(m),
+	    out, &fix);
+	ck_assert_uint_eq(out[10], 0x02);
+	/* K3: always the fix, Verify and Modify. */
+	v[7] = 0x07;
+	m[10] = 0x07;
+	quirk_frame("pinpad_validation_fix=0x02", false, v, sizeof(v), out,
+	    &fix);
+	ck_assert_uint_eq(out[7], 0x02);
+	quirk_frame("pinpad_validation_fix=0x02", true, m, sizeof(m), out,
+	    &fix);
+	ck_assert_uint_eq(out[10], 0x02);
+	quirk_frame("", true, m, sizeof(m), out, &fix);
+	ck_assert_uint_eq(out[10], 0x07);
+	/* K4: only a flag here; the Escape is tested through IFDHControl. */
+	quirk_frame("pinpad_validation_mask_from_features", false, v,
+	    sizeof(v), out, &fix);
+	ck_assert(fix.mask_evc);
+	quirk_frame("", false, v, sizeof(v), out, &fix);
+	ck_assert(!fix.mask_evc);
+}
+END_TEST
+
+START_TEST(test_quirks_verify)
+{
+	uint8_t v[sizeof(verify_s)], out[64];
+	uint8_t c1[19 + 4];
+	struct pinpad_fix fix;
+
+	memcpy(v, verify_s, sizeof(v));
+	/* K2 / K5: bNumberMessage forced. */
+	v[8] = 0x00;
+	quirk_frame("pinpad_msg_count_verify=1", false, v, sizeof(v), out,
+	    &fix);
+	ck_assert_uint_eq(out[8], 0x01);
+	quirk_frame("", false, v, sizeof(v), out, &fix);
+	ck_assert_uint_eq(out[8], 0x00);
+	v[8] = 0xFF;
+	quirk_frame("pinpad_msg_count_verify=0", false, v, sizeof(v), out,
+	    &fix);
+	ck_assert_uint_eq(out[8], 0x00);
+	/* K6: wPINMaxExtraDigit swapped (Verify only). */
+	quirk_frame("pinpad_max_extra_digit_swapped", false, v, sizeof(v), out,
+	    &fix);
+	ck_assert_uint_eq(out[5], 0x04);
+	ck_assert_uint_eq(out[6], 0x08);
+	quirk_frame("", false, v, sizeof(v), out, &fix);
+	ck_assert_uint_eq(out[5], 0x08);
+	ck_assert_uint_eq(out[6], 0x04);
+	quirk_frame("pinpad_max_extra_digit_swapped", true, modify_s,
+	    sizeof(modify_s), out, &fix);
+	ck_assert_uint_eq(out[7], 0x08);
+	/* K5: the delay. */
+	quirk_frame("pinpad_verify_delay_ms=250", false, v, sizeof(v), out,
+	    &fix);
+	ck_assert_uint_eq(fix.delay_ms, 250);
+	quirk_frame("", false, v, sizeof(v), out, &fix);
+	ck_assert_uint_eq(fix.delay_ms, 0);
+	/* K7: Escape first only for no PIN block and a case 1 APDU. */
+	memcpy(c1, verify_s, 19);
+	c1[3] = 0x00;
+	c1[15] = 4;
+	memcpy(c1 + 19, "\x00\x20\x00\x81", 4);
+	quirk_frame("pinpad_verify_case1_escape=800200", false, c1, sizeof(c1),
+	    out, &fix);
+	ck_assert_ptr_nonnull(fix.escape);
+	ck_assert_uint_eq(fix.escape_len, 3);
+	ck_assert_mem_eq(fix.escape, "\x80\x02\x00", 3);
+	quirk_frame("", false, c1, sizeof(c1), out, &fix);
+	ck_assert_ptr_null(fix.escape);
+	quirk_frame("pinpad_verify_case1_escape=800200", false, v, sizeof(v),
+	    out, &fix);
+	ck_assert_ptr_null(fix.escape); /* a case 3 APDU */
+	c1[3] = 0x08;
+	quirk_frame("pinpad_verify_case1_escape=800200", false, c1, sizeof(c1),
+	    out, &fix);
+	ck_assert_ptr_null(fix.escape); /* a PIN block */
+}
+END_TEST
+
+/* Modify frame: 15 bytes to bMsgIndex1, then bMsgIndex2/3, prologue. */
+START_TEST(test_quirks_modify)
+{
+	uint8_t m[sizeof(modify_s)], out[64];
+	struct pinpad_fix fix;
+	size_t n;
+
+	memcpy(m, modify_s, sizeof(m));
+	m[11] = 1;
+	/* K10: all indexes, the real count. */
+	n = quirk_frame("pinpad_modify_msg_index_all", true, m, sizeof(m), out,
+	    &fix);
+	ck_assert_uint_eq(n, 20 + 21);
+	ck_assert_uint_eq(out[11], 1);
+	ck_assert_mem_eq(out + 14, "\x00\x01\x02", 3);
+	n = quirk_frame("", true, m, sizeof(m), out, &fix);
+	ck_assert_uint_eq(n, 18 + 21);
+	ck_assert_uint_eq(out[11], 1);
+	/* K8: all indexes, count 0 in the frame. */
+	n = quirk_frame("pinpad_modify_msg_index_all pinpad_msg_count_modify=0",
+	    true, m, sizeof(m), out, &fix);
+	ck_assert_uint_eq(n, 20 + 21);
+	ck_assert_uint_eq(out[11], 0);
+	/* K9: count 3, so the indexes go too. */
+	n = quirk_frame("pinpad_msg_count_modify=3", true, m, sizeof(m), out,
+	    &fix);
+	ck_assert_uint_eq(n, 20 + 21);
+	ck_assert_uint_eq(out[11], 3);
+	/* K11: 00 becomes FF (then bMsgIndex2/3 are part of it). */
+	m[11] = 0;
+	n = quirk_frame("pinpad_modify_msg_count_zero_as=0xff", true, m,
+	    sizeof(m), out, &fix);
+	ck_assert_uint_eq(out[11], 0xFF);
+	ck_assert_uint_eq(n, 20 + 21);
+	n = quirk_frame("", true, m, sizeof(m), out, &fix);
+	ck_assert_uint_eq(out[11], 0);
+	ck_assert_uint_eq(n, 18 + 21);
+	m[11] = 2;
+	quirk_frame("pinpad_modify_msg_count_zero_as=0xff", true, m, sizeof(m),
+	    out, &fix);
+	ck_assert_uint_eq(out[11], 2);
+	/* NULL set, short structure: nothing changes, nothing read. */
+	pinpad_apply_quirks(NULL, true, m, sizeof(m), &fix);
+	ck_assert(!fix.index_all);
+	pinpad_apply_quirks(NULL, false, m, 3, &fix);
+}
+END_TEST
+
+/*
+ * Through IFDHControl with the shipped rows: GemPC Pinpad (K2, K3, K4
+ * with the firmware features Escape 6A), another Gemalto reader whose
+ * features allow validation 0x03 only, Dell SK-3106 (K5 delay, K6),
+ * SPR532 (K7 Escape 80 02 00 before a case 1 Verify).
+ */
+START_TEST(test_quirks_readers)
+{
+	uint8_t v[sizeof(verify_s)], c1[19 + 4], rx[6];
+	DWORD got = 0;
+	struct timespec t0, t1;
+	long ms;
+
+	memcpy(v, verify_s, sizeof(v));
+	v[7] = 0x07; /* every condition */
+	v[8] = 0x00; /* no message */
+	info.vid = 0x08e6;
+	info.pid = 0x3478;
+	open_reader();
+	power_up_apdu();
+	ft_out(&ft, "6B 01000000 00 ?? 00 0000 6A");
+	ft_in(&ft, "83 10000000 00 ?? 00 00 00 02 10 01 02 1F 04 08 00 "
+		   "00 00 00 00 00 00 00 00");
+	ft_out(&ft, "69 1C000000 00 ?? 00 0000 00 00 82 00 00 08 04 02 01 "
+		    "09 04 00 00 00 00 " APDU_V);
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 90 00");
+	ck_assert_int_eq(control(IOCTL_VERIFY, v, sizeof(v), rx, sizeof(rx),
+	    &got), IFD_SUCCESS);
+	ck_assert_mem_eq(rx, "\x90\x00", 2);
+	ft_done(&ft);
+	teardown();
+	setup();
+
+	info.vid = 0x08e6;
+	info.pid = 0x3437; /* GemPC Twin: no K2/K3 row, K4 only */
+	info.bcdDevice = 0x0300; /* (0x0200 reads a ZLP before writes) */
+	open_reader();
+	power_up_apdu();
+	ft_out(&ft, "6B 01000000 00 ?? 00 0000 6A");
+	ft_in(&ft, "83 10000000 00 ?? 00 00 00 02 10 01 03 1F 04 08 00 "
+		   "00 00 00 00 00 00 00 00");
+	ft_out(&ft, "69 1C000000 00 ?? 00 0000 00 00 82 00 00 08 04 03 00 "
+		    "09 04 00 00 00 00 " APDU_V);
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 90 00");
+	ck_assert_int_eq(control(IOCTL_VERIFY, v, sizeof(v), rx, sizeof(rx),
+	    &got), IFD_SUCCESS);
+	/* No features (Escape refused): the condition stays. */
+	ft_out(&ft, "6B 01000000 00 ?? 00 0000 6A");
+	ft_in(&ft, "83 00000000 00 ?? 40 00 00");
+	ft_out(&ft, "69 1C000000 00 ?? 00 0000 00 00 82 00 00 08 04 07 00 "
+		    "09 04 00 00 00 00 " APDU_V);
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 90 00");
+	ck_assert_int_eq(control(IOCTL_VERIFY, v, sizeof(v), rx, sizeof(rx),
+	    &got), IFD_SUCCESS);
+	ft_done(&ft);
+	teardown();
+	setup();
+
+	info.vid = 0x413c;
+	info.pid = 0x2100;
+	open_reader();
+	power_up_apdu();
+	/* bNumberMessage 00, wPINMaxExtraDigit 04 08, after 250 ms. */
+	ft_out(&ft, "69 1C000000 00 ?? 00 0000 00 00 82 00 00 04 08 07 00 "
+		    "09 04 00 00 00 00 " APDU_V);
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 90 00");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(control(IOCTL_VERIFY, v, sizeof(v), rx, sizeof(rx),
+	    &got), IFD_SUCCESS);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (long)(t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ck_assert_int_ge(ms, 250);
+	ft_done(&ft);
+	teardown();
+	setup();
+
+	info.vid = 0x04e6;
+	info.pid = 0xe003;
+	info.bcdDevice = 0x0520; /* firmware below 5.10 is refused */
+	open_reader();
+	power_up_apdu();
+	memcpy(c1, verify_s, 19);
+	c1[3] = 0x00;
+	c1[15] = 4;
+	memcpy(c1 + 19, "\x00\x20\x00\x81", 4);
+	ft_out(&ft, "6B 03000000 00 ?? 00 0000 80 02 00");
+	ft_in(&ft, "83 00000000 00 ?? 00 00 00");
+	ft_out(&ft, "69 13000000 00 ?? 00 0000 00 00 82 00 00 08 04 02 01 "
+		    "09 04 00 00 00 00 00 20 00 81");
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 90 00");
+	ck_assert_int_eq(control(IOCTL_VERIFY, c1, sizeof(c1), rx, sizeof(rx),
+	    &got), IFD_SUCCESS);
+	/* A case 3 Verify: no Escape. */
+	ft_out(&ft, "69 1C000000 00 ?? 00 0000 00 " VERIFY_BODY
+		    " 00 00 00 " APDU_V);
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 90 00");
+	ck_assert_int_eq(control(IOCTL_VERIFY, verify_s, sizeof(verify_s), rx,
+	    sizeof(rx), &got), IFD_SUCCESS);
+	ft_done(&ft);
+}
+END_TEST
+
 static Suite *
 features_suite(void)
 {
@@ -678,6 +983,10 @@ features_suite(void)
 	tcase_add_test(tc, test_escape_gated);
 	tcase_add_test(tc, test_log_has_no_pin);
 	tcase_add_test(tc, test_get_attrib);
+	tcase_add_test(tc, test_quirks_validation);
+	tcase_add_test(tc, test_quirks_verify);
+	tcase_add_test(tc, test_quirks_modify);
+	tcase_add_test(tc, test_quirks_readers);
 	suite_add_tcase(s, tc);
 	return s;
 }
