@@ -9,10 +9,13 @@ SC_PIN_CMD_USE_PINPAD), and the PKCS#11 module announces
 CKF_PROTECTED_AUTHENTICATION_PATH so that pkcs11-tool --login without
 --pin logs in on the keypad. The card: libcacard's CAC (OpenSC's cac
 driver verifies through iso7816_pin_cmd, which builds the
-PIN_VERIFY_STRUCTURE: ASCII PIN padded with FF to 8 bytes, bNumberMessage
-00 that the GemPC firmware refuses without quirk pinpad_msg_count_verify).
-The simulator's stats show a PC_to_RDR_Secure and no VERIFY with data
-in any XfrBlock.
+PIN_VERIFY_STRUCTURE (reader-pcsc.c part10_build_verify_pin_block): ASCII
+PIN padded with FF to 8 bytes, bNumberMessage FF (the reader has a
+display; 00 without), which the GemPC firmware refuses without quirk
+pinpad_msg_count_verify=1. The NSS database gets a password so that
+libcacard checks the PIN (a wrong one typed on the keypad is refused).
+The simulator's stats show a PC_to_RDR_Secure and no VERIFY with data in
+any XfrBlock.
 """
 
 import os
@@ -36,6 +39,14 @@ def nssdb(cfg, tmp_path):
     r = subprocess.run(["sh", script, str(db)], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=120)
     assert r.returncode == 0 and db.is_dir(), "mk-cacard-db.sh failed:\n" + r.stdout
+    # A database password makes libcacard's VERIFY a real NSS login
+    # (PK11_Authenticate): a wrong PIN is refused, not waved through.
+    old, new = tmp_path / "pw.old", tmp_path / "pw.new"
+    old.write_text("\n")
+    new.write_text(PIN + "\n")
+    r = subprocess.run(["certutil", "-W", "-d", "sql:%s" % db, "-f", str(old), "-@", str(new)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60)
+    assert r.returncode == 0, "certutil -W failed:\n" + r.stdout
     return str(db)
 
 
@@ -74,6 +85,13 @@ def test_opensc_pinpad_cac(lab, nssdb, tmp_path):
     # 0x82), 8-byte block; bNumberMessage made 01 by the quirk.
     last = bytes.fromhex(st["pinpad"]["last_secure"])
     assert last[0] == 0x00 and last[2] == 0x82 and last[8] == 0x01, last.hex()
+
+    # A wrong PIN on the keypad: the card says no.
+    lb.sim.control("pinpad-digits 12345678")
+    r = lb.run_client(["pkcs15-tool", "--verify-pin", "--use-pinpad"], timeout=120)
+    st = lb.sim.stats()["pinpad"]
+    assert r.rc != 0 and "Operation failed" in r.err, str(r)
+    assert st["verify"] == 2 and st["pin_wrong"] == 1 and st["pin_ok"] == 1, st
 
     # Nothing typed: the keypad times out, OpenSC reports it, no VERIFY.
     lb.sim.control("stats-reset")
