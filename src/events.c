@@ -155,7 +155,13 @@ static void
 read_pipe(struct events *ev, const struct transport *tr, unsigned slot,
     unsigned ms)
 {
-	uint8_t buf[EVENTS_INTR_BUF];
+	/*
+	 * Zeroed, so that a transport reporting more bytes than it wrote can
+	 * hand the decoder zeros, never stack garbage: memcheck in the soak
+	 * (pcscd under valgrind, the umockdev preload as usbfs) once saw an
+	 * interrupt message here whose bytes were never written in-process.
+	 */
+	uint8_t buf[EVENTS_INTR_BUF] = {0};
 	size_t got = 0;
 	int rc;
 
