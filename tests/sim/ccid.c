@@ -513,11 +513,19 @@ static int card_xfr(struct ccid_slot *s, const uint8_t *apdu, size_t len,
 
 /* ---- APDU level (short and extended), sections 6.1.4 / 6.2.1 ---------------- */
 
+/* The longest message the reader takes and sends: its firmware's real
+ * buffer where that differs from dwMaxCCIDMessageLength (profile key
+ * max_message_length_real; SCM firmware says 263 and takes 270). */
+static size_t msg_max(const struct ccid_iface *ci)
+{
+	return ci->desc->max_message_length_real ? ci->desc->max_message_length_real
+						 : ci->desc->ccid.dwMaxCCIDMessageLength;
+}
+
 static void send_rsp_chunk(struct ccid_iface *ci, struct ccid_slot *s,
 			   const uint8_t *cmd, bool first)
 {
-	size_t max = ci->desc->ccid.dwMaxCCIDMessageLength > 10 ?
-			     ci->desc->ccid.dwMaxCCIDMessageLength - 10 : 1;
+	size_t max = msg_max(ci) > 10 ? msg_max(ci) - 10 : 1;
 	size_t left = s->rsp_len - s->rsp_off;
 	size_t n = left < max ? left : max;
 	bool last = n == left;
@@ -1006,6 +1014,11 @@ static void handle_cmd(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 	s = &ci->slots[slotno];
 	st = icc_status(s);
 	clk = s->clock_stopped ? 1 : 0;
+	if (len > msg_max(ci)) {
+		/* More than the reader's buffer: it cannot take the command. */
+		reply(ci, resp_type(type), msg, ST_FAILED | st, ERR_BAD_LENGTH, 0, NULL, 0);
+		return;
+	}
 
 	switch (type) {
 	case 0x62: /* PC_to_RDR_IccPowerOn */

@@ -15,6 +15,10 @@ Profile keys (`key = value`, `#` comments; numbers decimal or 0x hex):
   ifN.clock_frequencies, ifN.data_rates     comma lists (kHz, bps) answered to
                                     GET_CLOCK_FREQUENCIES / GET_DATA_RATES;
                                     empty: the request stalls
+  ifN.max_message_length_real       the longest message the firmware really
+                                    takes and sends (default:
+                                    dwMaxCCIDMessageLength); set for the
+                                    firmware of REAL_MSG_LEN below
 Endpoints are synthesized: interface i gets bulk-OUT 1+3i, bulk-IN
 0x80|(2+3i), interrupt-IN 0x80|(3+3i).
 """
@@ -34,6 +38,10 @@ HEX = {"bDescriptorType", "bcdCCID", "bVoltageSupport", "dwProtocols", "dwSynchP
        "bPINSupport"}
 # Readers whose class descriptor follows the endpoint descriptors.
 AFTER_ENDPOINTS = {("1b0e", "1078")}
+# Firmware whose real message buffer is not the dwMaxCCIDMessageLength it
+# reports: SCM firmware reports 263 and takes (and sends) 270-byte
+# messages (libccid fact R9; the driver's quirk msg_len_fix 263 -> 270).
+REAL_MSG_LEN = {263: 270}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_DATA = os.path.join(HERE, "..", "data", "descriptors.jsonl")
@@ -102,6 +110,9 @@ def profile(r):
         for k in FIELDS:
             v = c[k]
             out.append(p + ("%s = 0x%x" if k in HEX else "%s = %d") % (k, v))
+        if c["dwMaxCCIDMessageLength"] in REAL_MSG_LEN:
+            out.append(p + "max_message_length_real = %d"
+                       % REAL_MSG_LEN[c["dwMaxCCIDMessageLength"]])
         cl = i.get("clock_frequencies_khz") or []
         dr = i.get("data_rates_bps") or []
         out.append(p + "clock_frequencies = " + ", ".join(str(x) for x in cl))

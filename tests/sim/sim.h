@@ -66,6 +66,10 @@ struct sim_iface {
 	unsigned n_clocks;
 	uint32_t rates[SIM_MAX_LIST];
 	unsigned n_rates;
+	/* The longest message the firmware really takes and sends, when it is
+	 * not dwMaxCCIDMessageLength (SCM firmware says 263, takes 270); 0:
+	 * dwMaxCCIDMessageLength. */
+	uint32_t max_message_length_real;
 	/* synthesized endpoint addresses */
 	uint8_t ep_out, ep_in, ep_intr;
 };
