@@ -1,0 +1,298 @@
+"""The reader corpus through the REAL pcscd: a deterministic sample.
+
+tests/conformance drives all 691 reader dumps through the driver's IFDH
+entry points (ifdh-drive); this test takes one reader profile per category
+of tests/data/descriptors.jsonl (each exchange level with T=0 and T=1,
+multi-slot, composite, class 0xFF, PIN pad, quirked readers, unsupported
+and disabled ones from the reader list) and runs it through real pcscd and
+pyscard: the reader(s) listed, power up, the ATR of the simulator's card,
+an echo sweep byte-exact, or the documented refusal. What each reader
+should do is read at run time from tests/conformance/expected.tsv (the
+same data the corpus runner compares with), so the sample follows the
+corpus expectations as features land. The choice is deterministic: the
+first dump, by file name, that fits the category.
+"""
+
+import importlib.util
+import os
+import plistlib
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from smartcard import scard
+
+import harness
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+_spec = importlib.util.spec_from_file_location(
+    "run_corpus", os.path.join(TOP, "tests", "conformance", "run-corpus.py"))
+corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus)
+
+DATA = os.path.join(TOP, "tests", "data", "descriptors.jsonl")
+EXPECTED = os.path.join(TOP, "tests", "conformance", "expected.tsv")
+READERS_LIST = os.path.join(TOP, "bundle", "readers.list")
+
+SHORT_SIZES = [0, 1, 16, 128, 254, 255]
+EXT_SIZES = [256, 1024, 4096]
+# Refusals at open (the reader never appears), at power-up (SCardConnect
+# fails), in the echo sweep (SCardTransmit fails at one size).
+OPEN_REFUSALS = {"firmware-blacklisted", "descriptor-rejected", "reader-not-answering"}
+POWER_REFUSALS = {"character-level-not-supported", "tpdu-level-not-supported",
+                  "protocol-not-offered"}
+ECHO_REFUSALS = {"apdu-exceeds-max-message-length", "apdu-261-exceeds-270-byte-messages",
+                 "extended-apdu-not-supported"}
+
+
+def _load():
+    import json
+    with open(DATA) as f:
+        rows = sorted((json.loads(l) for l in f if l.strip()), key=lambda r: r["dump_file"])
+    return rows, corpus.load_expected(EXPECTED)
+
+
+ROWS, EXPECT = _load()
+
+
+def _level(iface):
+    return corpus.level_of(iface["ccid"]["dwFeatures"])
+
+
+def _expectations(unit):
+    """{(interface label, slot): expected} of the unit (its protocol)."""
+    p = "-" if unit.proto is None else str(unit.proto)
+    return {(k[1], k[2]): v for k, v in EXPECT.items() if k[0] == unit.dump and k[3] == p}
+
+
+def _units():
+    for r in ROWS:
+        for u in corpus.units_of(r):
+            if u.dev_index == 0 and u.proto is not None:
+                yield r, u
+
+
+def _pick(pred, want=None):
+    """First (row, unit) that fits pred and whose expectations are all
+    `want` (a prefix), or uniform when want is None."""
+    for r, u in _units():
+        exp = _expectations(u)
+        vals = set(exp.values())
+        if not exp or len(vals) != 1:
+            continue
+        if want is not None and not next(iter(vals)).startswith(want):
+            continue
+        if pred(r, u):
+            return r, u
+    return None
+
+
+def _single(u):
+    return len(u.ifaces) == 1 and u.ifaces[0]["ccid"]["bMaxSlotIndex"] == 0
+
+
+def _listed(r):
+    return r.get("list_status") in ("supported", "shouldwork")
+
+
+with open(READERS_LIST) as _f:
+    SHIPPED = {tuple(l.split("\t", 1)[0].split(":")) for l in _f
+               if re.match(r"^[0-9a-f]{4}:[0-9a-f]{4}\t", l)}
+
+
+def _left_out(r, status):
+    """A reader of that list status whose VID:PID the shipped list lacks."""
+    return r.get("list_status") == status and (r["vid"], r["pid"]) not in SHIPPED
+
+
+def _ccid_class(u):
+    return all(i["bInterfaceClass"] == 0x0B for i in u.ifaces)
+
+
+CATEGORIES = {
+    "tpdu-t0": lambda r, u: _listed(r) and _single(u) and _ccid_class(u)
+    and _level(u.ifaces[0]) == "tpdu" and u.proto == 0,
+    "tpdu-t1": lambda r, u: _listed(r) and _single(u) and _ccid_class(u)
+    and _level(u.ifaces[0]) == "tpdu" and u.proto == 1,
+    "short-apdu-t0": lambda r, u: _listed(r) and _single(u) and _ccid_class(u)
+    and _level(u.ifaces[0]) == "short_apdu" and u.proto == 0,
+    "short-apdu-t1": lambda r, u: _listed(r) and _single(u) and _ccid_class(u)
+    and _level(u.ifaces[0]) == "short_apdu" and u.proto == 1,
+    "extended-apdu-t0": lambda r, u: _listed(r) and _single(u) and _ccid_class(u)
+    and _level(u.ifaces[0]) == "extended_apdu" and u.proto == 0,
+    "extended-apdu-t1": lambda r, u: _listed(r) and _single(u) and _ccid_class(u)
+    and _level(u.ifaces[0]) == "extended_apdu" and u.proto == 1,
+    "character": lambda r, u: _single(u) and _level(u.ifaces[0]) == "character",
+    "multi-slot": lambda r, u: _listed(r) and len(u.ifaces) == 1
+    and u.ifaces[0]["ccid"]["bMaxSlotIndex"] >= 1 and u.proto == 1,
+    "composite": lambda r, u: _listed(r) and len(u.ifaces) >= 2 and u.proto == 1,
+    "class-0xff": lambda r, u: _listed(r) and len(u.ifaces) == 1
+    and u.ifaces[0]["bInterfaceClass"] == 0xFF and u.proto == 1,
+    "pinpad": lambda r, u: _listed(r) and _single(u) and _ccid_class(u)
+    and u.ifaces[0]["ccid"]["bPINSupport"] & 3 and u.proto == 1,
+    # Quirk msg_len_fix (SCM firmware: reports 263, takes 270).
+    "quirk-msg-len": lambda r, u: _single(u) and _level(u.ifaces[0]) == "short_apdu"
+    and u.ifaces[0]["ccid"]["dwMaxCCIDMessageLength"] == 263 and u.proto == 1,
+    # Quirk firmware_min_bcd: refused at open.
+    "quirk-firmware": lambda r, u: _listed(r),
+    "unsupported": lambda r, u: _left_out(r, "unsupported") and u.proto == 1,
+    "disabled": lambda r, u: _left_out(r, "disabled") and u.proto == 1,
+}
+WANT = {"character": None, "quirk-msg-len": None, "quirk-firmware": "refused:firmware",
+        "unsupported": None, "disabled": None}
+
+
+def _sample():
+    out = {}
+    for name, pred in CATEGORIES.items():
+        want = WANT.get(name, "works")
+        got = _pick(pred or (lambda r, u: True), want)
+        if got is None:
+            raise AssertionError("no reader profile for category %s (expected.tsv %s)"
+                                 % (name, want))
+        out[name] = got
+    return out
+
+
+SAMPLE = _sample()
+
+
+def _atr(proto):
+    """The built-in card's ATR (tests/sim/README.md)."""
+    if proto == 0:
+        return bytes([0x3B, 0x0A]) + b"OPENCCID00"
+    body = bytes([0x8A, 0x81, 0x31, 0xFE, 0x45]) + b"OPENCCID01"
+    tck = 0
+    for b in body:
+        tck ^= b
+    return bytes([0x3B]) + body + bytes([tck])
+
+
+def _reason_re(token):
+    for t, _stage, line in corpus.REASONS:
+        if t == token:
+            return line
+    raise AssertionError("unknown reason %r in expected.tsv" % token)
+
+
+def _wait_log(lb, regex, timeout=harness.READER_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if re.search(regex, lb.log.text()):
+            return
+        time.sleep(0.1)
+    raise harness.HarnessError("no line matching %r in pcscd's log\n%s" % (regex, lb.log_tails()))
+
+
+def _wait_readers(lb, n, timeout=harness.READER_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    rl = None
+    while time.monotonic() < deadline:
+        rl = lb.readers()
+        if rl is not None and len(rl) >= n:
+            return sorted(rl)
+        time.sleep(0.1)
+    raise harness.HarnessError("%d reader(s) expected, pcscd lists %s\n%s"
+                               % (n, rl, lb.log_tails()))
+
+
+def _echo_sweep(card, sizes, extended):
+    """Byte-exact echo of every size; (size, exception) of the first that
+    fails, or None."""
+    for n in sizes:
+        data = bytes((i * 7 + n) & 0xFF for i in range(n))
+        try:
+            resp, sw = card.exchange(harness.echo_apdu(data, extended=extended))
+        except harness.HarnessError as e:
+            return n, e
+        assert (sw, resp) == (0x9000, data), \
+            "echo of %d bytes: SW %04X, %d bytes back (wrong data)" % (n, sw, len(resp))
+    return None
+
+
+def _local_dropdir(cfg, tmp_path, row):
+    """The documented way to use a reader the shipped list leaves out
+    (README "Bring up a new reader"): a local list, Info.plist regenerated
+    with bundle/gen-info-plist.py, in a private copy of the drop dir."""
+    vid, pid = row["vid"], row["pid"]
+    with open(READERS_LIST) as f:
+        assert not re.search(r"^%s:%s\t" % (vid, pid), f.read(), re.M), \
+            "%s:%s (%s) is in bundle/readers.list" % (vid, pid, row.get("list_status"))
+    drop = tmp_path / "drop"
+    shutil.copytree(cfg.dropdir, drop, symlinks=True)
+    for _b, _lib, pl in harness.bundle_plists(str(drop)):
+        assert "0x%s" % vid not in [v.lower() for v in pl.get("ifdVendorID", [])] or \
+            "0x%s" % pid not in [p.lower() for p in pl.get("ifdProductID", [])], \
+            "the shipped Info.plist claims %s:%s" % (vid, pid)
+    (bundle,) = [b for b in os.listdir(drop) if b.startswith("ifd-")]
+    plist = drop / bundle / "Contents" / "Info.plist"
+    with open(plist, "rb") as f:
+        pl = plistlib.load(f)
+    local = tmp_path / "local.list"
+    local.write_text("%s:%s\tlocal\t%s\n" % (vid, pid, row.get("list_name") or row["dump_file"]))
+    gen = os.path.join(TOP, "bundle", "gen-info-plist.py")
+    r = subprocess.run([sys.executable, gen, "--version", pl["CFBundleVersion"],
+                        "--log-level", pl.get("ifdLogLevel", "0x0003"),
+                        "--driver-options", pl.get("ifdDriverOptions", "0x0000"),
+                        "-o", str(plist), READERS_LIST, str(local)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0, r.stdout
+    return str(drop)
+
+
+@pytest.mark.parametrize("category", list(SAMPLE))
+def test_corpus_sample(lab, cfg, tmp_path, monkeypatch, category):
+    row, unit = SAMPLE[category]
+    exp = _expectations(unit)
+    (want,) = set(exp.values())
+    print("%s: %s T=%s, %d reader(s) expected %s"
+          % (category, unit.dump, unit.proto, len(exp), want))
+    if row.get("list_status") not in ("supported", "shouldwork"):
+        monkeypatch.setattr(cfg, "dropdir", _local_dropdir(cfg, tmp_path, row))
+    prof = tmp_path / "reader.profile"
+    prof.write_text(unit.profile_text())
+    token = want.split(":", 1)[1] if want.startswith("refused:") else None
+
+    if token in OPEN_REFUSALS:
+        lb = lab.start(profile=str(prof), cards=unit.cards(), wait_reader=False)
+        _wait_log(lb, _reason_re(token))
+        time.sleep(0.5)
+        assert lb.readers() == [], "pcscd lists a reader the driver refused at open"
+        return
+    assert token is None or token in POWER_REFUSALS | ECHO_REFUSALS, \
+        "no pcscd check for expectation %s" % want
+
+    lb = lab.start(profile=str(prof), cards=unit.cards())
+    readers = _wait_readers(lb, len(exp))
+    assert len(readers) == len(exp), "readers %s for expectations %s" % (readers, exp)
+    want_proto = scard.SCARD_PROTOCOL_T1 if unit.proto == 1 else scard.SCARD_PROTOCOL_T0
+    # Extended APDUs where every interface takes them (pcscd's reader
+    # names do not say which interface a reader is).
+    extended = all(_level(i) == "extended_apdu" or (_level(i) == "tpdu" and unit.proto == 1)
+                   for i in unit.ifaces)
+    for name in readers:
+        if token in POWER_REFUSALS:
+            ctx = lb.context()
+            rv, _h, _p = scard.SCardConnect(ctx, name, scard.SCARD_SHARE_SHARED,
+                                            scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1)
+            assert rv != scard.SCARD_S_SUCCESS, "%s: connected, expected %s" % (name, want)
+            _wait_log(lb, _reason_re(token))
+            continue
+        card = lb.connect(reader=name)
+        assert card.protocol == want_proto, "%s: protocol %d" % (name, card.protocol)
+        _n, _state, _p, atr = card.status()
+        assert atr == _atr(unit.proto), "%s: ATR %s" % (name, harness.hexs(atr))
+        failed = _echo_sweep(card, SHORT_SIZES, False)
+        if failed is None and extended:
+            failed = _echo_sweep(card, EXT_SIZES, True)
+        if token is None:
+            assert failed is None, "%s: echo of %d bytes failed: %s" % (name, *failed)
+        else:
+            assert failed is not None, "%s: every echo worked, expected %s" % (name, want)
+            _wait_log(lb, _reason_re(token))
+            # The refusal leaves the reader usable.
+            assert _echo_sweep(card, [16], False) is None
+        card.disconnect()
