@@ -172,6 +172,23 @@ class Unit:
         return mkprofile.profile(r)
 
 
+def categories_of(u, iface):
+    """The categories a result counts in (README's table per category)."""
+    c = ["reader list: %s" % u.list_status, "protocol: T=%s" % ("-" if u.proto is None
+                                                                else u.proto)]
+    if iface["ccid"]["bMaxSlotIndex"] >= 1:
+        c.append("multi-slot")
+    if len(u.ifaces) >= 2:
+        c.append("composite (several CCID interfaces)")
+    if iface["bInterfaceClass"] == 0xFF:
+        c.append("interface class 0xFF")
+    if iface["ccid"]["bPINSupport"] & 3:
+        c.append("PIN pad (bPINSupport)")
+    if u.dev_index > 0:
+        c.append("other device of a dump")
+    return c
+
+
 def units_of(row):
     out = []
     devs = [row] + list(row.get("other_devices") or [])
@@ -184,7 +201,9 @@ def units_of(row):
         if any(i["ccid"]["dwProtocols"] & 3 == 0 for i in ifaces):
             protos.append(None)
         for p in protos:
-            out.append(Unit(row["dump_file"], k, dev, p))
+            u = Unit(row["dump_file"], k, dev, p)
+            u.list_status = row.get("list_status") or "not listed"
+            out.append(u)
     return out
 
 
@@ -515,6 +534,21 @@ def main():
         print("%-15s %7d %18d %11d %7d" % (lv, t["works"], t["refused"], t["unexpected"], n))
     print("%-15s %7d %18d %11d %7d" % ("all", tot["works"], tot["refused"], tot["unexpected"],
                                        sum(tot.values())))
+    cats = {}
+    for key, (c, lv, res, u, wd) in observed.items():
+        iface = next((i for i in u.ifaces if u.if_label(i["bInterfaceNumber"]) == key[1]),
+                     u.ifaces[0])
+        want = expected.get(key)
+        ok = want == c and not c.startswith("failed") and c != "refused:unclassified"
+        col = ("works" if c == "works" else "refused") if ok else "unexpected"
+        for cat in categories_of(u, iface):
+            cats.setdefault(cat, {"works": 0, "refused": 0, "unexpected": 0})[col] += 1
+    print("%-38s %7s %18s %11s %7s" % ("category", "works", "refused (expected)",
+                                       "unexpected", "total"))
+    for cat in sorted(cats):
+        t = cats[cat]
+        print("%-38s %7d %18d %11d %7d" % (cat, t["works"], t["refused"], t["unexpected"],
+                                           sum(t.values())))
     reasons = {}
     for key, (c, lv, res, u, wd) in observed.items():
         if c.startswith("refused:") and expected.get(key) == c:
