@@ -1550,7 +1550,7 @@ import_p256(const struct import_parts *p)
 	        sizeof pt, bc) != sizeof pt)
 		goto out;
 	if (p->v[8] &&
-	    (p->len[8] != sizeof pt || memcmp(p->v[8], pt, sizeof pt)))
+	    (p->len[8] != sizeof pt || memcmp(p->v[8], pt, sizeof pt) != 0))
 		goto out; /* a public point that does not belong to d */
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld ||
@@ -1669,7 +1669,7 @@ static uint16_t cmd_select(struct opgp_card *c, const struct apdu *a)
 		return SW_WRONG_P1P2;
 	build_aid(c, aid);
 	/* full name or a prefix of at least the RID + application */
-	if (a->lc < 6 || a->lc > sizeof aid || memcmp(a->data, aid, a->lc))
+	if (a->lc < 6 || a->lc > sizeof aid || memcmp(a->data, aid, a->lc) != 0)
 		return SW_FILE_NOT_FOUND;
 	c->selected = true;
 	return c->terminated ? SW_WARN_TERMINATED : SW_OK;

@@ -56,7 +56,7 @@ void opgp_card_reset(struct opgp_card *card);
 int opgp_card_apdu(struct opgp_card *card, const uint8_t *cmd, size_t len,
 		   uint8_t *resp, size_t cap, size_t *rlen);
 
-/* Free the card and set *card to NULL (state is already on disk). */
-void opgp_card_close(struct opgp_card **card);
+/* Free the card and set *cp to NULL (state is already on disk). */
+void opgp_card_close(struct opgp_card **cp);
 
 #endif
