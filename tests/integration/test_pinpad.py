@@ -198,6 +198,27 @@ def test_pinpad_quirks_gemalto(lab):
     card.disconnect(scard.SCARD_LEAVE_CARD)
 
 
+def test_pinpad_quirk_overridden(lab, tmp_path, monkeypatch):
+    """The same Verify with the row's bNumberMessage fix overridden (a
+    run-time quirk file sets it back to 00): the firmware refuses the
+    Secure, so the fix above is what makes it work."""
+    d = tmp_path / "quirks.d"
+    d.mkdir()
+    (d / "local.quirks").write_text("match vid=08e6 pid=3478\nset pinpad_msg_count_verify=0\n")
+    monkeypatch.setenv("OPENCCID_QUIRKS_DIR", str(d))
+    lb = lab.start(profile=PROFILE)
+    card = lb.connect()
+    f = features(card)
+    s = bytearray(verify_structure())
+    s[8] = 0x00
+    lb.sim.control("pinpad-digits " + USER_PIN)
+    rv, resp = scard.SCardControl(card.handle, f[FEATURE_VERIFY_PIN_DIRECT], list(s))
+    assert rv != scard.SCARD_S_SUCCESS, bytes(resp).hex()
+    st = lb.sim.stats()["pinpad"]
+    assert st["verify"] == 1 and st["pin_ok"] + st["pin_wrong"] == 0, st
+    card.disconnect(scard.SCARD_LEAVE_CARD)
+
+
 def test_pinpad_absent_quirk(lab, tmp_path):
     """An OMNIKEY 3121 advertises a PIN pad it does not have (quirk
     pinpad_absent): no PIN features."""
