@@ -289,10 +289,6 @@ log_reader(const struct reader *r)
 	    r->info.vid, r->info.pid, r->info.manufacturer, r->info.product,
 	    r->info.bcdDevice, r->nslots, ccid_level_name(d->level),
 	    (unsigned)d->dwMaxCCIDMessageLength);
-	if (d->level == CCID_XCHG_CHARACTER || d->level == CCID_XCHG_TPDU)
-		OC_LOG_CRIT("%s exchange level is not supported yet: the "
-			    "reader opens but cards cannot be used",
-		    ccid_level_name(d->level));
 }
 
 int

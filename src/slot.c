@@ -44,18 +44,27 @@ slot_check(struct reader *r, unsigned slot)
 	return OC_OK;
 }
 
-/* Only the APDU levels are implemented; TPDU and character come later. */
+/* Every exchange level of CCID rev 1.1 section 5.1 dwFeatures. */
 static int
 level_check(const struct reader *r)
 {
 	enum ccid_level lvl = r->info.desc.level;
 
 	if (lvl == CCID_XCHG_SHORT_APDU || lvl == CCID_XCHG_EXTENDED_APDU ||
-	    lvl == CCID_XCHG_TPDU) /* TPDU: xfr_tpdu.c */
+	    lvl == CCID_XCHG_TPDU || /* TPDU: xfr_tpdu.c */
+	    lvl == CCID_XCHG_CHARACTER) /* character: xfr_char.c */
 		return OC_OK;
 	OC_LOG_CRIT("%s exchange level: not supported yet",
 	    ccid_level_name(lvl));
 	return OC_ENOTSUP;
+}
+
+/* TPDU and character level: the driver runs T=0/T=1 itself. */
+static bool
+host_runs_protocol(const struct reader *r)
+{
+	return r->info.desc.level == CCID_XCHG_TPDU ||
+	       r->info.desc.level == CCID_XCHG_CHARACTER;
 }
 
 static void
@@ -209,8 +218,8 @@ slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,
 	}
 	keep_atr(&r->slots[slot], buf, len);
 	r->slots[slot].powered = true;
-	/* TPDU level: the reader's clocks and rates (negotiate.c). */
-	if (r->info.desc.level == CCID_XCHG_TPDU &&
+	/* TPDU/character level: the reader's clocks and rates. */
+	if (host_runs_protocol(r) &&
 	    (rc = negotiate_power_up(r, slot)) != OC_OK)
 		return rc;
 	if (len > cap)
@@ -297,8 +306,8 @@ slot_set_protocol(struct reader *r, unsigned slot, unsigned t)
 				: t == 0;
 	if (!offered)
 		return OC_ENOTSUP;
-	/* TPDU level: PPS, SetParameters, IFSD (negotiate.c). */
-	if (r->info.desc.level == CCID_XCHG_TPDU)
+	/* TPDU/character level: PPS, SetParameters, IFSD (negotiate.c). */
+	if (host_runs_protocol(r))
 		return negotiate_protocol(r, slot, t);
 	/* APDU level: the reader negotiates (CCID rev 1.1 section 5.1). */
 	r->slots[slot].protocol = t;
@@ -481,7 +490,7 @@ slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
 		OC_LOG_CRIT("APDU of %zu bytes is too short", tx_len);
 		return OC_EINVAL;
 	}
-	if (r->info.desc.level == CCID_XCHG_TPDU) /* T=0/T=1: xfr_tpdu.c */
+	if (host_runs_protocol(r)) /* T=0/T=1: xfr_tpdu.c, xfr_char.c */
 		return xfr_tpdu_transmit(r, slot, tx, tx_len, rx, cap, rx_len);
 	if (r->info.desc.level == CCID_XCHG_SHORT_APDU)
 		return xfr_short(r, slot, tx, tx_len, rx, cap, rx_len);

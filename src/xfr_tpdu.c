@@ -14,6 +14,7 @@
 #include "negotiate.h"
 #include "reader.h"
 #include "t0.h"
+#include "xfr_char.h"
 
 #define ETU_PER_CHAR 12u  /* ISO 7816-3 section 7.2: 10 etu + guard time */
 #define BWI_MAX      255u /* bBWI is one byte (CCID section 6.1.4) */
@@ -33,8 +34,9 @@ xfr_tpdu_wait_ms(uint64_t base_ms, size_t bytes, uint32_t baud, unsigned max_ms)
 
 /* One XfrBlock whose bulk-IN read waits timeout_ms. */
 static int
-xfr_once(struct reader *r, unsigned slot, uint8_t bBWI, const uint8_t *tx,
-    size_t len, uint8_t *rx, size_t cap, size_t *got, unsigned timeout_ms)
+xfr_once(struct reader *r, unsigned slot, uint8_t bBWI, uint16_t wLevel,
+    const uint8_t *tx, size_t len, uint8_t *rx, size_t cap, size_t *got,
+    unsigned timeout_ms)
 {
 	struct ccid_status st;
 	unsigned saved = r->io.timeout_ms;
@@ -43,7 +45,7 @@ xfr_once(struct reader *r, unsigned slot, uint8_t bBWI, const uint8_t *tx,
 
 	r->io.timeout_ms = timeout_ms;
 	rc = ccid_run_xfr_block(
-	    &r->io, (uint8_t)slot, bBWI, 0, tx, len, rx, cap, &n, &st);
+	    &r->io, (uint8_t)slot, bBWI, wLevel, tx, len, rx, cap, &n, &st);
 	r->io.timeout_ms = saved;
 	if (rc == OC_OK)
 		*got = n;
@@ -54,7 +56,12 @@ int
 xfr_tpdu_raw(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
     uint8_t *rx, size_t cap, size_t *got, unsigned timeout_ms)
 {
-	return xfr_once(r, slot, 0, tx, len, rx, cap, got, timeout_ms);
+	/* Character level: the PPS answer echoes the request (9.3); the
+	 * reader collects that many characters (CCID section 6.1.4). */
+	uint16_t expect = r->info.desc.level == CCID_XCHG_CHARACTER
+	    ? (uint16_t)(len < cap ? len : cap) : 0;
+
+	return xfr_once(r, slot, 0, expect, tx, len, rx, cap, got, timeout_ms);
 }
 
 /*
@@ -76,7 +83,8 @@ t1_block_xfer(void *ctx, const uint8_t *block, size_t len, uint8_t *reply,
 	    len + cap, ts->baud, ts->max_wait_ms);
 	int rc;
 
-	rc = xfr_once(x->r, x->slot, bBWI, block, len, reply, cap, got, wait);
+	rc = xfr_once(
+	    x->r, x->slot, bBWI, 0, block, len, reply, cap, got, wait);
 	/* A block longer than we can take is an invalid block (11.6.3). */
 	if (rc == OC_ENOSPC)
 		rc = OC_ECARD;
@@ -86,7 +94,8 @@ t1_block_xfer(void *ctx, const uint8_t *block, size_t len, uint8_t *reply,
 void
 xfr_tpdu_t1_io(struct xfr_tpdu_ctx *ctx, struct t1_xfer *io)
 {
-	io->xfer = t1_block_xfer;
+	io->xfer = ctx->r->info.desc.level == CCID_XCHG_CHARACTER
+	    ? xfr_char_t1_block : t1_block_xfer;
 	io->ctx = ctx;
 }
 
@@ -102,7 +111,7 @@ t0_tpdu_xfer(void *ctx, const uint8_t *tpdu, size_t len, uint8_t *resp,
 	size_t n = 0;
 	int rc;
 
-	rc = xfr_once(x->r, x->slot, 0, tpdu, len, resp, cap, &n, wait);
+	rc = xfr_once(x->r, x->slot, 0, 0, tpdu, len, resp, cap, &n, wait);
 	if (rc != OC_OK)
 		return rc;
 	if (n < 2) {
@@ -134,7 +143,8 @@ transmit_t0(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
     uint8_t *rx, size_t cap, size_t *rx_len)
 {
 	struct xfr_tpdu_ctx x = {r, slot};
-	struct t0_xfer io = {t0_tpdu_xfer, &x};
+	struct t0_xfer io = {r->info.desc.level == CCID_XCHG_CHARACTER
+		? xfr_char_t0_tpdu : t0_tpdu_xfer, &x};
 	int rc;
 
 	rc = t0_transceive(NULL, &io, tx, len, rx, cap, rx_len);
@@ -151,7 +161,8 @@ xfr_tpdu_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
 	unsigned t = 0;
 	int rc;
 
-	if (r->info.desc.level != CCID_XCHG_TPDU) {
+	if (r->info.desc.level != CCID_XCHG_TPDU &&
+	    r->info.desc.level != CCID_XCHG_CHARACTER) {
 		OC_LOG_CRIT("%s exchange level: not supported",
 		    ccid_level_name(r->info.desc.level));
 		return OC_ENOTSUP;

@@ -13,7 +13,8 @@
  * more than max_wait_ms (TPDU_MAX_WAIT_MS unless set). Time extensions
  * the reader sends on top are capped in ccid_cmd (time_ext_cap_ms).
  *
- * Character level (dwFeatures level 0) is refused with OC_ENOTSUP.
+ * Character level (dwFeatures level 0) runs the same T=0/T=1 engines
+ * with the character callbacks of xfr_char.c.
  */
 #ifndef OPENCCID_XFR_TPDU_H
 #define OPENCCID_XFR_TPDU_H

@@ -28,6 +28,7 @@
 #include "negotiate.h"
 #include "reader.h"
 #include "usb.h"
+#include "xfr_char.h"
 #include "xfr_tpdu.h"
 
 #define LUN      0x20000UL
@@ -788,19 +789,248 @@ START_TEST(test_wait_bounds)
 END_TEST
 
 /* Character level stays refused, with a clear message. */
-START_TEST(test_character_level_refused)
+/* ---- character level (xfr_char.c) ------------------------------------ */
+
+struct chr_step {
+	const char *tx; /* characters sent ("" none) */
+	size_t expect;
+	const char *rx; /* characters the card answers */
+};
+
+struct chr_card {
+	const struct chr_step *steps;
+	size_t n, pos;
+	unsigned nulls_forever; /* after the script: NULLs */
+};
+
+static size_t
+unhex_buf(const char *h, uint8_t *out, size_t cap)
 {
-	UCHAR atr[MAX_ATR_SIZE];
-	DWORD len = sizeof(atr);
+	size_t n = 0;
+	unsigned v;
+
+	while (*h != '\0') {
+		if (*h == ' ') {
+			h++;
+			continue;
+		}
+		ck_assert(sscanf(h, "%2x", &v) == 1);
+		ck_assert_uint_lt(n, cap);
+		out[n++] = (uint8_t)v;
+		h += 2;
+	}
+	return n;
+}
+
+static int
+chr_xchg(void *ctx, const uint8_t *tx, size_t tx_len, uint8_t *rx,
+    size_t expect)
+{
+	struct chr_card *c = ctx;
+	const struct chr_step *st;
+	uint8_t want[300];
+	size_t n;
+
+	if (c->pos == c->n && c->nulls_forever > 0) {
+		c->nulls_forever--;
+		ck_assert_uint_eq(expect, 1);
+		rx[0] = 0x60;
+		return OC_OK;
+	}
+	ck_assert_msg(c->pos < c->n, "unexpected exchange #%zu", c->pos);
+	st = &c->steps[c->pos++];
+	n = unhex_buf(st->tx, want, sizeof(want));
+	ck_assert_uint_eq(tx_len, n);
+	ck_assert(n == 0 || memcmp(tx, want, n) == 0);
+	ck_assert_uint_eq(expect, st->expect);
+	n = unhex_buf(st->rx, rx, expect);
+	ck_assert_uint_eq(n, expect);
+	return OC_OK;
+}
+
+static int
+chr_run(struct chr_card *c, const char *tpdu_hex, uint8_t *resp, size_t cap,
+    size_t *got)
+{
+	struct xfr_char_io io = {chr_xchg, c};
+	uint8_t tpdu[300];
+	size_t n = unhex_buf(tpdu_hex, tpdu, sizeof(tpdu));
+
+	return xfr_char_t0_run(&io, tpdu, n, resp, cap, got);
+}
+
+/* ISO 7816-3 section 10.3.3: NULL, INS ^ FF (one byte), INS (the rest),
+ * SW1 then SW2; and the receiving direction. */
+START_TEST(test_char_t0_procedure_bytes)
+{
+	static const struct chr_step send[] = {
+	    {"80 01 00 00 03", 1, "60"},
+	    {"", 1, "FE"},
+	    {"AA", 1, "01"},
+	    {"BB CC", 1, "60"},
+	    {"", 1, "61"},
+	    {"", 1, "03"},
+	};
+	static const struct chr_step recv[] = {
+	    {"00 C0 00 00 03", 1, "C0"},
+	    {"", 3, "11 22 33"},
+	    {"", 1, "90"},
+	    {"", 1, "00"},
+	};
+	static const struct chr_step recv_one[] = {
+	    {"00 B0 00 00 02", 1, "4F"},
+	    {"", 1, "11"},
+	    {"", 1, "B0"},
+	    {"", 1, "22"},
+	    {"", 1, "6A"},
+	    {"", 1, "82"},
+	};
+	struct chr_card c1 = {send, 6, 0, 0}, c2 = {recv, 4, 0, 0},
+			c3 = {recv_one, 6, 0, 0};
+	uint8_t resp[300];
+	size_t n = 0;
+
+	ck_assert_int_eq(chr_run(&c1, "80 01 00 00 03 AA BB CC", resp,
+			     sizeof(resp), &n), OC_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_mem_eq(resp, "\x61\x03", 2);
+	ck_assert_uint_eq(c1.pos, c1.n);
+	ck_assert_int_eq(
+	    chr_run(&c2, "00 C0 00 00 03", resp, sizeof(resp), &n), OC_OK);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_mem_eq(resp, "\x11\x22\x33\x90\x00", 5);
+	ck_assert_int_eq(
+	    chr_run(&c3, "00 B0 00 00 02", resp, sizeof(resp), &n), OC_OK);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(resp, "\x11\x22\x6A\x82", 4);
+}
+END_TEST
+
+/* Malformed card behaviour ends in an error, never a loop. */
+START_TEST(test_char_t0_bad_cards)
+{
+	static const struct chr_step conflict[] = {{"00 B0 00 00 02", 1, "42"}};
+	static const struct chr_step too_much[] = {
+	    {"00 B0 00 00 02", 1, "B0"},
+	    {"", 2, "11 22"},
+	    {"", 1, "B0"}, /* INS again: nothing is left to move */
+	};
+	static const struct chr_step nulls[] = {{"00 B0 00 00 02", 1, "60"}};
+	static const struct chr_step big[] = {{"00 B0 00 00 00", 1, "B0"}};
+	struct chr_card c1 = {conflict, 1, 0, 0}, c2 = {too_much, 3, 0, 0},
+			c3 = {nulls, 1, 0, XFR_CHAR_MAX_NULL + 5},
+			c4 = {big, 1, 0, 0};
+	uint8_t resp[300];
+	size_t n = 0;
+
+	ck_assert_int_eq(chr_run(&c1, "00 B0 00 00 02", resp, sizeof(resp), &n),
+	    OC_EPROTO);
+	ck_assert_int_eq(chr_run(&c2, "00 B0 00 00 02", resp, sizeof(resp), &n),
+	    OC_EPROTO);
+	ck_assert_int_eq(chr_run(&c3, "00 B0 00 00 02", resp, sizeof(resp), &n),
+	    OC_EPROTO);
+	ck_assert_uint_eq(c3.nulls_forever, 5); /* 1 + 1000 NULLs taken */
+	/* 256 bytes announced, room for 100. */
+	ck_assert_int_eq(chr_run(&c4, "00 B0 00 00 00", resp, 100, &n),
+	    OC_ENOSPC);
+	/* P3 disagrees with the data; too short. */
+	ck_assert_int_eq(chr_run(&c4, "00 D6 00 00 05 01", resp, 100, &n),
+	    OC_EINVAL);
+	ck_assert_int_eq(chr_run(&c4, "00 D6 00 00", resp, 100, &n), OC_EINVAL);
+}
+END_TEST
+
+/* A character-level reader (dwFeatures 0x230) through IFDH: XfrBlocks
+ * with wLevelParameter the characters expected, procedure bytes on the
+ * host. */
+START_TEST(test_character_level_t0)
+{
+	UCHAR apdu[] = {0x00, 0xB0, 0x00, 0x00, 0x02};
+	UCHAR rx[16];
+	DWORD rx_len = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, sizeof(pci)};
 
 	set_reader(0);
 	info.desc.dwFeatures = 0x00000230u;
 	info.desc.level = CCID_XCHG_CHARACTER;
 	open_reader();
+	power_up(ATR_T0_HEX, 4);
+	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
 	ck_assert_int_eq(
-	    IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len), IFD_ERROR_POWER_ACTION);
-	ck_assert(log_stub_contains("not supported"));
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
+	    IFD_SUCCESS);
 	ft_done(&ft);
+	ft_out(&ft, "6F 05000000 00 ?? 00 0100 00 B0 00 00 02");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 60");
+	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 B0");
+	ft_out(&ft, "6F 00000000 00 ?? 00 0200");
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 12 34");
+	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 90");
+	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 00");
+	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx,
+			     &rx_len, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rx_len, 4);
+	ck_assert_mem_eq(rx, "\x12\x34\x90\x00", 4);
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
+/* T=1 at character level: the prologue, then LEN + EDC characters. */
+START_TEST(test_character_level_t1)
+{
+	UCHAR apdu[] = {0x00, 0xB0, 0x00, 0x00, 0x00};
+	UCHAR rx[16];
+	DWORD rx_len = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T1, sizeof(pci)};
+	uint8_t blk[16];
+	static const uint8_t rsp[] = {0x90, 0x00};
+
+	set_reader(0);
+	info.desc.dwFeatures = 0x00000230u;
+	info.desc.level = CCID_XCHG_CHARACTER;
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	ft_out(&ft, "6F 04000000 00 ?? 00 0400 FF 11 18 F6");
+	ft_in(&ft, "80 04000000 00 ?? 00 00 00 FF 11 18 F6");
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
+	ft_in(&ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
+	/* S(IFS request) 254: prologue, then INF and LRC. */
+	ft_out(&ft, "6F 05000000 00 ?? 00 0300 00 C1 01 FE 3E");
+	ft_in(&ft, "80 03000000 00 ?? 00 00 00 00 E1 01");
+	ft_out(&ft, "6F 00000000 00 ?? 00 0200");
+	ft_in(&ft, "80 02000000 00 ?? 00 00 00 FE 1E");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	{
+		uint8_t m[32];
+		size_t n = t1_block(0x00, apdu, sizeof(apdu), blk);
+
+		memset(m, 0, 10);
+		m[0] = 0x6F;
+		m[1] = (uint8_t)n;
+		m[8] = 3; /* wLevelParameter: the prologue */
+		memcpy(m + 10, blk, n);
+		ft_out_bytes(&ft, m, 10 + n);
+		n = t1_block(0x00, rsp, sizeof(rsp), blk);
+		xfr_in(blk, 3);
+		ft_out(&ft, "6F 00000000 00 ?? 00 0300");
+		xfr_in(blk + 3, n - 3);
+	}
+	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx,
+			     &rx_len, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rx_len, 2);
+	ck_assert_mem_eq(rx, "\x90\x00", 2);
+	ft_done(&ft);
+	expect_power_off();
 }
 END_TEST
 
@@ -823,7 +1053,10 @@ tpdu_suite(void)
 	tcase_add_test(tc, test_lists_fail);
 	tcase_add_test(tc, test_parse_list_junk);
 	tcase_add_test(tc, test_wait_bounds);
-	tcase_add_test(tc, test_character_level_refused);
+	tcase_add_test(tc, test_char_t0_procedure_bytes);
+	tcase_add_test(tc, test_char_t0_bad_cards);
+	tcase_add_test(tc, test_character_level_t0);
+	tcase_add_test(tc, test_character_level_t1);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("quirks");
 	tcase_add_checked_fixture(tc, setup, quirk_teardown);

@@ -1,0 +1,201 @@
+/*
+ * openccid - T=0 procedure bytes and T=1 blocks over character-level
+ * XfrBlocks (see xfr_char.h).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "xfr_char.h"
+
+#include "ccid_cmd.h"
+#include "err.h"
+#include "log.h"
+#include "reader.h"
+#include "t1.h"
+#include "xfr_tpdu.h"
+
+#define T0_HDR_LEN 5
+#define PB_NULL    0x60u
+#define BWI_MAX    255u
+
+/* Section 10.3.3: 6x (but 60) and 9x are SW1. */
+static bool
+is_sw1(uint8_t pb)
+{
+	return ((pb & 0xF0u) == 0x60u && pb != PB_NULL) ||
+	       (pb & 0xF0u) == 0x90u;
+}
+
+/* One procedure byte, or bytes of data, exactly n of them. */
+static int
+xchg(const struct xfr_char_io *io, const uint8_t *tx, size_t tx_len,
+    uint8_t *rx, size_t n)
+{
+	return io->xchg(io->ctx, tx, tx_len, rx, n);
+}
+
+int
+xfr_char_t0_run(const struct xfr_char_io *io, const uint8_t *tpdu,
+    size_t len, uint8_t *resp, size_t cap, size_t *got)
+{
+	const uint8_t *tx = tpdu;
+	size_t tx_len = T0_HDR_LEN, total, done = 0, have = 0;
+	unsigned nulls = 0, rounds;
+	bool sending;
+	uint8_t ins, ins_one, pb;
+	int rc;
+
+	if (io == NULL || tpdu == NULL || resp == NULL || got == NULL ||
+	    len < T0_HDR_LEN || cap < 2)
+		return OC_EINVAL;
+	ins = tpdu[1];
+	ins_one = (uint8_t)(tpdu[1] ^ 0xFFu);
+	sending = len > T0_HDR_LEN;
+	/* Section 10.3.2: P3 is the data length; 00 to the host is 256. */
+	if (sending && len - T0_HDR_LEN != tpdu[4])
+		return OC_EINVAL;
+	total = sending ? len - T0_HDR_LEN : (tpdu[4] != 0 ? tpdu[4] : 256u);
+	/* Every round moves data or is a NULL: bounded by both. */
+	for (rounds = 0; rounds <= total + XFR_CHAR_MAX_NULL + 1; rounds++) {
+		rc = xchg(io, tx, tx_len, &pb, 1);
+		tx = NULL;
+		tx_len = 0;
+		if (rc != OC_OK)
+			return rc;
+		if (pb == PB_NULL) {
+			if (++nulls > XFR_CHAR_MAX_NULL)
+				break;
+			continue;
+		}
+		if (is_sw1(pb)) {
+			if (have > cap - 2)
+				return OC_ENOSPC;
+			resp[have] = pb;
+			rc = xchg(io, NULL, 0, resp + have + 1, 1);
+			if (rc != OC_OK)
+				return rc;
+			*got = have + 2;
+			return OC_OK;
+		}
+		if ((pb != ins && pb != ins_one) || done >= total) {
+			OC_LOG_CRIT("T=0 procedure byte 0x%02X conflicts (INS "
+				    "0x%02X, %zu of %zu bytes moved)",
+			    pb, ins, done, total);
+			return OC_EPROTO;
+		}
+		/* INS: all the remaining bytes; INS ^ FF: the next one. */
+		{
+			size_t n = pb == ins ? total - done : 1;
+
+			if (sending) {
+				tx = tpdu + T0_HDR_LEN + done;
+				tx_len = n;
+			} else {
+				if (n > cap - 2 - have)
+					return OC_ENOSPC;
+				rc = xchg(io, NULL, 0, resp + have, n);
+				if (rc != OC_OK)
+					return rc;
+				have += n;
+			}
+			done += n;
+		}
+	}
+	OC_LOG_CRIT("T=0: more than %d NULL procedure bytes",
+	    XFR_CHAR_MAX_NULL);
+	return OC_EPROTO;
+}
+
+/* One XfrBlock: tx out, exactly expect characters back (section 6.1.4:
+ * wLevelParameter is the count the reader collects). */
+static int
+char_xfr(struct reader *r, unsigned slot, uint8_t bBWI, const uint8_t *tx,
+    size_t len, uint8_t *rx, size_t expect, unsigned timeout_ms)
+{
+	struct ccid_status st;
+	unsigned saved = r->io.timeout_ms;
+	size_t n = 0;
+	int rc;
+
+	if (expect > UINT16_MAX)
+		return OC_EINVAL;
+	r->io.timeout_ms = timeout_ms;
+	rc = ccid_run_xfr_block(&r->io, (uint8_t)slot, bBWI, (uint16_t)expect,
+	    tx, len, rx, expect, &n, &st);
+	r->io.timeout_ms = saved;
+	if (rc == OC_ENOSPC)
+		rc = OC_EPROTO;
+	if (rc == OC_OK && n != expect) {
+		OC_LOG_CRIT("reader returned %zu characters, %zu expected", n,
+		    expect);
+		rc = OC_EPROTO;
+	}
+	return rc;
+}
+
+/* T=0: each wait is WWT plus the characters moved (section 10.2). */
+static int
+t0_char_xchg(void *ctx, const uint8_t *tx, size_t tx_len, uint8_t *rx,
+    size_t expect)
+{
+	const struct xfr_tpdu_ctx *x = ctx;
+	const struct tpdu_state *ts = &x->r->slots[x->slot].tpdu;
+	unsigned wait = xfr_tpdu_wait_ms(ts->to.wwt_ms, tx_len + expect,
+	    ts->baud, ts->max_wait_ms);
+
+	return char_xfr(x->r, x->slot, 0, tx, tx_len, rx, expect, wait);
+}
+
+int
+xfr_char_t0_tpdu(void *ctx, const uint8_t *tpdu, size_t len, uint8_t *resp,
+    size_t cap, size_t *got)
+{
+	struct xfr_char_io io = {t0_char_xchg, ctx};
+
+	return xfr_char_t0_run(&io, tpdu, len, resp, cap, got);
+}
+
+/*
+ * Section 11.3: the prologue tells LEN; the block is read in two
+ * XfrBlocks. The first waits BWT (times the S(WTX) factor, CCID bBWI),
+ * the second the characters of INF and EDC.
+ */
+int
+xfr_char_t1_block(void *ctx, const uint8_t *block, size_t len,
+    uint8_t *reply, size_t cap, size_t *got, unsigned bwt_multiplier)
+{
+	const struct xfr_tpdu_ctx *x = ctx;
+	const struct tpdu_state *ts = &x->r->slots[x->slot].tpdu;
+	unsigned mult = bwt_multiplier == 0 ? 1 : bwt_multiplier;
+	uint8_t bBWI =
+	    mult > 1 ? (uint8_t)(mult > BWI_MAX ? BWI_MAX : mult) : 0;
+	size_t edc = ts->t1.crc ? 2 : 1, rest;
+	unsigned wait = xfr_tpdu_wait_ms((uint64_t)ts->to.bwt_ms * mult +
+		x->r->qk.extra_timeout_ms,
+	    len + T1_PROLOGUE_LEN, ts->baud, ts->max_wait_ms);
+	int rc;
+
+	if (cap < T1_PROLOGUE_LEN + edc)
+		return OC_EINVAL;
+	rc = char_xfr(x->r, x->slot, bBWI, block, len, reply, T1_PROLOGUE_LEN,
+	    wait);
+	/* A short or missing prologue is an invalid block (11.6.3). */
+	if (rc == OC_EPROTO)
+		return OC_ECARD;
+	if (rc != OC_OK)
+		return rc;
+	rest = (size_t)reply[2] + edc;
+	if (reply[2] > T1_MAX_INF || rest > cap - T1_PROLOGUE_LEN)
+		return OC_ECARD;
+	wait = xfr_tpdu_wait_ms(ts->to.cwt_ms + x->r->qk.extra_timeout_ms,
+	    rest, ts->baud, ts->max_wait_ms);
+	rc = char_xfr(x->r, x->slot, 0, NULL, 0, reply + T1_PROLOGUE_LEN, rest,
+	    wait);
+	if (rc == OC_EPROTO)
+		return OC_ECARD;
+	if (rc != OC_OK)
+		return rc;
+	*got = T1_PROLOGUE_LEN + rest;
+	return OC_OK;
+}
