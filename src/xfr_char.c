@@ -9,6 +9,7 @@
 #include "xfr_char.h"
 
 #include "ccid_cmd.h"
+#include "ccid_msg.h"
 #include "err.h"
 #include "log.h"
 #include "reader.h"
@@ -110,7 +111,7 @@ xfr_char_t0_run(const struct xfr_char_io *io, const uint8_t *tpdu,
 /* One XfrBlock: tx out, exactly expect characters back (section 6.1.4:
  * wLevelParameter is the count the reader collects). */
 static int
-char_xfr(struct reader *r, unsigned slot, uint8_t bBWI, const uint8_t *tx,
+char_xfr_one(struct reader *r, unsigned slot, uint8_t bBWI, const uint8_t *tx,
     size_t len, uint8_t *rx, size_t expect, unsigned timeout_ms)
 {
 	struct ccid_status st;
@@ -118,8 +119,6 @@ char_xfr(struct reader *r, unsigned slot, uint8_t bBWI, const uint8_t *tx,
 	size_t n = 0;
 	int rc;
 
-	if (expect > UINT16_MAX)
-		return OC_EINVAL;
 	r->io.timeout_ms = timeout_ms;
 	rc = ccid_run_xfr_block(&r->io, (uint8_t)slot, bBWI, (uint16_t)expect,
 	    tx, len, rx, expect, &n, &st);
@@ -132,6 +131,43 @@ char_xfr(struct reader *r, unsigned slot, uint8_t bBWI, const uint8_t *tx,
 		rc = OC_EPROTO;
 	}
 	return rc;
+}
+
+/*
+ * Characters out and in, split so that every message fits
+ * dwMaxCCIDMessageLength (Winbond: 138 bytes, less than a T=0 data
+ * field): leading pieces of tx expect nothing, trailing reads send
+ * nothing.
+ */
+static int
+char_xfr(struct reader *r, unsigned slot, uint8_t bBWI, const uint8_t *tx,
+    size_t len, uint8_t *rx, size_t expect, unsigned timeout_ms)
+{
+	size_t room = r->io.max_msg > CCID_HDR_LEN ? r->io.max_msg - CCID_HDR_LEN
+						   : 0;
+	size_t n, got = 0;
+	int rc;
+
+	if (room == 0 || expect > UINT16_MAX)
+		return OC_EINVAL;
+	while (len > room) {
+		rc = char_xfr_one(r, slot, bBWI, tx, room, NULL, 0, timeout_ms);
+		if (rc != OC_OK)
+			return rc;
+		tx += room;
+		len -= room;
+	}
+	do {
+		n = expect - got < room ? expect - got : room;
+		rc = char_xfr_one(
+		    r, slot, bBWI, tx, len, rx + got, n, timeout_ms);
+		if (rc != OC_OK)
+			return rc;
+		tx = NULL;
+		len = 0;
+		got += n;
+	} while (got < expect);
+	return OC_OK;
 }
 
 /* T=0: each wait is WWT plus the characters moved (section 10.2). */

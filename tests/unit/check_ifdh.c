@@ -498,24 +498,6 @@ START_TEST(test_capabilities)
 }
 END_TEST
 
-/* TPDU level is covered by check_tpdu; character level is not done. */
-START_TEST(test_char_reader_not_supported_yet)
-{
-	UCHAR atr[MAX_ATR_SIZE];
-	DWORD len = sizeof(atr);
-
-	set_reader(CCID_XCHG_CHARACTER, 271, CCID_FEAT_AUTO_VOLTAGE);
-	open_reader();
-	ft_out(&ft, SLOT_STATUS_CMD);
-	ft_in(&ft, SLOT_STATUS_OK);
-	ck_assert_int_eq(IFDHICCPresence(LUN), IFD_ICC_PRESENT);
-	ck_assert_int_eq(IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len),
-	    IFD_ERROR_POWER_ACTION);
-	ck_assert(log_stub_contains("not supported yet"));
-	ft_done(&ft);
-}
-END_TEST
-
 START_TEST(test_control_not_supported)
 {
 	UCHAR rx[8];
@@ -552,7 +534,6 @@ ifdh_suite(void)
 	tcase_add_test(tc, test_presence);
 	tcase_add_test(tc, test_device_removed);
 	tcase_add_test(tc, test_capabilities);
-	tcase_add_test(tc, test_char_reader_not_supported_yet);
 	tcase_add_test(tc, test_control_not_supported);
 	suite_add_tcase(s, tc);
 	return s;
