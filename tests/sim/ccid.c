@@ -129,11 +129,28 @@ struct sim_msg *ccid_take_reply(struct ccid_iface *ci, int64_t now, int64_t *nex
 	return NULL;
 }
 
+static struct sim_capture *capture; /* ccid_char.c runs a card layer */
+
+void ccid_capture(struct sim_capture *c)
+{
+	capture = c;
+}
+
 static void reply(struct ccid_iface *ci, uint8_t type, const uint8_t *cmd,
 		  uint8_t status, uint8_t error, uint8_t b9, const uint8_t *data,
 		  size_t dlen)
 {
 	uint8_t h[10] = { type, 0, 0, 0, 0, cmd[5], cmd[6], status, error, b9 };
+
+	if (capture) {
+		capture->set = true;
+		capture->status = status;
+		capture->error = error;
+		capture->len = dlen < sizeof(capture->data) ? dlen : sizeof(capture->data);
+		if (capture->len)
+			memcpy(capture->data, data, capture->len);
+		return;
+	}
 
 	queue(ci, h, data, dlen);
 }
@@ -171,6 +188,7 @@ static void slot_forget_xfr(struct ccid_slot *s)
 	s->t1_ifsc = 0x20;
 	s->t1_ifsd = 32;
 	s->t1_wtx_left = 0;
+	s->chr_out_len = s->chr_in_len = s->chr_need = 0;
 }
 
 static void slot_power_off(struct ccid_slot *s)
@@ -607,8 +625,8 @@ static void xfr_apdu(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *
 
 /* ---- TPDU level, T=0: the reader is the procedure-byte layer ------------- */
 
-static void xfr_t0(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
-		   const uint8_t *d, size_t n)
+void xfr_t0(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
+	    const uint8_t *d, size_t n)
 {
 	uint8_t out[258];
 	uint8_t *rsp;
@@ -725,8 +743,8 @@ static void t1_send_rsp_chunk(struct ccid_iface *ci, struct ccid_slot *s,
 	}
 }
 
-static void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
-		   const uint8_t *d, size_t n)
+void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
+	    const uint8_t *d, size_t n)
 {
 	uint8_t lrc = 0, pcb;
 	size_t len;
@@ -806,9 +824,12 @@ static void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cm
 
 		if (s->t1_rsp && nr == s->t1_ns)
 			t1_send_rsp_chunk(ci, s, cmd);
-		else if (s->t1_last_len)
+		else if (s->t1_last_len && nr != s->t1_ns)
+			/* the host missed our last block: once more */
 			reply(ci, 0x80, cmd, 0, 0, 0, s->t1_last, s->t1_last_len);
 		else
+			/* the host wants a block we never made: its I-block
+			 * was lost; ask for it (ISO 7816-3 11.6.3.2 rule 7) */
 			t1_send(ci, s, cmd, (uint8_t)(0x80 | (s->t1_nr << 4)), NULL, 0);
 		return;
 	}
@@ -926,7 +947,9 @@ static void cmd_xfr_block(struct ccid_iface *ci, struct ccid_slot *s,
 		   !(ci->desc->ccid.dwFeatures & 0xc0)) {
 		/* host and card at different speeds: nothing gets through */
 		reply(ci, 0x80, cmd, ST_FAILED | icc_status(s), ERR_ICC_MUTE, 0, NULL, 0);
-	} else if (s->protocol == 1)
+	} else if (level == CCID_LEVEL_CHAR)
+		ccid_char_xfr(ci, s, cmd, data, dlen);
+	else if (s->protocol == 1)
 		xfr_t1(ci, s, cmd, data, dlen);
 	else
 		xfr_t0(ci, s, cmd, data, dlen);

@@ -257,6 +257,12 @@ struct ccid_slot {
 	/* pinpad (PC_to_RDR_Secure): PIN retries left on the built-in card */
 	uint8_t t1_ifsc; /* card -> what the host may send */
 	uint8_t t1_ifsd; /* host -> what the card may send (S(IFS)) */
+	/* character level (ccid_char.c): characters the card sent that the
+	 * reader has not delivered yet; T=0 command characters collected */
+	uint8_t chr_out[600];
+	size_t chr_out_len;
+	uint8_t chr_in[5 + 256];
+	size_t chr_in_len, chr_need;
 };
 
 struct ccid_iface {
@@ -298,6 +304,22 @@ void ccid_datablock(struct ccid_iface *ci, const uint8_t *msg, bool failed, uint
 		    const uint8_t *data, size_t dlen);
 void ccid_xfr_block(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *msg,
 		    const uint8_t *data, size_t dlen);
+/* ccid.c for ccid_char.c: the TPDU-level card layers, and a capture of
+ * the one reply they make (instead of queueing it) */
+struct sim_capture {
+	bool set;
+	uint8_t status, error;
+	uint8_t data[600];
+	size_t len;
+};
+void ccid_capture(struct sim_capture *c);
+void xfr_t0(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
+	    const uint8_t *d, size_t n);
+void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
+	    const uint8_t *d, size_t n);
+/* ccid_char.c: XfrBlock on a character-level reader */
+void ccid_char_xfr(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
+		   const uint8_t *d, size_t n);
 
 void ccid_init(struct ccid_iface *ci, struct sim_iface *desc,
 	       struct card **cards, unsigned n_cards);
