@@ -8,6 +8,7 @@
  */
 #include "sim.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <glib.h>
@@ -1324,11 +1325,35 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 
 		if (!fault_take(FAULT_BAD_LENGTH, type, &blen))
 			blen = -1;
+		long rdata = -1, inerr = -1;
+
 		if (!fault_take(FAULT_TRUNCATE, type, &trunc))
 			trunc = -1;
+		if (!fault_take(FAULT_REPLY_DATA, type, &rdata))
+			rdata = -1;
+		if (!fault_take(FAULT_IN_ERROR, type, &inerr))
+			inerr = -1;
 		while ((m = fresh)) {
 			fresh = m->next;
 			m->next = NULL;
+			if (m->len >= 10 && rdata >= 0) {
+				/* reply-data: short, long (+FF), empty; dwLength follows */
+				size_t dl = m->len - 10;
+				size_t nl = rdata == 0 ? (dl ? dl - 1 : 0) : rdata == 1 ? dl + 1 : 0;
+				struct sim_msg *b = msg_new(10 + nl);
+
+				memcpy(b->data, m->data, 10 + (nl < dl ? nl : dl));
+				if (nl > dl)
+					b->data[10 + dl] = 0xff;
+				put_le32(b->data + 1, (uint32_t)nl);
+				free(m);
+				m = b;
+				rdata = -1;
+			}
+			if (inerr >= 0) {
+				m->status = inerr == 0 ? -EOVERFLOW : inerr == 1 ? -EPROTO : -EILSEQ;
+				inerr = -1;
+			}
 			if (m->len >= 10) {
 				if (wseq)
 					m->data[6]++;

@@ -90,6 +90,13 @@ static const struct fault_def {
 		"the next CCID class control request (ABORT, GET_CLOCK_FREQUENCIES, GET_DATA_RATES) stalls" },
 	[FAULT_PPS_REJECT] = { "pps-reject", A_NONE, 0, 0, 0, NULL, 0,
 		"the card answers the next PPS request with PPSS only (no PPS0 echo: refused)" },
+	[FAULT_DESC] = { "desc", A_WORD, 0, 0, 7,
+		"slots255|msglen0|msglenmax|rates|clocks|short|total-short|total-long", 0,
+		"armed before `plug`: the next plug presents a broken descriptor (last interface's class descriptor: bMaxSlotIndex 255, dwMaxCCIDMessageLength 0 or 0xFFFFFFFF, bNumDataRatesSupported/bNumClockSupported 4 more than GET_DATA_RATES/GET_CLOCK_FREQUENCIES return, bLength 40 (cut); or wTotalLength 10 short / 64 long)" },
+	[FAULT_REPLY_DATA] = { "reply-data", A_WORD, 0, 0, 2, "short|long|empty", 0,
+		"the answer's data one byte shorter, one byte (FF) longer, or empty, dwLength matching (use cmd=Secure for PIN pad answers)" },
+	[FAULT_IN_ERROR] = { "in-error", A_WORD, 0, 0, 2, "babble|proto|crc", 0,
+		"the bulk-IN transfer carrying the next answer fails: -EOVERFLOW (babble), -EPROTO (bit-stuff/protocol error) or -EILSEQ (CRC); the answer is lost" },
 };
 
 static struct {

@@ -87,6 +87,8 @@ struct sim_device {
 };
 
 int profile_load(const char *path, struct sim_device *dev, char **err);
+/* descfault.c: fault `desc` (armed before `plug`) mutates dev->descriptors */
+void descfault_apply(struct sim_device *dev);
 void profile_build_descriptors(struct sim_device *dev);
 /* string descriptor index -> text (UTF-8), NULL if none */
 const char *profile_string(const struct sim_device *dev, unsigned idx);
@@ -169,6 +171,7 @@ struct sim_msg {
 	struct sim_msg *next;
 	int64_t due; /* g_get_monotonic_time() before which it is held; 0: now */
 	size_t len;
+	int status; /* in-error fault: the bulk-IN URB fails with it */
 	uint8_t data[];
 };
 
@@ -205,6 +208,9 @@ enum fault_id {
 	FAULT_SW,
 	FAULT_CTRL_STALL,
 	FAULT_PPS_REJECT,
+	FAULT_DESC,
+	FAULT_REPLY_DATA,
+	FAULT_IN_ERROR,
 	FAULT_MAX
 };
 

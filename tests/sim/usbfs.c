@@ -308,6 +308,8 @@ static void kick_one(void)
 			r = q_pop(&S.bulk_in[i]);
 			n = m->len < r->buflen ? m->len : r->buflen;
 			st = m->len > r->buflen ? -EOVERFLOW : 0;
+			if (m->status) /* in-error fault: the answer is lost */
+				st = m->status, n = 0;
 			memcpy(r->buf, m->data, n);
 			if (sim_verbose)
 				sim_hexlog("bulk-in", m->data, m->len);
@@ -1218,6 +1220,8 @@ int usbfs_plug(unsigned idx, char **err)
 		ccid_reset(&S.ifaces[i]);
 		S.in_halted[i] = S.out_halted[i] = false;
 	}
+	profile_build_descriptors(S.dev); /* undo an earlier `desc` fault */
+	descfault_apply(S.dev);
 	return add_devices(err);
 }
 
