@@ -19,6 +19,12 @@
 #define CCID_ABORT_TIMEOUT_MS 1000
 #define CCID_MAX_ABORT_READS 8
 #define CCID_MAX_READ_PIECES 64 /* transfers joined into one message */
+/*
+ * The rest of a message split over transfers follows at once; a reader
+ * whose dwLength promises more than it sent must not hold the caller for
+ * a whole (PIN entry: 90 s) command timeout per piece (issue 12).
+ */
+#define CCID_CONT_TIMEOUT_MS 1000
 #define CCID_ZLP_READ_MS 10     /* quirk zlp_before_write */
 
 void
@@ -210,7 +216,10 @@ read_msg(struct ccid_io *io, unsigned timeout_ms, struct ccid_reply *r)
 
 	for (pieces = 0; pieces < CCID_MAX_READ_PIECES; pieces++) {
 		rc = io->tr.ops->bulk_in(io->tr.ctx, io->buf + have,
-		    io->max_msg - have, &got, timeout_ms);
+		    io->max_msg - have, &got,
+		    have != 0 && timeout_ms > CCID_CONT_TIMEOUT_MS
+			? CCID_CONT_TIMEOUT_MS
+			: timeout_ms);
 		if (rc == OC_ESTALL)
 			(void)io->tr.ops->clear_halt(io->tr.ctx, 1);
 		if (rc != OC_OK)

@@ -10,6 +10,8 @@
 
 #include "ccid_desc.h"
 
+#include <stdio.h>
+
 #include "bytes.h"
 #include "err.h"
 
@@ -165,6 +167,89 @@ ccid_desc_parse(const uint8_t *buf, size_t len, bool allow_vendor_type,
 	if (warnings != NULL)
 		*warnings = w;
 	return OC_OK;
+}
+
+void
+ccid_desc_explain(const uint8_t *buf, size_t len, bool allow_vendor_type,
+    char *out, size_t cap)
+{
+	struct ccid_desc d = {0};
+	struct oc_cur c;
+	enum ccid_level level;
+	uint8_t blen = 0;
+
+	if (out == NULL || cap == 0)
+		return;
+	out[0] = '\0';
+	cur_init(&c, buf, buf == NULL ? 0 : len);
+	if (cur_peek_u8(&c, &blen) != OC_OK) {
+		(void)snprintf(out, cap, "class descriptor empty");
+		return;
+	}
+	if (blen < CCID_DESC_LEN) {
+		(void)snprintf(out, cap,
+		    "class descriptor truncated: bLength %u < %u", blen,
+		    CCID_DESC_LEN);
+		return;
+	}
+	if (blen > len) {
+		(void)snprintf(out, cap,
+		    "class descriptor truncated: bLength %u, %zu bytes present",
+		    blen, len);
+		return;
+	}
+	cur_init(&c, buf, blen);
+	if (desc_read_fields(&c, &d) != OC_OK)
+		(void)snprintf(out, cap, "class descriptor unreadable");
+	else if (!type_ok(d.bDescriptorType, allow_vendor_type))
+		(void)snprintf(out, cap, "bDescriptorType 0x%02X not CCID",
+		    d.bDescriptorType);
+	else if ((unsigned)d.bMaxSlotIndex + 1 > CCID_MAX_SLOTS)
+		(void)snprintf(out, cap, "bMaxSlotIndex %u: more than %u slots",
+		    d.bMaxSlotIndex, CCID_MAX_SLOTS);
+	else if ((d.dwProtocols & 0x3u) == 0)
+		(void)snprintf(out, cap,
+		    "dwProtocols 0x%08X: neither T=0 nor T=1",
+		    (unsigned)d.dwProtocols);
+	else if (d.dwMaxCCIDMessageLength < CCID_MIN_MSG_LEN)
+		(void)snprintf(out, cap, "dwMaxCCIDMessageLength %u < %u",
+		    (unsigned)d.dwMaxCCIDMessageLength, CCID_MIN_MSG_LEN);
+	else if (desc_level(d.dwFeatures, &level) != OC_OK)
+		(void)snprintf(out, cap,
+		    "dwFeatures 0x%08X: more than one exchange level",
+		    (unsigned)d.dwFeatures);
+}
+
+void
+ccid_desc_warnings_text(unsigned w, char *out, size_t cap)
+{
+	static const struct {
+		unsigned bit;
+		const char *text;
+	} names[] = {
+	    {CCID_WARN_MSG_LEN_CLAMPED, "dwMaxCCIDMessageLength capped"},
+	    {CCID_WARN_IFSD_CLAMPED, "dwMaxIFSD capped"},
+	    {CCID_WARN_CLOCKS_CLAMPED, "bNumClockSupported capped"},
+	    {CCID_WARN_RATES_CLAMPED, "bNumDataRatesSupported capped"},
+	    {CCID_WARN_BUSY_SLOTS_FIXED, "bMaxCCIDBusySlots fixed"},
+	    {CCID_WARN_LEVEL_MISSING, "no exchange level bit (character)"},
+	};
+	size_t i, n = 0;
+
+	if (out == NULL || cap == 0)
+		return;
+	out[0] = '\0';
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int k;
+
+		if ((w & names[i].bit) == 0)
+			continue;
+		k = snprintf(out + n, cap - n, "%s%s", n ? ", " : "",
+		    names[i].text);
+		if (k < 0 || (size_t)k >= cap - n)
+			return;
+		n += (size_t)k;
+	}
 }
 
 int

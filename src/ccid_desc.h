@@ -96,6 +96,17 @@ int ccid_desc_parse(const uint8_t *buf, size_t len, bool allow_vendor_type,
     struct ccid_desc *out, unsigned *warnings);
 
 /*
+ * Why ccid_desc_parse() refuses buf, as one log line naming the field
+ * ("bMaxSlotIndex 255: more than 16 slots"); "" if it does not. Device
+ * faults must be named in the log, not just "no CCID interface".
+ */
+void ccid_desc_explain(const uint8_t *buf, size_t len, bool allow_vendor_type,
+    char *out, size_t cap);
+
+/* The CCID_WARN_* bits of w as words ("dwMaxCCIDMessageLength capped"). */
+void ccid_desc_warnings_text(unsigned w, char *out, size_t cap);
+
+/*
  * Walk a run of descriptors (an interface's or endpoint's "extra" bytes)
  * and return the offset of the first CCID class descriptor in *off.
  * OC_EINVAL when none is present or a descriptor's bLength is 0 or runs

@@ -186,6 +186,12 @@ keypad_sw(const struct ccid_status *st, uint8_t *rx, size_t cap, size_t *rx_len)
 	return OC_OK;
 }
 
+static bool
+sw1_valid(uint8_t sw1)
+{
+	return (sw1 & 0xF0) == 0x90 || ((sw1 & 0xF0) == 0x60 && sw1 != 0x60);
+}
+
 /*
  * TPDU T=1: the answer is a block. S(WTX request)s are answered (the
  * card may ask for time after the PIN was typed); the I-block's INF is
@@ -244,7 +250,7 @@ unwrap_t1(struct reader *r, unsigned slot, uint8_t *buf, size_t got,
 		return OC_EPROTO;
 	}
 	t1->nr ^= 1;
-	if (blk.inf_len < 2)
+	if (blk.inf_len < 2 || !sw1_valid(blk.inf[blk.inf_len - 2]))
 		return OC_EPROTO;
 	if (blk.inf_len > cap)
 		return OC_ENOSPC;
@@ -356,11 +362,23 @@ pinpad_run(struct reader *r, unsigned slot, bool modify, const uint8_t *in,
 	if (rc != OC_OK) {
 		int sw = keypad_sw(&st, rx, cap, rx_len);
 
+		/* The block may have reached the card: its N(S) is unknown. */
+		if (t1 && sw == 1)
+			sl->tpdu.t1.need_resync = true;
 		return sw == 1 ? rc : sw;
 	}
-	if (t1)
-		return unwrap_t1(r, slot, buf, got, rx, cap, rx_len);
-	if (got < 2)
+	if (t1) {
+		rc = unwrap_t1(r, slot, buf, got, rx, cap, rx_len);
+		/* A broken answer leaves both ends' N(S)/N(R) in doubt: resync
+		 * (ISO 7816-3 11.6.3.2) rather than have the card repeat its
+		 * last answer as the next one's. */
+		if (rc != OC_OK)
+			sl->tpdu.t1.need_resync = true;
+		return rc;
+	}
+	/* ISO 7816-3 10.3.3: an R-APDU ends in SW1 6X or 9X (not 60); a
+	 * cut or padded answer must not reach the client as the card's. */
+	if (got < 2 || !sw1_valid(buf[got - 2]))
 		return OC_EPROTO;
 	if (got > cap)
 		return OC_ENOSPC;

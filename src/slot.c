@@ -473,10 +473,17 @@ xfr_extended(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
 	return OC_OK;
 }
 
+static bool
+rapdu_sw1_ok(uint8_t sw1)
+{
+	return (sw1 & 0xF0) == 0x90 || ((sw1 & 0xF0) == 0x60 && sw1 != 0x60);
+}
+
 int
 slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
     size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len)
 {
+	size_t n = 0;
 	int rc;
 
 	if ((rc = slot_check(r, slot)) != OC_OK ||
@@ -493,6 +500,21 @@ slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
 	if (host_runs_protocol(r)) /* T=0/T=1: xfr_tpdu.c, xfr_char.c */
 		return xfr_tpdu_transmit(r, slot, tx, tx_len, rx, cap, rx_len);
 	if (r->info.desc.level == CCID_XCHG_SHORT_APDU)
-		return xfr_short(r, slot, tx, tx_len, rx, cap, rx_len);
-	return xfr_extended(r, slot, tx, tx_len, rx, cap, rx_len);
+		rc = xfr_short(r, slot, tx, tx_len, rx, cap, &n);
+	else
+		rc = xfr_extended(r, slot, tx, tx_len, rx, cap, &n);
+	if (rc != OC_OK)
+		return rc;
+	/*
+	 * ISO 7816-4 section 5.1 / 7816-3 10.3.3: an R-APDU ends in SW1 SW2,
+	 * SW1 6X (not 60) or 9X. An APDU-level reader that cut or padded the
+	 * card's answer must not hand it to the client as the card's.
+	 */
+	if (n < 2 || !rapdu_sw1_ok(rx[n - 2])) {
+		OC_LOG_CRIT("slot %u: reader answered %zu bytes without a "
+			    "status word", slot, n);
+		return OC_EPROTO;
+	}
+	*rx_len = n;
+	return OC_OK;
 }

@@ -352,8 +352,13 @@ find_class_desc(const struct libusb_interface_descriptor *alt,
 	rc = ccid_desc_parse(run + off, run_len - off, vendor, &info->desc,
 	    &info->desc_warnings);
 	if (rc != OC_OK) {
+		char field[96];
+
+		/* Name the field: a broken descriptor is a device fault. */
+		ccid_desc_explain(run + off, run_len - off, vendor, field,
+		    sizeof(field));
 		(void)snprintf(why, whylen, "class descriptor rejected: %s",
-		    oc_strerror(rc));
+		    field[0] != '\0' ? field : oc_strerror(rc));
 		return false;
 	}
 	info->bInterfaceClass = alt->bInterfaceClass;
@@ -571,8 +576,11 @@ try_device(struct usb_dev *d, libusb_device *dev, const struct devname *dn,
 	(void)snprintf(d->node, sizeof(d->node), "/dev/bus/usb/%03u/%03u",
 	    info->bus, info->addr);
 	if (libusb_get_active_config_descriptor(dev, &cfg) != 0 &&
-	    libusb_get_config_descriptor(dev, 0, &cfg) != 0)
+	    (rc = libusb_get_config_descriptor(dev, 0, &cfg)) != 0) {
+		OC_LOG_CRIT("%s: configuration descriptor unreadable: %s",
+		    d->node, libusb_error_name(rc));
 		return OC_ENODEV;
+	}
 	rc = OC_ENODEV;
 	if (find_interface(cfg, dn, hooks, info, &f))
 		rc = claim(d, dev, &f, &dd, info);
@@ -625,6 +633,14 @@ usb_open(const struct devname *dn, const struct usb_hooks *hooks,
 	OC_LOG_INFO("%s: interface %u, %s level, \"%s\"", d->node,
 	    info->interface, ccid_level_name(info->desc.level),
 	    info->product);
+	if (info->desc_warnings != 0) {
+		char w[160];
+
+		ccid_desc_warnings_text(info->desc_warnings, w, sizeof(w));
+		OC_LOG_CRIT("%s: interface %u: class descriptor out of range, "
+			    "driver limits used: %s",
+		    d->node, info->interface, w);
+	}
 	tr->ops = &usb_ops;
 	tr->ctx = d;
 	return OC_OK;

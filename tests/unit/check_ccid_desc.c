@@ -475,6 +475,45 @@ START_TEST(test_clamps)
 }
 END_TEST
 
+/* The log line that names why a descriptor is refused (issue 12). */
+START_TEST(test_explain)
+{
+	uint8_t raw[CCID_DESC_LEN];
+	char why[96], w[160];
+
+	good_desc(raw);
+	ccid_desc_explain(raw, sizeof(raw), false, why, sizeof(why));
+	ck_assert_str_eq(why, "");
+	raw[OFF_bMaxSlotIndex] = 255;
+	ccid_desc_explain(raw, sizeof(raw), false, why, sizeof(why));
+	ck_assert_str_eq(why, "bMaxSlotIndex 255: more than 16 slots");
+	good_desc(raw);
+	le32_store(raw + OFF_dwMaxCCIDMessageLength, 0);
+	ccid_desc_explain(raw, sizeof(raw), false, why, sizeof(why));
+	ck_assert_str_eq(why, "dwMaxCCIDMessageLength 0 < 64");
+	good_desc(raw);
+	raw[0] = 40;
+	ccid_desc_explain(raw, 40, false, why, sizeof(why));
+	ck_assert_str_eq(why, "class descriptor truncated: bLength 40 < 54");
+	good_desc(raw);
+	ccid_desc_explain(raw, 30, false, why, sizeof(why));
+	ck_assert_str_eq(why,
+	    "class descriptor truncated: bLength 54, 30 bytes present");
+	ccid_desc_explain(raw, 0, false, why, sizeof(why));
+	ck_assert_str_eq(why, "class descriptor empty");
+	/* a small buffer is cut, never overrun */
+	ccid_desc_explain(raw, 30, false, why, 8);
+	ck_assert_uint_eq(strlen(why), 7);
+
+	ccid_desc_warnings_text(CCID_WARN_MSG_LEN_CLAMPED |
+	    CCID_WARN_RATES_CLAMPED, w, sizeof(w));
+	ck_assert_str_eq(w,
+	    "dwMaxCCIDMessageLength capped, bNumDataRatesSupported capped");
+	ccid_desc_warnings_text(0x3F, w, 20);
+	ck_assert_uint_le(strlen(w), 19);
+}
+END_TEST
+
 START_TEST(test_find)
 {
 	uint8_t raw[CCID_DESC_LEN];
@@ -584,6 +623,7 @@ ccid_desc_suite(void)
 	tcase_add_test(tc, test_msg_len);
 	tcase_add_test(tc, test_clamps);
 	tcase_add_test(tc, test_find);
+	tcase_add_test(tc, test_explain);
 	tcase_add_test(tc, test_find_after_endpoints);
 	tcase_add_test(tc, test_find_vendor);
 	tcase_add_test(tc, test_level_names);

@@ -267,6 +267,36 @@ START_TEST(test_transmit_short)
 }
 END_TEST
 
+/* An APDU-level answer without a status word is no R-APDU (issue 12). */
+START_TEST(test_transmit_answer_without_sw)
+{
+	static const char *const answers[] = {
+	    "80 00000000 00 ?? 00 00 00",		/* empty */
+	    "80 01000000 00 ?? 00 00 00 90",		/* SW cut */
+	    "80 03000000 00 ?? 00 00 00 90 00 FF",	/* padded: SW1 00 */
+	};
+	UCHAR apdu[] = {0x00, 0x84, 0x00, 0x00, 0x04};
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, 8};
+	UCHAR rx[300];
+	DWORD rxlen;
+	size_t i;
+
+	open_reader();
+	power_up();
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
+		rxlen = sizeof(rx);
+		ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 84 00 00 04");
+		ft_in(&ft, answers[i]);
+		ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, apdu,
+				     sizeof(apdu), rx, &rxlen, NULL),
+		    IFD_COMMUNICATION_ERROR);
+		ck_assert_uint_eq(rxlen, 0);
+	}
+	ck_assert(log_stub_contains("without a status word"));
+	ft_done(&ft);
+}
+END_TEST
+
 START_TEST(test_transmit_insufficient_buffer)
 {
 	UCHAR apdu[] = {0x00, 0x84, 0x00, 0x00, 0x04};
@@ -319,6 +349,8 @@ START_TEST(test_transmit_extended_chained)
 		tx[i] = (uint8_t)i;
 	for (i = 0; i < sizeof(resp); i++)
 		resp[i] = (uint8_t)(0xA0 + i);
+	resp[62] = 0x90; /* the card's SW ends the R-APDU */
+	resp[63] = 0x00;
 	/* 54 bytes with wLevelParameter 0001, 54 with 0003, 12 with 0002. */
 	memcpy(msg, "\x6F\x36\x00\x00\x00\x00\x00\x00\x01\x00", 10);
 	memcpy(msg + 10, tx, 54);
@@ -531,6 +563,7 @@ ifdh_suite(void)
 	tcase_add_test(tc, test_short_reader_refuses_extended);
 	tcase_add_test(tc, test_transmit_extended_chained);
 	tcase_add_test(tc, test_transmit_extended_overflow_drains);
+	tcase_add_test(tc, test_transmit_answer_without_sw);
 	tcase_add_test(tc, test_presence);
 	tcase_add_test(tc, test_device_removed);
 	tcase_add_test(tc, test_capabilities);
