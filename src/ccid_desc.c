@@ -189,7 +189,7 @@ ccid_desc_explain(const uint8_t *buf, size_t len, bool allow_vendor_type,
 	if (blen < CCID_DESC_LEN) {
 		(void)snprintf(out, cap,
 		    "class descriptor truncated: bLength %u < %u", blen,
-		    CCID_DESC_LEN);
+		    (unsigned)CCID_DESC_LEN);
 		return;
 	}
 	if (blen > len) {
@@ -206,14 +206,15 @@ ccid_desc_explain(const uint8_t *buf, size_t len, bool allow_vendor_type,
 		    d.bDescriptorType);
 	else if ((unsigned)d.bMaxSlotIndex + 1 > CCID_MAX_SLOTS)
 		(void)snprintf(out, cap, "bMaxSlotIndex %u: more than %u slots",
-		    d.bMaxSlotIndex, CCID_MAX_SLOTS);
+		    d.bMaxSlotIndex, (unsigned)CCID_MAX_SLOTS);
 	else if ((d.dwProtocols & 0x3u) == 0)
 		(void)snprintf(out, cap,
 		    "dwProtocols 0x%08X: neither T=0 nor T=1",
 		    (unsigned)d.dwProtocols);
 	else if (d.dwMaxCCIDMessageLength < CCID_MIN_MSG_LEN)
 		(void)snprintf(out, cap, "dwMaxCCIDMessageLength %u < %u",
-		    (unsigned)d.dwMaxCCIDMessageLength, CCID_MIN_MSG_LEN);
+		    (unsigned)d.dwMaxCCIDMessageLength,
+		    (unsigned)CCID_MIN_MSG_LEN);
 	else if (desc_level(d.dwFeatures, &level) != OC_OK)
 		(void)snprintf(out, cap,
 		    "dwFeatures 0x%08X: more than one exchange level",
