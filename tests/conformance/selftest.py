@@ -10,6 +10,7 @@ this before the corpus; any check that does not hold fails the stage):
 2. the first 'works' row of expected.tsv altered to a refusal: exit 1,
    the row listed as unexpected;
 3. the first 'refused:...' row altered to 'works': exit 1, listed;
+   and run-corpus.py --break (the same in one process) reports its row;
 4. the quirk table is tested by the corpus: the Identiv uTrust 3720 with
    its msg_len_fix quirk switched off by a run-time quirks file
    (OPENCCID_QUIRKS_DIR): the 260-byte APDU its real 270-byte buffer takes
@@ -99,6 +100,15 @@ def main():
                                   re.escape(new), re.escape(cols[4])), out, re.M)
             check("%s altered to %s: runner exits 1 and lists the row"
                   % (label, new), rc == 1 and listed is not None, out)
+
+        # The one-process variant: --break exits 0 only when it saw its
+        # altered row reported (and says so).
+        r = subprocess.run([sys.executable, RUNNER, "--builddir", b, "--break", "-j", "2",
+                            "--workdir", os.path.join(tmp, "wbreak")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=300)
+        check("run-corpus.py --break: the altered expectation is reported (exit 0)",
+              r.returncode == 0 and "self-test PASSED" in r.stdout, r.stdout)
 
         qdir = os.path.join(tmp, "quirks.d")
         os.makedirs(qdir)
