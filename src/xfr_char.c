@@ -13,100 +13,11 @@
 #include "err.h"
 #include "log.h"
 #include "reader.h"
+#include "t0_char.h"
 #include "t1.h"
 #include "xfr_tpdu.h"
 
-#define T0_HDR_LEN 5
-#define PB_NULL    0x60u
 #define BWI_MAX    255u
-
-/* Section 10.3.3: 6x (but 60) and 9x are SW1. */
-static bool
-is_sw1(uint8_t pb)
-{
-	return ((pb & 0xF0u) == 0x60u && pb != PB_NULL) ||
-	       (pb & 0xF0u) == 0x90u;
-}
-
-/* One procedure byte, or bytes of data, exactly n of them. */
-static int
-xchg(const struct xfr_char_io *io, const uint8_t *tx, size_t tx_len,
-    uint8_t *rx, size_t n)
-{
-	return io->xchg(io->ctx, tx, tx_len, rx, n);
-}
-
-int
-xfr_char_t0_run(const struct xfr_char_io *io, const uint8_t *tpdu,
-    size_t len, uint8_t *resp, size_t cap, size_t *got)
-{
-	const uint8_t *tx = tpdu;
-	size_t tx_len = T0_HDR_LEN, total, done = 0, have = 0;
-	unsigned nulls = 0, rounds;
-	bool sending;
-	uint8_t ins, ins_one, pb;
-	int rc;
-
-	if (io == NULL || tpdu == NULL || resp == NULL || got == NULL ||
-	    len < T0_HDR_LEN || cap < 2)
-		return OC_EINVAL;
-	ins = tpdu[1];
-	ins_one = (uint8_t)(tpdu[1] ^ 0xFFu);
-	sending = len > T0_HDR_LEN;
-	/* Section 10.3.2: P3 is the data length; 00 to the host is 256. */
-	if (sending && len - T0_HDR_LEN != tpdu[4])
-		return OC_EINVAL;
-	total = sending ? len - T0_HDR_LEN : (tpdu[4] != 0 ? tpdu[4] : 256u);
-	/* Every round moves data or is a NULL: bounded by both. */
-	for (rounds = 0; rounds <= total + XFR_CHAR_MAX_NULL + 1; rounds++) {
-		rc = xchg(io, tx, tx_len, &pb, 1);
-		tx = NULL;
-		tx_len = 0;
-		if (rc != OC_OK)
-			return rc;
-		if (pb == PB_NULL) {
-			if (++nulls > XFR_CHAR_MAX_NULL)
-				break;
-			continue;
-		}
-		if (is_sw1(pb)) {
-			if (have > cap - 2)
-				return OC_ENOSPC;
-			resp[have] = pb;
-			rc = xchg(io, NULL, 0, resp + have + 1, 1);
-			if (rc != OC_OK)
-				return rc;
-			*got = have + 2;
-			return OC_OK;
-		}
-		if ((pb != ins && pb != ins_one) || done >= total) {
-			OC_LOG_CRIT("T=0 procedure byte 0x%02X conflicts (INS "
-				    "0x%02X, %zu of %zu bytes moved)",
-			    pb, ins, done, total);
-			return OC_EPROTO;
-		}
-		/* INS: all the remaining bytes; INS ^ FF: the next one. */
-		{
-			size_t n = pb == ins ? total - done : 1;
-
-			if (sending) {
-				tx = tpdu + T0_HDR_LEN + done;
-				tx_len = n;
-			} else {
-				if (n > cap - 2 - have)
-					return OC_ENOSPC;
-				rc = xchg(io, NULL, 0, resp + have, n);
-				if (rc != OC_OK)
-					return rc;
-				have += n;
-			}
-			done += n;
-		}
-	}
-	OC_LOG_CRIT("T=0: more than %d NULL procedure bytes",
-	    XFR_CHAR_MAX_NULL);
-	return OC_EPROTO;
-}
 
 /* One XfrBlock: tx out, exactly expect characters back (section 6.1.4:
  * wLevelParameter is the count the reader collects). */
@@ -187,9 +98,14 @@ int
 xfr_char_t0_tpdu(void *ctx, const uint8_t *tpdu, size_t len, uint8_t *resp,
     size_t cap, size_t *got)
 {
-	struct xfr_char_io io = {t0_char_xchg, ctx};
+	struct t0_char_io io = {t0_char_xchg, ctx};
+	int rc = t0_char_run(&io, tpdu, len, resp, cap, got);
 
-	return xfr_char_t0_run(&io, tpdu, len, resp, cap, got);
+	if (rc == OC_EPROTO)
+		OC_LOG_CRIT("T=0 procedure bytes out of order (INS 0x%02X) or "
+			    "more than %d NULLs",
+		    tpdu[1], T0_CHAR_MAX_NULL);
+	return rc;
 }
 
 /*

@@ -28,7 +28,7 @@
 #include "negotiate.h"
 #include "reader.h"
 #include "usb.h"
-#include "xfr_char.h"
+#include "t0_char.h"
 #include "xfr_tpdu.h"
 
 #define LUN      0x20000UL
@@ -852,11 +852,11 @@ static int
 chr_run(struct chr_card *c, const char *tpdu_hex, uint8_t *resp, size_t cap,
     size_t *got)
 {
-	struct xfr_char_io io = {chr_xchg, c};
+	struct t0_char_io io = {chr_xchg, c};
 	uint8_t tpdu[300];
 	size_t n = unhex_buf(tpdu_hex, tpdu, sizeof(tpdu));
 
-	return xfr_char_t0_run(&io, tpdu, n, resp, cap, got);
+	return t0_char_run(&io, tpdu, n, resp, cap, got);
 }
 
 /* ISO 7816-3 section 10.3.3: NULL, INS ^ FF (one byte), INS (the rest),
@@ -918,7 +918,7 @@ START_TEST(test_char_t0_bad_cards)
 	static const struct chr_step nulls[] = {{"00 B0 00 00 02", 1, "60"}};
 	static const struct chr_step big[] = {{"00 B0 00 00 00", 1, "B0"}};
 	struct chr_card c1 = {conflict, 1, 0, 0}, c2 = {too_much, 3, 0, 0},
-			c3 = {nulls, 1, 0, XFR_CHAR_MAX_NULL + 5},
+			c3 = {nulls, 1, 0, T0_CHAR_MAX_NULL + 5},
 			c4 = {big, 1, 0, 0};
 	uint8_t resp[300];
 	size_t n = 0;
