@@ -125,3 +125,15 @@ discovery_classify(uint8_t bInterfaceClass, const uint8_t *if_extra,
 	*from_ep = ep;
 	return OC_OK;
 }
+
+void
+discovery_from_quirks(const struct quirk_set *qs, struct usb_discovery *out)
+{
+	out->vendor_class_ccid = quirks_flag(qs, QUIRK_VENDOR_CLASS_CCID);
+	out->vendor_class_any_len54 =
+	    quirks_flag(qs, QUIRK_VENDOR_CLASS_ANY_LEN54);
+	out->class_desc_after_endpoints =
+	    quirks_flag(qs, QUIRK_CLASS_DESC_AFTER_ENDPOINTS);
+	out->desc_extra_len_strict =
+	    quirks_flag(qs, QUIRK_DESC_EXTRA_LEN_STRICT);
+}

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "quirks.h"
+
 #define DISCOVERY_CLASS_CCID   0x0B /* CCID rev 1.1 section 4.2.1 */
 #define DISCOVERY_CLASS_VENDOR 0xFF /* pre-standard readers */
 
@@ -51,5 +53,8 @@ int discovery_classify(uint8_t bInterfaceClass, const uint8_t *if_extra,
     size_t if_len, const uint8_t *ep_extra, size_t ep_len,
     const struct usb_discovery *q, size_t *off, bool *from_ep, char *why,
     size_t whylen) __attribute__((warn_unused_result));
+
+/* The four discovery keys of a quirk lookup (absent: false). */
+void discovery_from_quirks(const struct quirk_set *qs, struct usb_discovery *out);
 
 #endif

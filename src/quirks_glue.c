@@ -102,18 +102,6 @@ quirks_glue_check_firmware(const struct quirk_set *qs,
 	return OC_ENOTSUP;
 }
 
-void
-quirks_glue_discovery(const struct quirk_set *qs, struct usb_discovery *out)
-{
-	out->vendor_class_ccid = quirks_flag(qs, QUIRK_VENDOR_CLASS_CCID);
-	out->vendor_class_any_len54 =
-	    quirks_flag(qs, QUIRK_VENDOR_CLASS_ANY_LEN54);
-	out->class_desc_after_endpoints =
-	    quirks_flag(qs, QUIRK_CLASS_DESC_AFTER_ENDPOINTS);
-	out->desc_extra_len_strict =
-	    quirks_flag(qs, QUIRK_DESC_EXTRA_LEN_STRICT);
-}
-
 static void
 set_level(struct ccid_desc *d, enum ccid_level level, const char *why)
 {

@@ -78,11 +78,6 @@ int quirks_glue_check_firmware(const struct quirk_set *qs,
  * logged and ignored. */
 void quirks_glue_apply_desc(const struct quirk_set *qs, struct usb_info *info);
 
-/* Discovery keys (vendor_class_ccid, vendor_class_any_len54,
- * class_desc_after_endpoints, desc_extra_len_strict) for usb_open(). */
-void quirks_glue_discovery(const struct quirk_set *qs,
-    struct usb_discovery *out);
-
 /* Command timeouts, zlp_before_write, set_parameters_error_ignored. */
 void quirks_glue_io(const struct quirk_set *qs, struct ccid_io *io);
 

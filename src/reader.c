@@ -531,7 +531,7 @@ reader_usb_discovery(void *arg, uint16_t vid, uint16_t pid,
 	pthread_mutex_lock(&table_lock);
 	quirks_lookup(t, vid, pid, bcdDevice, interface, qs);
 	pthread_mutex_unlock(&table_lock);
-	quirks_glue_discovery(qs, out);
+	discovery_from_quirks(qs, out);
 	free(qs);
 }
 

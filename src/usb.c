@@ -30,6 +30,7 @@
 #define USB_INTR_SLACK_MS 1000  /* past the interrupt transfer timeout */
 #define USB_CANCEL_WAIT_MS 2000 /* for a cancelled transfer to end */
 #define USB_EVENT_ERRORS 8      /* failing event-handling calls tolerated */
+#define USB_PROBE_CTRL_TIMEOUT_MS 1000 /* class requests of the probe */
 
 struct usb_dev {
 	libusb_context *ctx;
@@ -644,4 +645,150 @@ usb_open(const struct devname *dn, const struct usb_hooks *hooks,
 	tr->ops = &usb_ops;
 	tr->ctx = d;
 	return OC_OK;
+}
+
+int
+usb_class_request_in(const struct transport *tr, uint8_t bRequest,
+    uint8_t *buf, size_t cap, size_t *got)
+{
+	/* bmRequestType: device-to-host, class, interface (USB 2.0 9.3). */
+	return tr->ops->control(tr->ctx,
+	    LIBUSB_ENDPOINT_IN | LIBUSB_REQUEST_TYPE_CLASS |
+		LIBUSB_RECIPIENT_INTERFACE,
+	    bRequest, 0, buf, cap, got, USB_PROBE_CTRL_TIMEOUT_MS);
+}
+
+/* Strings of a device the probe can open; "" when it cannot. */
+static void
+probe_strings(libusb_device *dev, const struct libusb_device_descriptor *dd,
+    struct usb_info *info)
+{
+	libusb_device_handle *h;
+
+	if (libusb_open(dev, &h) != 0)
+		return;
+	read_string(h, dd->iManufacturer, info->manufacturer,
+	    sizeof(info->manufacturer));
+	read_string(h, dd->iProduct, info->product, sizeof(info->product));
+	read_string(h, dd->iSerialNumber, info->serial, sizeof(info->serial));
+	libusb_close(h);
+}
+
+/* Verdict with the quirks, then what a reader without them needs. */
+static void
+probe_iface(const struct libusb_interface_descriptor *alt,
+    const struct usb_hooks *hooks, struct usb_probe_iface *it)
+{
+	static const struct usb_discovery all = {true, true, true, false};
+	struct usb_discovery q;
+	const unsigned char *ep_extra, *run;
+	size_t ep_len, if_len, off;
+	bool from_ep;
+	struct usb_found f;
+
+	discovery_of(hooks, &it->info, alt->bInterfaceNumber, &q);
+	it->info.interface = alt->bInterfaceNumber;
+	it->info.bInterfaceProtocol = alt->bInterfaceProtocol;
+	it->bInterfaceClass = alt->bInterfaceClass;
+	it->accepted = interface_is_ccid(alt, &q, &it->info, &f, it->why,
+	    sizeof(it->why));
+	it->info.has_intr = it->accepted && f.has_intr;
+	if_len = alt->extra != NULL && alt->extra_length > 0
+	    ? (size_t)alt->extra_length : 0;
+	last_endpoint_extra(alt, &ep_extra, &ep_len);
+	if (discovery_classify(alt->bInterfaceClass, alt->extra, if_len,
+		ep_extra, ep_len, &all, &off, &from_ep, NULL, 0) != OC_OK)
+		return;
+	run = from_ep ? ep_extra : alt->extra;
+	if_len = from_ep ? ep_len : if_len;
+	if (run == NULL || off >= if_len)
+		return; /* classify() never says yes to an empty run */
+	it->desc_ok = ccid_desc_parse(run + off, if_len - off,
+			  alt->bInterfaceClass == DISCOVERY_CLASS_VENDOR,
+			  &it->info.desc, &it->info.desc_warnings) == OC_OK;
+	it->raw_len = if_len - off < sizeof(it->raw) ? if_len - off
+						     : sizeof(it->raw);
+	memcpy(it->raw, run + off, it->raw_len);
+	it->info.desc_after_endpoints = from_ep;
+	/* What it takes without any discovery quirk. */
+	it->needs_after_endpoints = from_ep;
+	it->needs_vendor_class =
+	    alt->bInterfaceClass == DISCOVERY_CLASS_VENDOR;
+}
+
+static int
+probe_device(libusb_device *dev, const struct devname *dn,
+    const struct usb_hooks *hooks, usb_probe_fn *cb, void *arg)
+{
+	struct libusb_device_descriptor dd;
+	struct libusb_config_descriptor *cfg = NULL;
+	struct usb_probe_iface *it;
+	bool strings = false;
+	int n = 0;
+
+	if (!device_matches(dev, dn, &dd))
+		return 0;
+	if (libusb_get_active_config_descriptor(dev, &cfg) != 0 &&
+	    libusb_get_config_descriptor(dev, 0, &cfg) != 0)
+		return 0;
+	if ((it = calloc(1, sizeof(*it))) == NULL) {
+		libusb_free_config_descriptor(cfg);
+		return OC_ENOMEM;
+	}
+	for (uint8_t i = 0; i < cfg->bNumInterfaces; i++) {
+		const struct libusb_interface *itf = &cfg->interface[i];
+		const struct libusb_interface_descriptor *alt;
+
+		if (itf->num_altsetting < 1)
+			continue;
+		alt = &itf->altsetting[0];
+		if (alt->bInterfaceClass != DISCOVERY_CLASS_CCID &&
+		    alt->bInterfaceClass != DISCOVERY_CLASS_VENDOR)
+			continue;
+		if (dn->has_interface && alt->bInterfaceNumber != dn->interface)
+			continue;
+		memset(it, 0, sizeof(*it));
+		it->info.vid = dd.idVendor;
+		it->info.pid = dd.idProduct;
+		it->info.bcdDevice = dd.bcdDevice;
+		it->info.bus = libusb_get_bus_number(dev);
+		it->info.addr = libusb_get_device_address(dev);
+		if (!strings) {
+			probe_strings(dev, &dd, &it->info);
+			strings = true;
+		}
+		probe_iface(alt, hooks, it);
+		cb(arg, it);
+		n++;
+	}
+	free(it);
+	libusb_free_config_descriptor(cfg);
+	return n;
+}
+
+int
+usb_probe(const struct devname *dn, const struct usb_hooks *hooks,
+    usb_probe_fn *cb, void *arg)
+{
+	libusb_context *ctx;
+	libusb_device **list;
+	ssize_t n, i;
+	int rc, total = 0;
+
+	if ((rc = map_err(libusb_init(&ctx))) != OC_OK)
+		return rc;
+	n = libusb_get_device_list(ctx, &list);
+	if (n < 0) {
+		libusb_exit(ctx);
+		return map_err((int)n);
+	}
+	for (i = 0; i < n && i < USB_MAX_DEVICES; i++) {
+		rc = probe_device(list[i], dn, hooks, cb, arg);
+		if (rc < 0)
+			break;
+		total += rc;
+	}
+	libusb_free_device_list(list, 1);
+	libusb_exit(ctx);
+	return rc < 0 ? rc : total;
 }

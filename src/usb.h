@@ -62,4 +62,40 @@ int usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *info)
     __attribute__((warn_unused_result));
 
+/* One class 0x0B or 0xFF interface, as openccid-probe reports it. */
+struct usb_probe_iface {
+	struct usb_info info;        /* ids, strings, desc when desc_ok */
+	uint8_t bInterfaceClass;
+	bool accepted;               /* usb_open() would take it */
+	char why[200];               /* why not, when !accepted */
+	bool desc_ok;                /* a descriptor was found and parsed */
+	bool needs_vendor_class;     /* only with vendor_class_ccid */
+	bool needs_after_endpoints;  /* only with class_desc_after_endpoints */
+	uint8_t raw[CCID_DESC_LEN];  /* the descriptor's bytes */
+	size_t raw_len;
+};
+
+typedef void usb_probe_fn(void *arg, const struct usb_probe_iface *it);
+
+/*
+ * Call cb for every class 0x0B or 0xFF interface of every device that dn
+ * selects (as usb_open() does; the interface filter applies too), with
+ * the verdict of hooks->discovery and what a reader without quirks would
+ * need. The descriptor is decoded even when the quirks refuse the
+ * interface, so that the probe can say which key to add. Nothing is
+ * claimed; strings are read when the device node can be opened. Returns
+ * the number of interfaces reported, or a negative OC_E*.
+ */
+int usb_probe(const struct devname *dn, const struct usb_hooks *hooks,
+    usb_probe_fn *cb, void *arg);
+
+/*
+ * A CCID class request on an opened transport (CCID rev 1.1 section 5.3:
+ * GET_CLOCK_FREQUENCIES 0x02, GET_DATA_RATES 0x03): device-to-host,
+ * class, interface. *got gets the byte count.
+ */
+int usb_class_request_in(const struct transport *tr, uint8_t bRequest,
+    uint8_t *buf, size_t cap, size_t *got)
+    __attribute__((warn_unused_result));
+
 #endif

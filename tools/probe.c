@@ -5,6 +5,7 @@
  * prints is what the driver understands. Subcommands so far:
  *   openccid-probe atr HEX...      decode an Answer To Reset
  *   openccid-probe desc HEX...     decode a 54-byte CCID class descriptor
+ *   openccid-probe list|show ...   live USB devices (probe_live.c)
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include "atr.h"
 #include "ccid_desc.h"
 #include "err.h"
+#include "probe.h"
 
 #define HEX_MAX 512
 
@@ -24,6 +26,8 @@ usage(FILE *f)
 {
 	fputs("usage: openccid-probe atr HEX...\n"
 	      "       openccid-probe desc HEX...\n"
+	      "       openccid-probe list|show [--json] [-v] [-s BUS:DEV] "
+	      "[-d VID:PID] [-q QUIRKSDIR]\n"
 	      "HEX: bytes as hex digits, spaces and colons allowed\n",
 	    f);
 }
@@ -139,8 +143,8 @@ cmd_atr(int argc, char **argv)
 	return 0;
 }
 
-static void
-print_desc(const struct ccid_desc *d, unsigned warnings)
+void
+probe_print_desc(const struct ccid_desc *d, unsigned warnings)
 {
 	printf("bcdCCID:                %x.%02x\n", d->bcdCCID >> 8,
 	    d->bcdCCID & 0xff);
@@ -182,7 +186,7 @@ cmd_desc(int argc, char **argv)
 		    oc_strerror(r));
 		return 1;
 	}
-	print_desc(&d, warnings);
+	probe_print_desc(&d, warnings);
 	return 0;
 }
 
@@ -193,6 +197,10 @@ main(int argc, char **argv)
 		return cmd_atr(argc - 2, argv + 2);
 	if (argc >= 2 && strcmp(argv[1], "desc") == 0 && argc >= 3)
 		return cmd_desc(argc - 2, argv + 2);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return probe_live(argc - 2, argv + 2, false);
+	if (argc >= 2 && strcmp(argv[1], "show") == 0)
+		return probe_live(argc - 2, argv + 2, true);
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
 			     strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);

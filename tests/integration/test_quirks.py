@@ -5,6 +5,8 @@ the driver builds its quirk table at the first open from the built-in
 files and that directory (quirks/README.md).
 """
 
+import os
+import subprocess
 import time
 
 import harness
@@ -120,3 +122,38 @@ def test_quirks_vendor_class_removed(lab, tmp_path, monkeypatch):
         "CCID without the quirk vendor_class_ccid" in text
     assert lb.pcscd.alive()
     assert lb.readers() == []
+
+
+def test_quirks_probe_entry_makes_reader_work(lab, cfg, tmp_path, monkeypatch):
+    """openccid-probe's printed quirks entry, dropped into the run-time
+    directory, makes a reader work through pcscd that the quirks (here: a
+    file switching the built-in class-0xFF keys off) refused."""
+    d = _quirks_dir(tmp_path, monkeypatch,
+                    {"00-off.quirks": "match vid=08e6 pid=ace0\n"
+                                      "set vendor_class_ccid=false "
+                                      "vendor_class_any_len54=false\n"})
+    # openccid-probe is built next to tests/sim/openccid-sim.
+    probe = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        cfg.sim))), "openccid-probe")
+    assert os.access(probe, os.X_OK), probe
+    simdir = tmp_path / "probe-sim"
+    simdir.mkdir()
+    sim = harness.Sim(cfg, str(simdir), "Verisign_secure_token", None)
+    try:
+        env = dict(os.environ, LD_PRELOAD=harness.PRELOAD,
+                   UMOCKDEV_DIR=sim.umockdev_dir)
+        out = subprocess.run([probe, "show", "-q", str(d)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, timeout=30).stdout
+    finally:
+        sim.process.stop()
+    assert "not CCID without the quirk vendor_class_ccid" in out, out
+    entry = out.split("quirks entry:\n", 1)[1].split("reader list line", 1)[0]
+    assert "match vid=08e6 pid=ace0\nset vendor_class_ccid\n" in entry, out
+    (d / "50-probe.quirks").write_text(entry)
+    lb = lab.start(profile="Verisign_secure_token")
+    assert lb.readers() == [lb.reader]
+    assert "50-probe.quirks:3: vendor_class_ccid" in lb.log.text()
+    card = lb.connect()
+    assert card.transmit(bytes.fromhex("00A4000C023F00"))[-2:] == b"\x90\x00"
+    card.disconnect()

@@ -1,0 +1,110 @@
+#!/bin/sh
+# openccid-probe on simulated readers (tests/sim, umockdev): the decode of
+# a live device, the class requests, the quirk rows, and the printed
+# quirks entry fed back through tools/quirks-check and a run-time quirks
+# directory, where it must make the reader usable again.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+b=${top_builddir:-.}
+probe=$b/openccid-probe
+sim=$b/tests/sim/openccid-sim
+qc=$b/tools/quirks-check
+preload=libumockdev-preload.so.0
+for f in "$probe" "$sim" "$qc"; do
+	[ -x "$f" ] || { echo "FAIL: $f not built (umockdev missing?)"; exit 1; }
+done
+tmp=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT INT TERM
+fail=0
+
+start_sim() { # profile
+	[ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null; }
+	rm -f "$tmp/ready"
+	LD_PRELOAD=$preload "$sim" --profile "$top_srcdir/tests/sim/profiles/$1" \
+	    --control "$tmp/ctl" --ready-file "$tmp/ready" --log "$tmp/sim.log" \
+	    >"$tmp/sim.out" 2>&1 &
+	pid=$!
+	i=0
+	while [ ! -s "$tmp/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -s "$tmp/ready" ] || { echo "FAIL: simulator not ready"; cat "$tmp/sim.out"; exit 1; }
+	tb=$(cat "$tmp/ready")
+}
+run_probe() { # args...; output in $out
+	out=$(LD_PRELOAD=$preload UMOCKDEV_DIR=$tb "$probe" "$@" 2>&1)
+}
+has() { # description, expected substring (in $out)
+	case $out in
+	*"$2"*) echo "ok: $1" ;;
+	*) echo "FAIL: $1: wanted '$2' in:"; echo "$out"; fail=1 ;;
+	esac
+}
+hasnt() {
+	case $out in
+	*"$2"*) echo "FAIL: $1: did not want '$2' in:"; echo "$out"; fail=1 ;;
+	*) echo "ok: $1" ;;
+	esac
+}
+
+# --- BLUDRIVE II: class descriptor after the endpoints (libccid D2) ---
+start_sim BludriveII.txt
+mkdir "$tmp/empty"
+run_probe show -q "$tmp/empty"
+has "bludrive listed as CCID" 'usb:1b0e/1078 interface 0 class 0x0B "BLUTRONICS BLUDRIVE II CCID": CCID'
+has "descriptor place" "class descriptor:       type 0x21, after the endpoints"
+has "level" "dwFeatures:             0x00010130 (TPDU exchange)"
+has "message length" "dwMaxCCIDMessageLength: 271"
+has "GET_CLOCK_FREQUENCIES" "GET_CLOCK_FREQUENCIES:  3580 (kHz)"
+has "GET_DATA_RATES" "GET_DATA_RATES:         9600, 12800, 13950, 18600, 19200, 23040, 27900, 28800, 37200, 38400, 55800, 57600, 74400, 111600, 115200 (bps)"
+has "built-in quirk row shown" "descriptor.quirks:"
+has "quirk row key" ": class_desc_after_endpoints"
+has "reader list line" "$(printf '1b0e:1078\tlocal\tBLUTRONICS BLUDRIVE II CCID')"
+# The entry, as printed, is a valid quirks file that quirks-check accepts
+# and that gives the device the key.
+printf '%s\n' "$out" | sed -n '/^quirks entry:$/,/^reader list line/p' | sed '1d;$d' >"$tmp/probe.quirks"
+out=$(cat "$tmp/probe.quirks"); has "entry printed" "match vid=1b0e pid=1078"
+has "entry key" "set class_desc_after_endpoints"
+out=$("$qc" -l 1b0e:1078:0010:0 "$tmp/probe.quirks" 2>&1) || { echo "FAIL: quirks-check rejects the entry: $out"; fail=1; }
+has "quirks-check: entry matches" "probe.quirks:3: class_desc_after_endpoints"
+# Without the built-in row the probe (same table code as the driver)
+# refuses the interface; the printed entry in the run-time dir fixes it.
+mkdir "$tmp/off" "$tmp/fixed"
+printf 'match vid=1b0e pid=1078\nset class_desc_after_endpoints=false\n' >"$tmp/off/00-off.quirks"
+cp "$tmp/off/00-off.quirks" "$tmp/fixed/"
+cp "$tmp/probe.quirks" "$tmp/fixed/50-probe.quirks"
+run_probe list -q "$tmp/off"
+has "without the quirk: refused, key named" "not used: the CCID class descriptor follows the endpoints (needs the quirk class_desc_after_endpoints)"
+run_probe list -q "$tmp/fixed"
+has "with the printed entry: CCID again" '"BLUTRONICS BLUDRIVE II CCID": CCID'
+# JSON
+run_probe show --json -q "$tmp/empty"
+has "json needed quirks" '"needed_quirks":["class_desc_after_endpoints"]'
+has "json descriptor" '"dwMaxCCIDMessageLength":271'
+has "json rates" '"data_rates_bps":[9600,12800,'
+if command -v python3 >/dev/null; then
+	printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[0]["vid"]=="1b0e" and d[0]["accepted"] is True, d' \
+	    && echo "ok: json parses" || { echo "FAIL: json does not parse"; fail=1; }
+fi
+
+# --- class 0xFF pre-standard token (libccid D1) ---
+start_sim Verisign_secure_token.txt
+mkdir "$tmp/voff"
+printf 'match vid=08e6 pid=ace0\nset vendor_class_ccid=false vendor_class_any_len54=false\n' >"$tmp/voff/00-off.quirks"
+run_probe show -q "$tmp/voff"
+has "class 0xFF refused without quirks" "class 0xFF (vendor) is not CCID without the quirk vendor_class_ccid"
+has "descriptor decoded anyway" "class descriptor:       type 0xFF, after the interface descriptor"
+has "no class requests when refused" "class requests:         not sent"
+has "entry key" "set vendor_class_ccid"
+printf '%s\n' "$out" | sed -n '/^quirks entry:$/,/^reader list line/p' | sed '1d;$d' >"$tmp/voff/50-probe.quirks"
+run_probe show -q "$tmp/voff"
+has "with the printed entry: accepted" '"Gemplus Token GEM USB COMBI": CCID'
+has "the entry's row matched" "50-probe.quirks:3: vendor_class_ccid"
+hasnt "class requests sent" "class requests:         not sent"
+
+# --- filters ---
+run_probe list -d 1234:5678
+has "no device for another VID:PID" "no CCID interface found"
+run_probe list -s 1:x
+has "bad -s" "usage:"
+exit $fail
