@@ -43,6 +43,7 @@ ccid_io_init(struct ccid_io *io, const struct transport *tr, size_t max_msg,
 	pthread_mutex_init(&io->busy_lock, NULL);
 	pthread_cond_init(&io->busy_cond, NULL);
 	atomic_init(&io->gone, false);
+	atomic_init(&io->hide_out_slots, 0u);
 }
 
 void
@@ -109,6 +110,17 @@ io_release(struct ccid_io *io)
 	pthread_mutex_unlock(&io->busy_lock);
 }
 
+void
+ccid_io_hide_out_payload(struct ccid_io *io, uint8_t slot, bool hide)
+{
+	unsigned bit = 1u << (slot % CCID_MAX_SLOTS);
+
+	if (hide)
+		atomic_fetch_or(&io->hide_out_slots, bit);
+	else
+		atomic_fetch_and(&io->hide_out_slots, ~bit);
+}
+
 static void
 log_msg_dump(const struct ccid_io *io, const char *dir, const uint8_t *msg,
     size_t len)
@@ -116,6 +128,13 @@ log_msg_dump(const struct ccid_io *io, const char *dir, const uint8_t *msg,
 	/* Presence polling would flood COMM logs: needs PERIODIC too. */
 	if (io->quiet && (oc_log_get_level() & OC_LOG_MASK_PERIODIC) == 0)
 		return;
+	/* Bulk-OUT ("->"): byte 5 is bSlot (section 6.1). */
+	if (dir[0] == '-' && len > 5 &&
+	    (atomic_load(&io->hide_out_slots) &
+		(1u << (msg[5] % CCID_MAX_SLOTS))) != 0) {
+		oc_log_ccid_hidden(dir, msg, len);
+		return;
+	}
 	oc_log_ccid(dir, msg, len, io->level);
 }
 

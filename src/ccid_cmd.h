@@ -50,6 +50,12 @@ struct ccid_io {
 	/* Monotonic milliseconds; NULL: CLOCK_MONOTONIC (tests set one). */
 	uint64_t (*now_ms)(void);
 	bool quiet;              /* presence polling: COMM dumps need PERIODIC */
+	/*
+	 * Bit s set: bulk-OUT messages to slot s are logged header only.
+	 * Set by the character-level T=0 code while it sends the data of a
+	 * PIN command piece by piece (redact.h cannot see those pieces).
+	 */
+	atomic_uint hide_out_slots;
 	uint8_t *buf;            /* max_msg bytes, owned by the caller */
 	pthread_mutex_t xfer_lock; /* guards seq, quiet, buf, the pipes */
 	/*
@@ -79,6 +85,8 @@ void ccid_io_set_max_busy(struct ccid_io *io, unsigned n);
 /* Device gone: commands fail with OC_ENODEV, waiters wake up. */
 void ccid_io_mark_gone(struct ccid_io *io);
 bool ccid_io_is_gone(struct ccid_io *io);
+/* Log bulk-OUT messages to slot header only (hide) or as usual. */
+void ccid_io_hide_out_payload(struct ccid_io *io, uint8_t slot, bool hide);
 
 /* The ATR is copied into atr (OC_ENOSPC when longer than cap). */
 int ccid_run_power_on(struct ccid_io *io, uint8_t slot, uint8_t bPowerSelect,

@@ -150,6 +150,27 @@ oc_log_hex(unsigned level, const char *func, const char *what,
 	hexline_flush(&l, level, func, what);
 }
 
+/* CCID rev 1.1 section 6: the header every bulk message starts with. */
+#define LOG_CCID_HDR_LEN 10
+
+void
+oc_log_ccid_hidden(const char *dir, const uint8_t *msg, size_t len)
+{
+	struct hexline l = {.len = 0};
+	size_t hidden = len > LOG_CCID_HDR_LEN ? len - LOG_CCID_HDR_LEN : 0;
+	char word[48];
+
+	if ((oc_log_get_level() & OC_LOG_MASK_COMM) == 0 || msg == NULL)
+		return;
+	hexline_add_bytes(&l, msg, len - hidden, OC_LOG_MASK_COMM, "ccid", dir);
+	if (hidden > 0) {
+		(void)snprintf(word, sizeof(word), "<%zu bytes redacted> ",
+		    hidden);
+		hexline_add_str(&l, word);
+	}
+	hexline_flush(&l, OC_LOG_MASK_COMM, "ccid", dir);
+}
+
 void
 oc_log_ccid(const char *dir, const uint8_t *msg, size_t len,
     enum ccid_level level)

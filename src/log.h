@@ -34,6 +34,12 @@ void oc_log_printf(unsigned level, const char *func, const char *fmt, ...)
 /* Hex dump of a CCID message at COMM level, with redact_ccid_msg(). */
 void oc_log_ccid(const char *dir, const uint8_t *msg, size_t len,
     enum ccid_level level);
+/*
+ * The same with everything after the 10-byte header hidden: for messages
+ * a stateless redactor cannot judge (the data pieces of a PIN command at
+ * character level, sent after the T=0 procedure byte).
+ */
+void oc_log_ccid_hidden(const char *dir, const uint8_t *msg, size_t len);
 /* Hex dump of non-secret bytes at the given level. */
 void oc_log_hex(unsigned level, const char *func, const char *what,
     const uint8_t *buf, size_t len);

@@ -15,8 +15,8 @@
 #define T1_PROLOGUE_LEN 3 /* NAD PCB LEN, ISO 7816-3 11.3.1 */
 #define T1_MAX_INF      254
 
-static bool
-is_pin_ins(uint8_t ins)
+bool
+redact_is_pin_ins(uint8_t ins)
 {
 	/* ISO 7816-4 7.5: VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER */
 	return ins == 0x20 || ins == 0x21 || ins == 0x24 || ins == 0x2C;
@@ -39,7 +39,7 @@ apdu_pin_field(const uint8_t *apdu, size_t n, size_t *off, size_t *dlen)
 	if (cur_skip(&c, 1) != 0 || cur_get_u8(&c, &ins) != 0 ||
 	    cur_skip(&c, 2) != 0 || cur_get_u8(&c, &lc0) != 0)
 		return false;
-	if (!is_pin_ins(ins))
+	if (!redact_is_pin_ins(ins))
 		return false;
 	/* Case 1 or case 2S: no data field */
 	if (cur_remaining(&c) == 0)

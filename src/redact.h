@@ -21,6 +21,7 @@
 #ifndef OPENCCID_REDACT_H
 #define OPENCCID_REDACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,12 @@ struct redact_range {
 	size_t off;
 	size_t len;
 };
+
+/*
+ * ISO 7816-4 INS codes whose command data may carry a PIN: VERIFY (20,
+ * 21), CHANGE REFERENCE DATA (24), RESET RETRY COUNTER (2C).
+ */
+bool redact_is_pin_ins(uint8_t ins);
 
 /*
  * Copy msg into out (cap >= len required, else OC_ENOSPC) with secret

@@ -13,6 +13,7 @@
 #include "err.h"
 #include "log.h"
 #include "reader.h"
+#include "redact.h"
 #include "t0_char.h"
 #include "t1.h"
 #include "xfr_tpdu.h"
@@ -94,12 +95,26 @@ t0_char_xchg(void *ctx, const uint8_t *tx, size_t tx_len, uint8_t *rx,
 	return char_xfr(x->r, x->slot, 0, tx, tx_len, rx, expect, wait);
 }
 
+/*
+ * The data of a PIN command leaves in XfrBlocks of its own after the
+ * procedure byte (all at once after INS, one byte per INS^FF), where the
+ * log redactor sees bare bytes: such a TPDU's OUT messages are logged
+ * header only.
+ */
 int
 xfr_char_t0_tpdu(void *ctx, const uint8_t *tpdu, size_t len, uint8_t *resp,
     size_t cap, size_t *got)
 {
+	const struct xfr_tpdu_ctx *x = ctx;
 	struct t0_char_io io = {t0_char_xchg, ctx};
-	int rc = t0_char_run(&io, tpdu, len, resp, cap, got);
+	bool secret = len > 1 && redact_is_pin_ins(tpdu[1]);
+	int rc;
+
+	if (secret)
+		ccid_io_hide_out_payload(&x->r->io, (uint8_t)x->slot, true);
+	rc = t0_char_run(&io, tpdu, len, resp, cap, got);
+	if (secret)
+		ccid_io_hide_out_payload(&x->r->io, (uint8_t)x->slot, false);
 
 	if (rc == OC_EPROTO)
 		OC_LOG_CRIT("T=0 procedure bytes out of order (INS 0x%02X) or "

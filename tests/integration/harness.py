@@ -458,12 +458,14 @@ class Lab:
 
     def start(self, profile="default", cards=None, wait_reader=True, sim_env=None,
               pcscd_env=None, pcscd_user=None, before_pcscd=None, pcscd_wrapper=None,
-              pcscd_stop_timeout=None):
+              pcscd_stop_timeout=None, pcscd_apdu_log=True):
         """pcscd_user=(uid, gid) runs pcscd with those ids and no
         capabilities (as pcsc-lite 2.4 does under systemd);
         before_pcscd(lab) runs once the simulator is up, before pcscd;
         pcscd_wrapper: argv prefix (e.g. valgrind ...) with
-        pcscd_stop_timeout seconds for it to exit after SIGTERM."""
+        pcscd_stop_timeout seconds for it to exit after SIGTERM;
+        pcscd_apdu_log=False drops --apdu (pcscd's own APDU log lines,
+        which show PINs: for tests of the driver's redaction)."""
         self._watchdog = threading.Timer(TEST_TIMEOUT, self._on_watchdog)
         self._watchdog.daemon = True
         self._watchdog.start()
@@ -488,8 +490,9 @@ class Lab:
         env["UMOCKDEV_DIR"] = umockdev_dir
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
         env.update(pcscd_env or {})  # e.g. OPENCCID_LOG_LEVEL
-        argv = [PCSCD, "--foreground", "--debug", "--apdu", "--color",
-                "--config", self.confdir]
+        argv = [PCSCD, "--foreground", "--debug"] + \
+            (["--apdu"] if pcscd_apdu_log else []) + \
+            ["--color", "--config", self.confdir]
         if pcscd_wrapper:
             argv = list(pcscd_wrapper) + argv
         if pcscd_user is not None:

@@ -981,6 +981,71 @@ START_TEST(test_character_level_t0)
 }
 END_TEST
 
+/*
+ * A PIN command at character level: its data leaves after the procedure
+ * byte in XfrBlocks of their own (here one byte per INS^FF), which the
+ * stateless log redactor cannot recognise. The COMM log shows those
+ * messages header only; the next ordinary command is dumped in full.
+ */
+START_TEST(test_character_level_t0_pin_not_logged)
+{
+	UCHAR verify[] = {0x00, 0x20, 0x00, 0x81, 0x02, 0x37, 0x39};
+	UCHAR read[] = {0x00, 0xB0, 0x00, 0x00, 0x01};
+	UCHAR rx[16];
+	DWORD rx_len = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, sizeof(pci)};
+
+	set_reader(0);
+	info.desc.dwFeatures = 0x00000230u;
+	info.desc.level = CCID_XCHG_CHARACTER;
+	open_reader();
+	power_up(ATR_T0_HEX, 4);
+	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ft_done(&ft);
+	oc_log_set_level(0x0f);
+	log_stub_reset();
+	ft_out(&ft, "6F 05000000 00 ?? 00 0100 00 20 00 81 02");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 DF");
+	ft_out(&ft, "6F 01000000 00 ?? 00 0100 37");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 DF");
+	ft_out(&ft, "6F 01000000 00 ?? 00 0100 39");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 90");
+	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 00");
+	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, verify, sizeof(verify),
+			     rx, &rx_len, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rx_len, 2);
+	ck_assert_mem_eq(rx, "\x90\x00", 2);
+	ft_done(&ft);
+	ck_assert(log_stub_contains("<1 bytes redacted>"));
+	ck_assert(!log_stub_contains(" 37 "));
+	ck_assert(!log_stub_contains(" 39 "));
+	ck_assert(!log_stub_contains("00 0100 37"));
+	/* Hiding ends with the PIN command. */
+	ft_out(&ft, "6F 05000000 00 ?? 00 0100 00 B0 00 00 01");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 B0");
+	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 5A");
+	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 90");
+	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&ft, "80 01000000 00 ?? 00 00 00 00");
+	rx_len = sizeof(rx);
+	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, read, sizeof(read), rx,
+			     &rx_len, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rx_len, 3);
+	ft_done(&ft);
+	ck_assert(log_stub_contains("00 B0 00 00 01"));
+	expect_power_off();
+}
+END_TEST
+
 /* T=1 at character level: the prologue, then LEN + EDC characters. */
 START_TEST(test_character_level_t1)
 {
@@ -1056,6 +1121,7 @@ tpdu_suite(void)
 	tcase_add_test(tc, test_char_t0_procedure_bytes);
 	tcase_add_test(tc, test_char_t0_bad_cards);
 	tcase_add_test(tc, test_character_level_t0);
+	tcase_add_test(tc, test_character_level_t0_pin_not_logged);
 	tcase_add_test(tc, test_character_level_t1);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("quirks");
