@@ -161,6 +161,19 @@ class Config:
         return path
 
 
+def dump_profile(tmp_path, dump):
+    """A simulator profile in tmp_path made by tests/sim/mkprofile.py
+    from the real reader dump of that name (descriptors.jsonl)."""
+    out = os.path.join(str(tmp_path), dump.replace(".txt", "") + ".profile")
+    gen = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sim",
+                       "mkprofile.py")
+    r = subprocess.run([sys.executable, gen, "--dump", dump, "-o", out],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        raise HarnessError("%s --dump %s failed:\n%s" % (gen, dump, r.stdout))
+    return out
+
+
 # Profiles the tests need that tests/sim/profiles does not hold (yet): made
 # from the real reader facts by tests/sim/mkprofile.py. A profile of the same
 # name in the profile directory wins. Readers listed by both libccid 1.5.2

@@ -11,9 +11,6 @@ PIN bytes in any spelling; the card must still have checked the PINs.
 (The PIN pad path is checked by test_pinpad.py.)
 """
 
-import os
-import subprocess
-import sys
 
 import pytest
 from smartcard import scard
@@ -24,16 +21,6 @@ T0, T1 = scard.SCARD_PROTOCOL_T0, scard.SCARD_PROTOCOL_T1
 CARD_PIN = b"123456"          # the built-in card's default PIN
 NEW_PIN = b"97531864"
 WRONG_PIN = b"24680135"
-
-
-def dump_profile(tmp_path, dump):
-    out = str(tmp_path / (dump.replace(".txt", "") + ".profile"))
-    gen = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sim",
-                       "mkprofile.py")
-    r = subprocess.run([sys.executable, gen, "--dump", dump, "-o", out],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert r.returncode == 0, r.stdout
-    return out
 
 
 def spellings(secret):
@@ -89,7 +76,7 @@ READERS = [
                          ids=["ext-apdu", "tpdu-t1", "tpdu-t0", "char-t0", "char-t1"])
 def test_no_pin_in_log(lab, tmp_path, profile, cardspec, proto):
     if profile.startswith("dump:"):
-        profile = dump_profile(tmp_path, profile[5:])
+        profile = harness.dump_profile(tmp_path, profile[5:])
     lb = lab.start(profile=profile, cards=[cardspec],
                    pcscd_env={"OPENCCID_LOG_LEVEL": "0xff"}, pcscd_apdu_log=False)
     card = lb.connect(protocols=proto)

@@ -14,9 +14,6 @@
 - A T=1 block the card never received: recovered by an R-block.
 """
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
@@ -28,17 +25,6 @@ T0, T1 = scard.SCARD_PROTOCOL_T0, scard.SCARD_PROTOCOL_T1
 # 138-byte messages carry a 65535-byte APDU in ~1600 XfrBlocks each way:
 # keep the boundaries, leave the maximum to the TPDU/APDU-level sweeps.
 EXT_LENGTHS = [256, 257, 511, 1000, 4097]
-
-
-def dump_profile(tmp_path, dump):
-    """A simulator profile made from the reader's real descriptor dump."""
-    out = str(tmp_path / (dump.replace(".txt", "") + ".profile"))
-    gen = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sim",
-                       "mkprofile.py")
-    r = subprocess.run([sys.executable, gen, "--dump", dump, "-o", out],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert r.returncode == 0, r.stdout
-    return out
 
 
 def echo_all(card, lengths, extended=False):
@@ -64,7 +50,7 @@ def with_tck(hexatr):
 
 @pytest.mark.parametrize("proto", [0, 1])
 def test_character_level_sweep(lab, tmp_path, proto):
-    lb = lab.start(profile=dump_profile(tmp_path, "Winbond.txt"),
+    lb = lab.start(profile=harness.dump_profile(tmp_path, "Winbond.txt"),
                    cards=["builtin:proto=%d" % proto])
     card = lb.connect(protocols=T0 if proto == 0 else T1)
     assert card.protocol == (T0 if proto == 0 else T1)
@@ -79,7 +65,7 @@ def test_character_level_sweep(lab, tmp_path, proto):
 @pytest.mark.parametrize("dump", ["Identiv_uTrust_FIDO2_Security_Key.txt",
                                   "bit4id_minilector-AIR.txt"])
 def test_t1_small_messages(lab, tmp_path, dump):
-    lb = lab.start(profile=dump_profile(tmp_path, dump), cards=["builtin:proto=1"])
+    lb = lab.start(profile=harness.dump_profile(tmp_path, dump), cards=["builtin:proto=1"])
     card = lb.connect(protocols=T1)
     echo_all(card, range(0, 256))
     echo_all(card, [256, 1000, 4097], extended=True)
