@@ -29,6 +29,30 @@ static pthread_once_t conf_once = PTHREAD_ONCE_INIT;
 /* Configuration: written during drvconf_init(), read afterwards. */
 static atomic_uint_least32_t driver_options;
 static atomic_uint time_ext_max_ms; /* 0: the built-in cap */
+/* Written once by conf_init_once(), read-only after pthread_once. */
+static char trace_dir[DRVCONF_PATH_MAX];
+
+const char *
+drvconf_trace_dir(void)
+{
+	return trace_dir[0] != '\0' ? trace_dir : NULL;
+}
+
+/* OPENCCID_TRACE_DIR: where each opened reader records a trace. */
+static void
+trace_dir_from_env(void)
+{
+	const char *env = getenv("OPENCCID_TRACE_DIR");
+
+	if (env == NULL || env[0] == '\0')
+		return;
+	if (strlen(env) >= sizeof(trace_dir)) {
+		OC_LOG_CRIT("OPENCCID_TRACE_DIR is too long; no traces");
+		return;
+	}
+	memcpy(trace_dir, env, strlen(env) + 1);
+	OC_LOG_INFO("recording traces in %s", trace_dir);
+}
 
 unsigned
 drvconf_time_ext_max_ms(void)
@@ -169,6 +193,7 @@ conf_init_once(void)
 		OC_LOG_CRIT("cannot locate the driver bundle; default "
 			    "configuration");
 	time_ext_from_env();
+	trace_dir_from_env();
 	env = getenv("OPENCCID_LOG_LEVEL");
 	if (env == NULL)
 		return;

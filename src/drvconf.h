@@ -3,7 +3,8 @@
  *
  * Read once, at the first IFDHCreateChannel*: ifdLogLevel (overridden by
  * the environment variable OPENCCID_LOG_LEVEL) and ifdDriverOptions; the
- * environment variable OPENCCID_TIME_EXT_MAX_MS (time-extension cap). A
+ * environment variables OPENCCID_TIME_EXT_MAX_MS (time-extension cap) and
+ * OPENCCID_TRACE_DIR (trace recording, trace_rec.h). A
  * missing, oversized or malformed file gives one log line and defaults.
  */
 #ifndef OPENCCID_DRVCONF_H
@@ -19,5 +20,7 @@ uint32_t drvconf_driver_options(void);
 #define DRVCONF_TIME_EXT_MAX_MS 3600000u /* an hour: the largest accepted */
 /* OPENCCID_TIME_EXT_MAX_MS, or 0 when unset. */
 unsigned drvconf_time_ext_max_ms(void);
+/* OPENCCID_TRACE_DIR (record traces there), or NULL when unset. */
+const char *drvconf_trace_dir(void);
 
 #endif

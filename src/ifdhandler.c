@@ -22,6 +22,8 @@
 #include "pcsc_features.h"
 #include "log.h"
 #include "reader.h"
+#include "trace_host.h"
+#include "trace_rec.h"
 #include "usb.h"
 
 #define IFDH_EXPORT __attribute__((visibility("default")))
@@ -56,6 +58,7 @@ ifdh_map_err(int err, enum ifdh_op op)
 static RESPONSECODE
 open_reader(DWORD Lun, const struct devname *dn)
 {
+	struct trace_rec *trace = NULL;
 	struct transport tr;
 	struct usb_info info;
 	int rc;
@@ -65,6 +68,9 @@ open_reader(DWORD Lun, const struct devname *dn)
 		return ifdh_map_err(reader_open_slot(Lun), IFDH_OP_OTHER);
 	}
 	rc = usb_open(dn, &reader_usb_hooks, &tr, &info);
+	if (rc == OC_OK && drvconf_trace_dir() != NULL)
+		trace = trace_rec_start(drvconf_trace_dir(), &tr, &info,
+		    drvconf_driver_options(), TRACE_REC_CAP_BYTES);
 	if (rc == OC_OK)
 		rc = reader_open_with_transport(Lun, &tr, &info,
 		    drvconf_driver_options());
@@ -74,6 +80,8 @@ open_reader(DWORD Lun, const struct devname *dn)
 		OC_LOG_CRIT("Lun 0x%lX: open failed: %s", (unsigned long)Lun,
 		    oc_strerror(rc));
 	/* pcscd only tells success from failure here. */
+	trace_rec_opened(trace, rc == OC_OK ? IFD_SUCCESS
+					    : IFD_COMMUNICATION_ERROR);
 	return rc == OC_OK ? IFD_SUCCESS : IFD_COMMUNICATION_ERROR;
 }
 
@@ -111,7 +119,15 @@ IFDHCreateChannel(DWORD Lun, DWORD Channel)
 IFDH_EXPORT RESPONSECODE
 IFDHCloseChannel(DWORD Lun)
 {
+	struct trace_call tc;
+	struct reader *r = reader_hold(Lun);
+
+	/* Recorded before: the close's own transfers follow the call. */
+	trace_call_begin(&tc, r, Lun, TRACE_OP_CLOSE, 0, 0, NULL, 0, 0);
+	if (r != NULL)
+		reader_release(r);
 	reader_close(Lun);
+	trace_call_end(&tc, IFD_SUCCESS, NULL, 0);
 	return IFD_SUCCESS;
 }
 
@@ -119,15 +135,20 @@ IFDH_EXPORT RESPONSECODE
 IFDHGetCapabilities(DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
 {
 	struct reader *r = reader_get(Lun);
+	struct trace_call tc;
 	RESPONSECODE ret;
 
 	if (r == NULL)
 		return IFD_COMMUNICATION_ERROR;
+	trace_call_begin(&tc, r, Lun, TRACE_OP_GETCAP, (uint32_t)Tag, 0, NULL,
+	    0, Length != NULL ? *Length : 0);
 	if (reader_slot_of(Lun) >= r->nslots)
 		ret = IFD_COMMUNICATION_ERROR;
 	else
 		ret = capabilities_get(r, reader_slot_of(Lun), Tag, Length,
 		    Value);
+	trace_call_end(&tc, ret, Value,
+	    ret == IFD_SUCCESS && Length != NULL ? *Length : 0);
 	reader_put(r, Lun);
 	return ret;
 }
@@ -138,6 +159,7 @@ IFDH_EXPORT RESPONSECODE
 IFDHSetCapabilities(DWORD Lun, DWORD Tag, DWORD Length, PUCHAR Value)
 // NOLINTEND(readability-non-const-parameter)
 {
+	struct trace_call tc;
 	struct reader *r;
 
 	if (Tag != TAG_IFD_DEVICE_REMOVED)
@@ -145,11 +167,14 @@ IFDHSetCapabilities(DWORD Lun, DWORD Tag, DWORD Length, PUCHAR Value)
 	/* No slot lock: this must overtake a slot stuck in I/O. */
 	if ((r = reader_hold(Lun)) == NULL)
 		return IFD_COMMUNICATION_ERROR;
+	trace_call_begin(&tc, r, Lun, TRACE_OP_SETCAP, (uint32_t)Tag, 0,
+	    Value, Value != NULL ? Length : 0, 0);
 	/* pcscd saw the device go: stop all I/O on it. */
 	if (Length >= 1 && Value != NULL && Value[0] != 0) {
 		OC_LOG_INFO("Lun 0x%lX: device removed", (unsigned long)Lun);
 		reader_mark_gone(r);
 	}
+	trace_call_end(&tc, IFD_SUCCESS, NULL, 0);
 	reader_release(r);
 	return IFD_SUCCESS;
 }
@@ -158,7 +183,9 @@ IFDH_EXPORT RESPONSECODE
 IFDHSetProtocolParameters(DWORD Lun, DWORD Protocol, UCHAR Flags, UCHAR PTS1,
     UCHAR PTS2, UCHAR PTS3)
 {
+	struct trace_call tc;
 	struct reader *r;
+	RESPONSECODE ret;
 	unsigned t;
 	int rc;
 
@@ -171,11 +198,17 @@ IFDHSetProtocolParameters(DWORD Lun, DWORD Protocol, UCHAR Flags, UCHAR PTS1,
 		return IFD_PROTOCOL_NOT_SUPPORTED;
 	if ((r = reader_get(Lun)) == NULL)
 		return IFD_COMMUNICATION_ERROR;
+	trace_call_begin(&tc, r, Lun, TRACE_OP_PROTO, (uint32_t)Protocol,
+	    (uint32_t)Flags | (uint32_t)PTS1 << 8 | (uint32_t)PTS2 << 16 |
+		(uint32_t)PTS3 << 24,
+	    NULL, 0, 0);
 	rc = slot_set_protocol(r, reader_slot_of(Lun), t);
 	reader_put(r, Lun);
-	if (rc == OC_ENOTSUP || rc == OC_EINVAL)
-		return IFD_PROTOCOL_NOT_SUPPORTED;
-	return ifdh_map_err(rc, IFDH_OP_OTHER);
+	ret = rc == OC_ENOTSUP || rc == OC_EINVAL ? IFD_PROTOCOL_NOT_SUPPORTED
+						  : ifdh_map_err(rc,
+							IFDH_OP_OTHER);
+	trace_call_end(&tc, ret, NULL, 0);
+	return ret;
 }
 
 static int
@@ -198,7 +231,9 @@ power_action(struct reader *r, unsigned slot, DWORD Action, PUCHAR Atr,
 IFDH_EXPORT RESPONSECODE
 IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
 {
+	struct trace_call tc;
 	struct reader *r;
+	RESPONSECODE ret;
 	size_t len = 0;
 	int rc;
 
@@ -208,14 +243,19 @@ IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
 		*AtrLength = 0;
 		return IFD_COMMUNICATION_ERROR;
 	}
+	trace_call_begin(&tc, r, Lun, TRACE_OP_POWER, (uint32_t)Action, 0,
+	    NULL, 0, *AtrLength);
 	rc = power_action(r, reader_slot_of(Lun), Action, Atr, *AtrLength,
 	    &len);
 	reader_put(r, Lun);
 	*AtrLength = rc == OC_OK ? (DWORD)len : 0;
 	if (rc == OC_ENOTSUP && Action != IFD_POWER_UP && Action != IFD_RESET &&
 	    Action != IFD_POWER_DOWN)
-		return IFD_NOT_SUPPORTED;
-	return ifdh_map_err(rc, IFDH_OP_POWER);
+		ret = IFD_NOT_SUPPORTED;
+	else
+		ret = ifdh_map_err(rc, IFDH_OP_POWER);
+	trace_call_end(&tc, ret, Atr, *AtrLength);
+	return ret;
 }
 
 // NOLINTBEGIN(readability-non-const-parameter)
@@ -225,11 +265,12 @@ IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
     PSCARD_IO_HEADER RecvPci)
 // NOLINTEND(readability-non-const-parameter)
 {
+	struct trace_call tc;
 	struct reader *r;
+	RESPONSECODE ret;
 	size_t len = 0;
 	int rc;
 
-	(void)SendPci;
 	if (RxLength == NULL)
 		return IFD_COMMUNICATION_ERROR;
 	if (TxBuffer == NULL || RxBuffer == NULL) {
@@ -240,13 +281,17 @@ IFDHTransmitToICC(DWORD Lun, SCARD_IO_HEADER SendPci, PUCHAR TxBuffer,
 		*RxLength = 0;
 		return IFD_COMMUNICATION_ERROR;
 	}
+	trace_call_begin(&tc, r, Lun, TRACE_OP_TRANSMIT,
+	    (uint32_t)SendPci.Protocol, 0, TxBuffer, TxLength, *RxLength);
 	rc = slot_transmit(r, reader_slot_of(Lun), TxBuffer, TxLength,
 	    RxBuffer, *RxLength, &len);
 	reader_put(r, Lun);
 	*RxLength = rc == OC_OK ? (DWORD)len : 0;
 	if (RecvPci != NULL)
 		RecvPci->Length = 0;
-	return ifdh_map_err(rc, IFDH_OP_OTHER);
+	ret = ifdh_map_err(rc, IFDH_OP_OTHER);
+	trace_call_end(&tc, ret, RxBuffer, *RxLength);
+	return ret;
 }
 
 // NOLINTBEGIN(readability-non-const-parameter)
@@ -255,6 +300,7 @@ IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
     PUCHAR RxBuffer, DWORD RxLength, LPDWORD pdwBytesReturned)
 // NOLINTEND(readability-non-const-parameter)
 {
+	struct trace_call tc;
 	struct reader *r;
 	RESPONSECODE rv;
 
@@ -263,10 +309,13 @@ IFDHControl(DWORD Lun, DWORD dwControlCode, PUCHAR TxBuffer, DWORD TxLength,
 	*pdwBytesReturned = 0;
 	if ((r = reader_get(Lun)) == NULL)
 		return IFD_COMMUNICATION_ERROR;
+	trace_call_begin(&tc, r, Lun, TRACE_OP_CONTROL, (uint32_t)dwControlCode,
+	    0, TxBuffer, TxBuffer != NULL ? TxLength : 0, RxLength);
 	/* PC/SC v2 part 10 and Escape: pcsc_features.c */
 	rv = features_control(r, reader_slot_of(Lun), dwControlCode, TxBuffer,
 	    TxLength, RxBuffer, RxLength, pdwBytesReturned);
 	reader_put(r, Lun);
+	trace_call_end(&tc, rv, RxBuffer, *pdwBytesReturned);
 	return rv;
 }
 
@@ -276,10 +325,13 @@ IFDHICCPresence(DWORD Lun)
 	struct reader *r = reader_get(Lun);
 	unsigned slot = reader_slot_of(Lun);
 	bool present = false, swapped = false;
+	struct trace_call tc;
+	RESPONSECODE ret;
 	int rc = OC_OK;
 
 	if (r == NULL)
 		return IFD_COMMUNICATION_ERROR;
+	trace_call_begin(&tc, r, Lun, TRACE_OP_PRESENCE, 0, 0, NULL, 0, 0);
 	if (ccid_io_is_gone(&r->io))
 		rc = OC_ENODEV;
 	else if (events_take_report(&r->ev, slot, &present, &swapped)) {
@@ -291,8 +343,11 @@ IFDHICCPresence(DWORD Lun)
 	}
 	reader_put(r, Lun);
 	if (rc != OC_OK)
-		return ifdh_map_err(rc, IFDH_OP_PRESENCE);
-	return present ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;
+		ret = ifdh_map_err(rc, IFDH_OP_PRESENCE);
+	else
+		ret = present ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;
+	trace_call_end(&tc, ret, NULL, 0);
+	return ret;
 }
 
 /* Timeout of a poll when pcscd passes none (it passes minutes). */

@@ -132,6 +132,19 @@ secret_range(const uint8_t *msg, size_t len, enum ccid_level level,
 	return OC_OK;
 }
 
+void
+redact_apdu(const uint8_t *apdu, size_t len, struct redact_range *range)
+{
+	size_t off, dlen;
+
+	range->off = 0;
+	range->len = 0;
+	if (apdu != NULL && apdu_pin_field(apdu, len, &off, &dlen)) {
+		range->off = off;
+		range->len = dlen;
+	}
+}
+
 int
 redact_ccid_msg(const uint8_t *msg, size_t len, enum ccid_level level,
     uint8_t *out, size_t cap, struct redact_range *range)

@@ -45,4 +45,11 @@ bool redact_is_pin_ins(uint8_t ins);
 int redact_ccid_msg(const uint8_t *msg, size_t len, enum ccid_level level,
     uint8_t *out, size_t cap, struct redact_range *range);
 
+/*
+ * The range of a bare command APDU (as an IFDHTransmitToICC caller sends
+ * it) that may hold a PIN: the data field (and Le) of VERIFY, CHANGE
+ * REFERENCE DATA and RESET RETRY COUNTER; len 0 when none. For traces.
+ */
+void redact_apdu(const uint8_t *apdu, size_t len, struct redact_range *range);
+
 #endif

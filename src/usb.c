@@ -364,6 +364,9 @@ find_class_desc(const struct libusb_interface_descriptor *alt,
 	}
 	info->bInterfaceClass = alt->bInterfaceClass;
 	info->desc_after_endpoints = from_ep;
+	/* ccid_desc_parse() checked bLength <= run_len - off. */
+	info->desc_raw_len = run[off];
+	memcpy(info->desc_raw, run + off, info->desc_raw_len);
 	return true;
 }
 

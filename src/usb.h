@@ -13,6 +13,7 @@
 #include "transport.h"
 
 #define USB_STR_MAX 128
+#define USB_DESC_RAW_MAX 255 /* bLength is one byte */
 
 /* What the IFD layer reports about the device (strings may be ""). */
 struct usb_info {
@@ -31,6 +32,10 @@ struct usb_info {
 	char serial[USB_STR_MAX];
 	struct ccid_desc desc;
 	unsigned desc_warnings;     /* CCID_WARN_* from ccid_desc_parse() */
+	/* The class descriptor's bytes as found (bLength of them, for
+	 * traces: a replay parses them again). */
+	uint8_t desc_raw[USB_DESC_RAW_MAX];
+	size_t desc_raw_len;
 };
 
 /* Lets usb_open() skip interfaces that are already open (bare names). */
