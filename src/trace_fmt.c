@@ -98,10 +98,13 @@ out_hex(struct out *o, const uint8_t *b, const uint8_t *known, size_t n)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		bool hide = known != NULL && known[i] == 0;
-
-		o->buf[o->len++] = hide ? '?' : digits[b[i] >> 4];
-		o->buf[o->len++] = hide ? '?' : digits[b[i] & 0x0f];
+		if (known != NULL && known[i] == 0) {
+			o->buf[o->len++] = '?';
+			o->buf[o->len++] = '?';
+		} else {
+			o->buf[o->len++] = digits[b[i] >> 4];
+			o->buf[o->len++] = digits[b[i] & 0x0f];
+		}
 	}
 	if (o->len < o->cap)
 		o->buf[o->len] = '\0';
@@ -505,7 +508,7 @@ parse_io(struct parser *p, struct trace_record *r)
 static int
 parse_ctl(struct parser *p, struct trace_record *r)
 {
-	unsigned long long type, req, value, len;
+	unsigned long long type = 0, req = 0, value = 0, len = 0;
 	int rc;
 
 	if ((rc = get_num(p, "type", true, 0xff, &type)) != OC_OK ||
@@ -542,7 +545,7 @@ parse_halt(struct parser *p, struct trace_record *r)
 static int
 parse_host(struct parser *p, struct trace_record *r)
 {
-	unsigned long long slot, a, b, cap;
+	unsigned long long slot = 0, a = 0, b = 0, cap = 0;
 	int rc;
 
 	if ((rc = get_op(p, &r->op)) != OC_OK ||
@@ -569,7 +572,7 @@ static int
 parse_record(struct parser *p, struct trace_record *r, uint64_t prev_ms)
 {
 	const char *s = p->line, *sp1, *sp2;
-	unsigned long long ms;
+	unsigned long long ms = 0;
 	size_t n = p->len, i;
 	int rc = OC_EINVAL;
 
@@ -628,7 +631,7 @@ parse_record(struct parser *p, struct trace_record *r, uint64_t prev_ms)
 static int
 parse_device(struct parser *p, struct trace_device *d)
 {
-	unsigned long long v[11];
+	unsigned long long v[11] = {0};
 	static const struct {
 		const char *key;
 		bool hex;

@@ -21,7 +21,7 @@
 #define TRACE_MAX_DATA 70000u       /* bytes in one record (64 KiB APDU+) */
 #define TRACE_MAX_LINE (2u * TRACE_MAX_DATA + 256u)
 #define TRACE_MAX_RECORDS 1000000u
-#define TRACE_MAX_FILE (64u * 1024u * 1024u)
+#define TRACE_MAX_FILE 67108864u      /* 64 MiB */
 #define TRACE_DESC_MAX 255u         /* bLength is one byte */
 #define TRACE_STR_MAX 127u          /* usb_info strings, NUL excluded */
 
@@ -92,13 +92,13 @@ const char *trace_op_name(enum trace_op op);
 const char *trace_rc_name(int rc);
 
 /*
- * The header lines (version, device, desc, strings) into out, NUL
+ * The header lines (version, device, desc, strings) into buf, NUL
  * terminated; *len excludes the NUL. OC_ENOSPC when cap is too small.
  */
-int trace_fmt_header(const struct trace_device *d, char *out, size_t cap,
+int trace_fmt_header(const struct trace_device *d, char *buf, size_t cap,
     size_t *len);
-/* One record as one '\n'-terminated line (rec->line is ignored). */
-int trace_fmt_record(const struct trace_record *rec, char *out, size_t cap,
+/* One record as one '\n'-terminated line (r->line is ignored). */
+int trace_fmt_record(const struct trace_record *r, char *buf, size_t cap,
     size_t *len);
 
 /*

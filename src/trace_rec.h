@@ -23,7 +23,8 @@
 #include "transport.h"
 #include "usb.h"
 
-#define TRACE_REC_CAP_BYTES TRACE_MAX_FILE /* 64 MiB per file */
+/* 64 MiB per file, the cap comment included (what replay reads). */
+#define TRACE_REC_CAP_BYTES (TRACE_MAX_FILE - 4096u)
 
 struct trace_rec;
 

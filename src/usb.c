@@ -365,8 +365,9 @@ find_class_desc(const struct libusb_interface_descriptor *alt,
 	info->bInterfaceClass = alt->bInterfaceClass;
 	info->desc_after_endpoints = from_ep;
 	/* ccid_desc_parse() checked bLength <= run_len - off. */
-	info->desc_raw_len = run[off];
-	memcpy(info->desc_raw, run + off, info->desc_raw_len);
+	info->desc_raw_len = run != NULL ? run[off] : 0;
+	if (info->desc_raw_len > 0)
+		memcpy(info->desc_raw, run + off, info->desc_raw_len);
 	return true;
 }
 

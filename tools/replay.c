@@ -427,49 +427,64 @@ run(struct replay *rp)
 	return rc;
 }
 
+/* Parse path into rp->t and rp->info; 0, 1 (FAIL printed) or 2. */
+static int
+load(struct replay *rp, const char *path)
+{
+	char err[300] = "";
+	char *text = NULL;
+	size_t len = 0;
+	int rc = 0;
+
+	if (read_whole(path, &text, &len) != 0) {
+		fprintf(stderr, "openccid-replay: %s: %s\n", path,
+		    strerror(errno));
+		return 2;
+	}
+	if (trace_parse(text, len, &rp->t, err, sizeof(err)) != OC_OK ||
+	    info_from_header(&rp->t.dev, &rp->info, err, sizeof(err)) !=
+		OC_OK) {
+		printf("%s: FAIL: %s\n", path, err);
+		rc = 1;
+	}
+	free(text);
+	return rc;
+}
+
 static int
 replay_file(const char *path)
 {
 	struct replay *rp = calloc(1, sizeof(*rp));
-	char err[300] = "";
-	char *text = NULL;
-	size_t len = 0;
-	int rc = 1;
+	int rc = 2;
 
 	if (rp == NULL || (rp->in = malloc(REPLAY_BUF)) == NULL ||
-	    (rp->out = malloc(REPLAY_BUF)) == NULL) {
-		fprintf(stderr, "openccid-replay: out of memory\n");
-		rc = 2;
-	} else if (read_whole(path, &text, &len) != 0) {
-		fprintf(stderr, "openccid-replay: %s: %s\n", path,
-		    strerror(errno));
-		rc = 2;
-	} else if (trace_parse(text, len, &rp->t, err, sizeof(err)) != OC_OK ||
-		   info_from_header(&rp->t.dev, &rp->info, err, sizeof(err)) !=
-		       OC_OK) {
-		printf("%s: FAIL: %s\n", path, err);
-	} else if ((rp->rp = trace_replay_new(&rp->t)) == NULL) {
-		fprintf(stderr, "openccid-replay: out of memory\n");
-		rc = 2;
+	    (rp->out = malloc(REPLAY_BUF)) == NULL)
+		goto oom;
+	if ((rc = load(rp, path)) != 0)
+		goto out;
+	if ((rp->rp = trace_replay_new(&rp->t)) == NULL)
+		goto oom;
+	trace_replay_transport(rp->rp, &rp->tr);
+	rc = 1;
+	if (run(rp) == OC_OK) {
+		printf("%s: PASS (%u calls, %zu records)\n", path, rp->calls,
+		    rp->t.n);
+		rc = 0;
 	} else {
-		trace_replay_transport(rp->rp, &rp->tr);
-		if (run(rp) == OC_OK) {
-			printf("%s: PASS (%u calls, %zu records)\n", path,
-			    rp->calls, rp->t.n);
-			rc = 0;
-		} else {
-			printf("%s: FAIL: %s\n", path,
-			    trace_replay_error(rp->rp));
-		}
-		cleanup(rp);
+		printf("%s: FAIL: %s\n", path, trace_replay_error(rp->rp));
 	}
+	cleanup(rp);
+	goto out;
+oom:
+	fprintf(stderr, "openccid-replay: out of memory\n");
+	rc = 2;
+out:
 	if (rp != NULL) {
 		trace_replay_free(rp->rp);
 		trace_free(&rp->t);
 		free(rp->in);
 		free(rp->out);
 	}
-	free(text);
 	free(rp);
 	return rc;
 }
