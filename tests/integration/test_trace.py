@@ -133,3 +133,50 @@ def test_trace_dir_unwritable_reader_still_works(lab, tmp_path):
     resp, sw = card.exchange(harness.echo_apdu(b"\x05"))
     assert (resp, sw) == (b"\x05", 0x9000)
     assert "cannot create a trace file in %s" % missing in lb.log.text()
+
+
+def out_payloads(text):
+    """Every bulk-OUT payload of the trace joined (PIN pieces split over
+    several XfrBlocks would show up here), wildcards as xx."""
+    return "".join(m.group(1)[20:] for m in re.finditer(r"^\d+ out data=(\S*)", text, re.M)
+                   ).replace("?", "x")
+
+
+# The levels where PIN bytes travel in pieces: TPDU T=0, character-level
+# T=0 (data after the procedure byte, in XfrBlocks of their own) and T=1.
+@pytest.mark.parametrize("profile,cardspec,proto", [
+    ("tpdu", "builtin:proto=0", scard.SCARD_PROTOCOL_T0),
+    ("dump:Winbond.txt", "builtin:proto=0", scard.SCARD_PROTOCOL_T0),
+    ("dump:Winbond.txt", "builtin:proto=1", scard.SCARD_PROTOCOL_T1),
+], ids=["tpdu-t0", "char-t0", "char-t1"])
+def test_trace_hides_pin_at_every_level(lab, cfg, tmp_path, profile, cardspec, proto):
+    if profile.startswith("dump:"):
+        profile = harness.dump_profile(tmp_path, profile[5:])
+    tdir = tmp_path / "traces"
+    tdir.mkdir(mode=0o700)
+    lb = lab.start(profile=profile, cards=[cardspec],
+                   pcscd_env={"OPENCCID_TRACE_DIR": str(tdir)})
+    card = lb.connect(protocols=proto)
+    assert card.protocol == proto
+    _, sw = card.exchange(VERIFY)
+    assert sw == 0x9000, hex(sw)
+    new = b"654321"
+    _, sw = card.exchange(bytes([0x00, 0x24, 0x00, 0x00, 12]) + PIN + new)
+    assert sw == 0x9000, hex(sw)
+    _, sw = card.exchange(bytes([0x00, 0x24, 0x00, 0x00, 12]) + new + PIN)
+    assert sw == 0x9000, hex(sw)
+    marker = bytes(range(0xA0, 0xA8))
+    resp, sw = card.exchange(harness.echo_apdu(marker))
+    assert (resp, sw) == (marker, 0x9000)
+    assert lb.pcscd.stop() is None
+    files = traces_in(str(tdir))
+    assert len(files) == 1, files
+    text = check_trace_file(files[0])
+    flat = text.replace("?", "x")
+    for p in (PIN, new):
+        assert p.hex() not in flat, "PIN %s in the trace" % p
+        assert p.hex() not in out_payloads(text), "PIN %s across bulk-OUT payloads" % p
+    assert marker.hex() in out_payloads(text), "ordinary data hidden too"
+    r = subprocess.run([replay_tool(cfg), files[0]], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert r.returncode == 0 and ": PASS" in r.stdout, r.stdout
