@@ -9,10 +9,16 @@ b=${top_builddir:-.}
 probe=$b/openccid-probe
 sim=$b/tests/sim/openccid-sim
 qc=$b/tools/quirks-check
-preload=libumockdev-preload.so.0
 for f in "$probe" "$sim" "$qc"; do
 	[ -x "$f" ] || { echo "FAIL: $f not built (umockdev missing?)"; exit 1; }
 done
+# The umockdev preload for a program; an ASan build (configure
+# --enable-sanitizers) needs its runtime first in the list.
+preload_for() {
+	asan=$(readelf -d "$1" 2>/dev/null |
+	    sed -n 's/.*\[\(libasan\.so[.0-9]*\)\].*/\1/p' | head -n 1)
+	echo "${asan:+$asan:}libumockdev-preload.so.0"
+}
 tmp=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
@@ -22,7 +28,7 @@ fail=0
 start_sim() { # profile
 	[ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null; }
 	rm -f "$tmp/ready"
-	LD_PRELOAD=$preload "$sim" --profile "$top_srcdir/tests/sim/profiles/$1" \
+	LD_PRELOAD=$(preload_for "$sim") "$sim" --profile "$top_srcdir/tests/sim/profiles/$1" \
 	    --control "$tmp/ctl" --ready-file "$tmp/ready" --log "$tmp/sim.log" \
 	    >"$tmp/sim.out" 2>&1 &
 	pid=$!
@@ -32,7 +38,7 @@ start_sim() { # profile
 	tb=$(cat "$tmp/ready")
 }
 run_probe() { # args...; output in $out
-	out=$(LD_PRELOAD=$preload UMOCKDEV_DIR=$tb "$probe" "$@" 2>&1)
+	out=$(LD_PRELOAD=$(preload_for "$probe") UMOCKDEV_DIR=$tb "$probe" "$@" 2>&1)
 }
 has() { # description, expected substring (in $out)
 	case $out in

@@ -129,6 +129,12 @@ def inner(work):
         setup = json.load(f)
     rules = os.path.join(work, 'rules')
     subprocess.run(['mount', '--make-rprivate', '/'], check=True)
+    if not os.path.isdir('/run/udev'):
+        # No udevd on this machine (a fresh container or CI host): give the
+        # namespace a /run of its own rather than create a directory in
+        # the host's /run.
+        subprocess.run(['mount', '-t', 'tmpfs', 'openccid-test', '/run'], check=True)
+        os.makedirs('/run/udev')
     subprocess.run(['mount', '-t', 'tmpfs', 'openccid-test', '/run/udev'], check=True)
     os.makedirs('/run/udev/rules.d', exist_ok=True)
     if os.path.isdir('/dev/char'):
