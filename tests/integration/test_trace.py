@@ -180,3 +180,26 @@ def test_trace_hides_pin_at_every_level(lab, cfg, tmp_path, profile, cardspec, p
     r = subprocess.run([replay_tool(cfg), files[0]], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=120)
     assert r.returncode == 0 and ": PASS" in r.stdout, r.stdout
+
+
+def test_trace_pinpad_verify_replays(lab, cfg, tmp_path):
+    """A PIN pad VERIFY (PC_to_RDR_Secure): the PIN never crosses the
+    host, the Secure payload is hidden anyway, the trace replays."""
+    import test_pinpad as pp
+    tdir = tmp_path / "traces"
+    tdir.mkdir(mode=0o700)
+    lb = lab.start(profile=pp.PROFILE, pcscd_env={"OPENCCID_TRACE_DIR": str(tdir)})
+    card = lb.connect()
+    code = pp.features(card)[pp.FEATURE_VERIFY_PIN_DIRECT]
+    lb.sim.control("pinpad-digits " + pp.USER_PIN)
+    assert pp.verify(card, code) == b"\x90\x00"
+    assert lb.pcscd.stop() is None
+    files = traces_in(str(tdir))
+    assert len(files) == 1, files
+    text = check_trace_file(files[0])
+    assert pp.USER_PIN.encode().hex() not in text.replace("?", "x")
+    assert re.search(r"^\d+ out data=69\S{18}\?\?", text, re.M), "no hidden Secure message"
+    assert re.search(r"^\d+ call op=control slot=0 a=%x " % code, text, re.M)
+    r = subprocess.run([replay_tool(cfg), files[0]], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=120)
+    assert r.returncode == 0 and ": PASS" in r.stdout, r.stdout
