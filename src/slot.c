@@ -13,17 +13,8 @@
 #include "err.h"
 #include "log.h"
 #include "negotiate.h"
+#include "power_on.h"
 #include "reader.h"
-
-/* CCID rev 1.1 section 6.1.1, bPowerSelect */
-#define POWER_AUTO 0x00
-#define POWER_5V 0x01
-#define POWER_3V 0x02
-#define POWER_1V8 0x03
-/* Section 5.1, bVoltageSupport */
-#define VOLT_5V 0x01
-#define VOLT_3V 0x02
-#define VOLT_1V8 0x04
 
 /* Section 6.1.4 wLevelParameter / 6.2.1 bChainParameter */
 #define CHAIN_NONE 0x00
@@ -73,28 +64,6 @@ slot_clear(struct slot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* bPowerSelect values to try, in order. */
-static size_t
-voltage_order(const struct ccid_desc *d, uint8_t sel[3])
-{
-	size_t n = 0;
-
-	/* Section 5.1 dwFeatures: the reader picks the voltage itself. */
-	if (d->dwFeatures & (CCID_FEAT_AUTO_VOLTAGE | CCID_FEAT_AUTO_ACTIVATE)) {
-		sel[0] = POWER_AUTO;
-		return 1;
-	}
-	if (d->bVoltageSupport & VOLT_5V)
-		sel[n++] = POWER_5V;
-	if (d->bVoltageSupport & VOLT_3V)
-		sel[n++] = POWER_3V;
-	if (d->bVoltageSupport & VOLT_1V8)
-		sel[n++] = POWER_1V8;
-	if (n == 0)
-		sel[n++] = POWER_AUTO;
-	return n;
-}
-
 static void
 keep_atr(struct slot *s, const uint8_t *atr, size_t len)
 {
@@ -123,32 +92,12 @@ atr_truncated(const uint8_t *atr, size_t len)
 	return len > 0 && atr_parse(atr, len, &info, &warn) == OC_ETRUNC;
 }
 
-/* A failed class is worth another voltage; no card or no device is not. */
-static bool
-retry_voltage(int rc)
-{
-	return rc == OC_ECARD || rc == OC_ENOTSUP || rc == OC_EINVAL;
-}
-
 static int
-power_on_any_voltage(struct reader *r, unsigned slot, uint8_t *atr,
-    size_t *len)
+power_on_slot(struct reader *r, unsigned slot, uint8_t *atr, size_t *len)
 {
-	struct ccid_status st;
-	uint8_t sel[3];
-	size_t i, n = voltage_order(&r->info.desc, sel);
-	int rc = OC_EIO;
+	int rc = power_on_any_voltage(&r->io, (uint8_t)slot, &r->info.desc,
+	    atr, ATR_MAX_LEN, len);
 
-	for (i = 0; i < n; i++) {
-		rc = ccid_run_power_on(&r->io, (uint8_t)slot, sel[i], atr,
-		    ATR_MAX_LEN, len, &st);
-		if (rc == OC_OK || !retry_voltage(rc))
-			break;
-		OC_LOG_INFO("power-on with bPowerSelect %u failed: %s",
-		    sel[i], oc_strerror(rc));
-		/* ISO 7816-3 section 6.2.4: deactivate before the next class. */
-		(void)ccid_run_power_off(&r->io, (uint8_t)slot, &st);
-	}
 	if (rc == OC_ENOSPC) {
 		OC_LOG_CRIT("ATR longer than %d bytes", ATR_MAX_LEN);
 		rc = OC_EPROTO;
@@ -157,7 +106,7 @@ power_on_any_voltage(struct reader *r, unsigned slot, uint8_t *atr,
 }
 
 /*
- * power_on_any_voltage() with the reader's power-on quirks: a PowerOff
+ * power_on_slot() with the reader's power-on quirks: a PowerOff
  * first (power_off_before_on); a failure read as "no card"
  * (poweron_fail_means_absent); the result kept for always_present.
  */
@@ -169,7 +118,7 @@ power_on_quirked(struct reader *r, unsigned slot, uint8_t *atr, size_t *len)
 
 	if (r->qk.power_off_before_on)
 		(void)ccid_run_power_off(&r->io, (uint8_t)slot, &st);
-	rc = power_on_any_voltage(r, slot, atr, len);
+	rc = power_on_slot(r, slot, atr, len);
 	r->poweron_failed[slot] = rc != OC_OK;
 	if (rc != OC_OK && rc != OC_ENODEV && rc != OC_ENOCARD &&
 	    r->qk.poweron_fail_means_absent) {

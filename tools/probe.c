@@ -89,37 +89,51 @@ print_protocols(unsigned mask)
 }
 
 static void
-print_atr(const struct atr_info *a, unsigned warnings)
+print_atr(const struct atr_info *a, unsigned warnings, const char *p)
 {
-	printf("convention:        %s\n", a->inverse ? "inverse" : "direct");
-	printf("protocols:         ");
+	printf("%sconvention:        %s\n", p, a->inverse ? "inverse" : "direct");
+	printf("%sprotocols:         ", p);
 	print_protocols(a->protocols);
-	printf("Fi/Di:             %u/%u (TA1 %s), fmax %u kHz\n", a->Fi, a->Di,
+	printf("%sFi/Di:             %u/%u (TA1 %s), fmax %u kHz\n", p, a->Fi, a->Di,
 	    a->group[0].has_ta ? "present" : "absent, defaults", a->fmax_khz);
-	printf("extra guard time:  N=%u\n", a->N);
+	printf("%sextra guard time:  N=%u\n", p, a->N);
 	if (a->specific_mode)
-		printf("mode:              specific, T=%u%s\n", a->specific_protocol,
+		printf("%smode:              specific, T=%u%s\n", p, a->specific_protocol,
 		    a->specific_can_change ? " (can change)" : "");
 	else
-		printf("mode:              negotiable\n");
+		printf("%smode:              negotiable\n", p);
 	if (a->protocols & 1u)
-		printf("T=0:               WI=%u\n", a->WI);
+		printf("%sT=0:               WI=%u\n", p, a->WI);
 	if (a->protocols & 2u)
-		printf("T=1:               IFSC=%u BWI=%u CWI=%u EDC=%s\n", a->ifsc,
+		printf("%sT=1:               IFSC=%u BWI=%u CWI=%u EDC=%s\n", p, a->ifsc,
 		    a->bwi, a->cwi, a->edc_crc ? "CRC" : "LRC");
-	printf("historical bytes:  ");
+	printf("%shistorical bytes:  ", p);
 	for (size_t i = 0; i < a->hist_len; i++)
 		printf("%02X ", a->hist[i]);
 	printf("(%zu)\n", a->hist_len);
 	if (a->has_tck)
-		printf("TCK:               %02X %s\n", a->tck,
+		printf("%sTCK:               %02X %s\n", p, a->tck,
 		    warnings & ATR_WARN_TCK_WRONG ? "WRONG" : "ok");
 	if (warnings & ATR_WARN_TCK_MISSING)
-		printf("warning:           TCK required but absent\n");
+		printf("%swarning:           TCK required but absent\n", p);
 	if (warnings & ATR_WARN_EXTRA_BYTES)
-		printf("warning:           bytes after the ATR ignored\n");
+		printf("%swarning:           bytes after the ATR ignored\n", p);
 	if (warnings & ATR_WARN_RFU_FI_DI)
-		printf("warning:           reserved Fi/Di value in TA1\n");
+		printf("%swarning:           reserved Fi/Di value in TA1\n", p);
+}
+
+void
+probe_print_atr(const uint8_t *atr, size_t len, const char *prefix)
+{
+	struct atr_info a;
+	unsigned warnings = 0;
+	int r = atr_parse(atr, len, &a, &warnings);
+
+	if (r != OC_OK) {
+		printf("%sinvalid ATR: %s\n", prefix, oc_strerror(r));
+		return;
+	}
+	print_atr(&a, warnings, prefix);
 }
 
 static int
@@ -139,7 +153,7 @@ cmd_atr(int argc, char **argv)
 		fprintf(stderr, "openccid-probe: invalid ATR: %s\n", oc_strerror(r));
 		return 1;
 	}
-	print_atr(&a, warnings);
+	print_atr(&a, warnings, "");
 	return 0;
 }
 

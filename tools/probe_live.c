@@ -3,11 +3,12 @@
  * (src/usb.c), descriptor parser and quirk table.
  *
  *   openccid-probe list [--json] [-s BUS:DEV] [-d VID:PID] [-q DIR]
- *   openccid-probe show [--json] [-s BUS:DEV] [-d VID:PID] [-q DIR]
+ *   openccid-probe show [--json] [--power] [-s BUS:DEV] [-d VID:PID] [-q DIR]
  *
  * "show" adds GET_CLOCK_FREQUENCIES / GET_DATA_RATES (CCID rev 1.1
  * section 5.3), the matching quirk rows, and a quirks entry and a
- * reader-list line ready to paste for a reader the driver does not know.
+ * reader-list line ready to paste for a reader the driver does not know;
+ * --power powers the card of every slot and decodes its ATR.
  */
 #include "config.h"
 
@@ -33,6 +34,7 @@
 struct live {
 	bool json;
 	bool show;
+	bool power;
 	bool verbose;
 	unsigned count;
 	struct quirk_table *qt;
@@ -133,6 +135,9 @@ struct lists {
 	uint32_t clocks[LIST_MAX], rates[LIST_MAX];
 	size_t nclocks, nrates;
 	int clocks_rc, rates_rc;
+	int power_rc;            /* of probe_power_slots(), with --power */
+	struct probe_slot slots[CCID_MAX_SLOTS];
+	unsigned nslots;
 };
 
 /* Open the interface as the driver would and ask for both lists. */
@@ -168,6 +173,9 @@ query_lists(const struct usb_probe_iface *it, struct live *lv, struct lists *l)
 	l->rates_rc = usb_class_request_in(&tr, 0x03, buf, sizeof(buf), &got);
 	if (l->rates_rc == OC_OK)
 		l->nrates = decode_list(buf, got, l->rates, LIST_MAX);
+	if (lv->power)
+		l->power_rc = probe_power_slots(&tr, &info.desc, l->slots,
+		    CCID_MAX_SLOTS, &l->nslots);
 	tr.ops->close(tr.ctx);
 }
 
@@ -202,6 +210,43 @@ print_entry(const struct usb_probe_iface *it)
 		for (size_t i = 0; i < n; i++)
 			printf(" %s", keys[i]);
 		printf("\n");
+	}
+}
+
+static void
+print_hex(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		printf("%s%02X", i ? " " : "", b[i]);
+}
+
+/* --power: each slot's state and the decoded ATR. */
+static void
+print_slots_text(const struct lists *l)
+{
+	if (!l->queried || l->nslots == 0) {
+		if (l->power_rc != OC_OK)
+			printf("power:                  failed: %s\n",
+			    oc_strerror(l->power_rc));
+		return;
+	}
+	for (unsigned i = 0; i < l->nslots; i++) {
+		const struct probe_slot *ps = &l->slots[i];
+
+		printf("slot %-2u                 ", i);
+		if (ps->rc != OC_OK && !ps->present) {
+			printf("status failed: %s\n", oc_strerror(ps->rc));
+		} else if (!ps->present) {
+			printf("no card\n");
+		} else if (ps->rc != OC_OK) {
+			printf("card present, power-on failed: %s\n",
+			    oc_strerror(ps->rc));
+		} else {
+			printf("ATR ");
+			print_hex(ps->atr, ps->atr_len);
+			printf("\n");
+			probe_print_atr(ps->atr, ps->atr_len, "  ");
+		}
 	}
 }
 
@@ -247,6 +292,7 @@ print_text(const struct usb_probe_iface *it, const struct lists *l,
 		printf("class requests:         not sent (%s)\n",
 		    l->error[0] ? l->error : "interface not used");
 	}
+	print_slots_text(l);
 	printf("quirks:\n%s", matched[0] ? matched : "  (none)\n");
 	printf("quirks entry:\n");
 	print_entry(it);
@@ -266,6 +312,33 @@ json_list(const char *name, const uint32_t *v, size_t n, int rc)
 	printf("[");
 	for (size_t i = 0; i < n; i++)
 		printf("%s%u", i ? "," : "", v[i]);
+	printf("]");
+}
+
+/* --power: "slots":[{"slot":0,"card":true,"atr":"3B..."|null,...}] */
+static void
+json_slots(const struct lists *l)
+{
+	if (l->nslots == 0)
+		return;
+	printf(",\"slots\":[");
+	for (unsigned i = 0; i < l->nslots; i++) {
+		const struct probe_slot *ps = &l->slots[i];
+
+		printf("%s{\"slot\":%u,\"card\":%s,\"atr\":", i ? "," : "", i,
+		    ps->present ? "true" : "false");
+		if (ps->present && ps->rc == OC_OK) {
+			printf("\"");
+			for (size_t k = 0; k < ps->atr_len; k++)
+				printf("%02X", ps->atr[k]);
+			printf("\"");
+		} else {
+			printf("null");
+		}
+		printf(",\"error\":");
+		json_str(ps->rc == OC_OK ? "" : oc_strerror(ps->rc));
+		printf("}");
+	}
 	printf("]");
 }
 
@@ -319,6 +392,7 @@ print_json(const struct usb_probe_iface *it, const struct lists *l,
 		json_list("clock_frequencies_khz", l->clocks, l->nclocks,
 		    l->clocks_rc);
 		json_list("data_rates_bps", l->rates, l->nrates, l->rates_rc);
+		json_slots(l);
 	}
 	if (l != NULL) {
 		printf(",\"quirks_matched\":");
@@ -399,6 +473,8 @@ probe_live(int argc, char **argv, bool show)
 	for (int i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			lv.json = true;
+		} else if (strcmp(argv[i], "--power") == 0 && show) {
+			lv.power = true;
 		} else if (strcmp(argv[i], "-v") == 0) {
 			log_verbose = true;
 		} else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
@@ -444,6 +520,7 @@ probe_live(int argc, char **argv, bool show)
 	return rc == 0 ? 1 : 0;
 usage:
 	fprintf(stderr, "usage: openccid-probe list|show [--json] [-v] "
-	                "[-s BUS:DEV] [-d VID:PID] [-q QUIRKSDIR]\n");
+	                "[-s BUS:DEV] [-d VID:PID] [-q QUIRKSDIR]\n"
+	                "       (show also takes --power)\n");
 	return 2;
 }

@@ -25,10 +25,12 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "
 trap cleanup EXIT INT TERM
 fail=0
 
-start_sim() { # profile
+start_sim() { # profile [simulator args...]
 	[ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null; }
 	rm -f "$tmp/ready"
-	LD_PRELOAD=$(preload_for "$sim") "$sim" --profile "$top_srcdir/tests/sim/profiles/$1" \
+	prof=$1
+	shift
+	LD_PRELOAD=$(preload_for "$sim") "$sim" --profile "$top_srcdir/tests/sim/profiles/$prof" "$@" \
 	    --control "$tmp/ctl" --ready-file "$tmp/ready" --log "$tmp/sim.log" \
 	    >"$tmp/sim.out" 2>&1 &
 	pid=$!
@@ -107,6 +109,25 @@ run_probe show -q "$tmp/voff"
 has "with the printed entry: accepted" '"Gemplus Token GEM USB COMBI": CCID'
 has "the entry's row matched" "50-probe.quirks:3: vendor_class_ccid"
 hasnt "class requests sent" "class requests:         not sent"
+
+# --- show --power: the card of every slot powered, its ATR decoded ---
+# AU9522: two slots, a T=1 card in slot 0 (the ATR of real OpenPGP
+# cards), slot 1 empty.
+start_sim AlcorMicro_AU9522.txt --card builtin:proto=1:atr=3BDA18FF81B1FE751F030031F573C78A40009000B0
+run_probe show --power -q "$tmp/empty"
+has "slot 0 ATR" "slot 0                  ATR 3B DA 18 FF 81 B1 FE 75 1F 03 00 31 F5 73 C7 8A 40 00 90 00 B0"
+has "ATR decoded (driver's parser)" "  T=1:               IFSC=254 BWI=7 CWI=5 EDC=LRC"
+has "TA1 decoded" "  Fi/Di:             372/12 (TA1 present)"
+has "TCK checked" "  TCK:               B0 ok"
+has "slot 1 empty" "slot 1                  no card"
+run_probe show --power --json -q "$tmp/empty"
+has "json slots" '"slots":[{"slot":0,"card":true,"atr":"3BDA18FF81B1FE751F030031F573C78A40009000B0","error":""},{"slot":1,"card":false,"atr":null,"error":""}]'
+# The probe powered the card down again, and "show" alone powers nothing.
+st=$(python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"stats\n"); print(s.recv(65536).decode())' "$tmp/ctl" 2>&1)
+case $st in *'"IccPowerOn": 2'*) echo "ok: two power-ons (text, json)";; *) echo "FAIL: power-on count: $st"; fail=1;; esac
+case $st in *'"IccPowerOff": 2'*) echo "ok: two power-offs";; *) echo "FAIL: power-off count: $st"; fail=1;; esac
+run_probe show -q "$tmp/empty"
+hasnt "no --power: no slot lines" "slot 0                  "
 
 # --- filters ---
 run_probe list -d 1234:5678
