@@ -12,14 +12,13 @@
  */
 #include "config.h"
 
+#include "pcscd_log.h"
 #include "probe.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <debuglog.h>
 
 #include "ccid_desc.h"
 #include "discovery.h"
@@ -39,32 +38,6 @@ struct live {
 	unsigned count;
 	struct quirk_table *qt;
 };
-
-/* pcscd's log functions, which src/log.c calls: stderr with -v. */
-static bool log_verbose;
-
-void
-log_msg(const int priority, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)priority;
-	if (!log_verbose)
-		return;
-	va_start(ap, fmt);
-	(void)vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	(void)fputc('\n', stderr);
-}
-
-void
-log_xxd(const int priority, const char *msg, const unsigned char *buffer,
-    const int size)
-{
-	(void)priority, (void)buffer;
-	if (log_verbose)
-		fprintf(stderr, "%s (%d bytes)\n", msg, size);
-}
 
 static void
 discovery_hook(void *arg, uint16_t vid, uint16_t pid, uint16_t bcd,
@@ -476,7 +449,7 @@ probe_live(int argc, char **argv, bool show)
 		} else if (strcmp(argv[i], "--power") == 0 && show) {
 			lv.power = true;
 		} else if (strcmp(argv[i], "-v") == 0) {
-			log_verbose = true;
+			lv.verbose = true;
 		} else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
 			if (parse_pair(argv[++i], false, 255, &a, &b) < 0)
 				goto usage;
@@ -494,8 +467,10 @@ probe_live(int argc, char **argv, bool show)
 			goto usage;
 		}
 	}
-	if (log_verbose)
+	if (lv.verbose) {
+		tool_log_verbose(true);
 		oc_log_set_level(OC_LOG_MASK_INFO | OC_LOG_MASK_CRITICAL);
+	}
 	if ((lv.qt = malloc(sizeof(*lv.qt))) == NULL)
 		return 1;
 	quirks_table_init(lv.qt);

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +25,13 @@
 #include <unistd.h>
 
 #include <ifdhandler.h>
-#include <debuglog.h>
 
 #include "capabilities.h"
 #include "err.h"
 #include "log.h"
 #include "reader.h"
 #include "trace_fmt.h"
+#include "pcscd_log.h"
 #include "trace_replay.h"
 #include "usb.h"
 
@@ -40,32 +39,6 @@
 #define REPLAY_SYNC_MS 5000  /* interrupt data the driver must read */
 #define REPLAY_POLL_MS 500   /* one poll of the replay's poller */
 #define REPLAY_BUF (TRACE_MAX_DATA + 16)
-
-static bool log_verbose;
-
-/* pcscd's log functions, which src/log.c calls: stderr with -v. */
-void
-log_msg(const int priority, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)priority;
-	if (!log_verbose)
-		return;
-	va_start(ap, fmt);
-	(void)vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	(void)fputc('\n', stderr);
-}
-
-void
-log_xxd(const int priority, const char *msg, const unsigned char *buffer,
-    const int size)
-{
-	(void)priority, (void)buffer;
-	if (log_verbose)
-		fprintf(stderr, "%s (%d bytes)\n", msg, size);
-}
 
 /* libocc_core's ifdhandler.c opens USB devices; a replay never does. */
 int
@@ -503,7 +476,7 @@ main(int argc, char **argv)
 	int i = 1, worst = 0, rc;
 
 	if (i < argc && strcmp(argv[i], "-v") == 0) {
-		log_verbose = true;
+		tool_log_verbose(true);
 		oc_log_set_level(OC_LOG_MASK_CRITICAL | OC_LOG_MASK_INFO |
 		    OC_LOG_MASK_COMM);
 		i++;
