@@ -225,3 +225,15 @@ wbuf_put_bytes(struct oc_wbuf *w, const uint8_t *src, size_t n)
 	w->len += n;
 	return OC_OK;
 }
+
+int
+oc_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

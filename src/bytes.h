@@ -64,4 +64,7 @@ le32_store(uint8_t b[4], uint32_t v)
 	b[3] = (uint8_t)(v >> 24);
 }
 
+/* The value of one hex digit (either case), or -1: no locale, no sign. */
+int oc_hex_digit(int c);
+
 #endif

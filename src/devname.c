@@ -12,19 +12,8 @@
 
 #include <string.h>
 
+#include "bytes.h"
 #include "err.h"
-
-static int
-hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
 
 /* Exactly four hex digits, as pcscd prints "%04x". */
 static int
@@ -35,7 +24,7 @@ parse_hex16(const char **sp, uint16_t *v)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		int d = hex_value(s[i]);
+		int d = oc_hex_digit(s[i]);
 
 		if (d < 0)
 			return OC_EINVAL;

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "bytes.h"
 #include "err.h"
 
 #define PLIST_KEY_MAX 64 /* longest key name looked up */
@@ -49,18 +50,6 @@ starts_with(const uint8_t *buf, size_t len, size_t off, const char *s,
 	    memcmp(buf + off, s, slen) == 0;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 plist_parse_u32(const char *s, size_t len, uint32_t *out)
 {
@@ -74,7 +63,7 @@ plist_parse_u32(const char *s, size_t len, uint32_t *out)
 		if (len - 2 > 8)
 			return OC_EINVAL;
 		for (i = 2; i < len; i++) {
-			if ((d = hex_digit(s[i])) < 0)
+			if ((d = oc_hex_digit(s[i])) < 0)
 				return OC_EINVAL;
 			v = v << 4 | (uint64_t)d;
 		}

@@ -176,18 +176,6 @@ tok_prefix(struct token tk, const char *s, struct token *rest)
 	return true;
 }
 
-static int
-hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Decimal, or 0x followed by 1..8 hex digits; no sign, no overflow. */
 static bool
 parse_u32(struct token tk, uint32_t *v)
@@ -199,7 +187,7 @@ parse_u32(struct token tk, uint32_t *v)
 		if (tk.n > 10)
 			return false;
 		for (i = 2; i < tk.n; i++) {
-			int d = hex_digit(tk.p[i]);
+			int d = oc_hex_digit(tk.p[i]);
 
 			if (d < 0)
 				return false;
@@ -235,7 +223,7 @@ parse_id(struct token tk, uint16_t *v, bool *any)
 	if (tk.n != 4)
 		return false;
 	for (i = 0; i < 4; i++) {
-		int d = hex_digit(tk.p[i]);
+		int d = oc_hex_digit(tk.p[i]);
 
 		if (d < 0)
 			return false;
@@ -426,7 +414,7 @@ value_bytes(struct parser *ps, const struct key_def *k, struct token val,
 		return fail(ps, "'%s' needs 1..%d bytes as hex digit pairs",
 		    k->name, QUIRKS_MAX_BYTES);
 	for (i = 0; i < val.n; i += 2) {
-		int hi = hex_digit(val.p[i]), lo = hex_digit(val.p[i + 1]);
+		int hi = oc_hex_digit(val.p[i]), lo = oc_hex_digit(val.p[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return fail(ps, "malformed hex string '%.*s' for '%s'",

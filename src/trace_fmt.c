@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "err.h"
 
 #define TRACE_MAX_TOKENS 12
@@ -242,18 +243,6 @@ perr(struct parser *p, const char *fmt, ...)
 	return OC_EINVAL;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Unsigned number, hex or decimal, at most max; no sign, no prefix. */
 static bool
 parse_num(const char *s, size_t n, bool hex, unsigned long long max,
@@ -266,7 +255,7 @@ parse_num(const char *s, size_t n, bool hex, unsigned long long max,
 	if (n == 0 || n > 16)
 		return false;
 	for (i = 0; i < n; i++) {
-		int d = hexval(s[i]);
+		int d = oc_hex_digit(s[i]);
 
 		if (d < 0 || (unsigned)d >= base ||
 		    (unsigned long long)d > max)
@@ -405,7 +394,7 @@ get_hex(struct parser *p, const struct token *t, bool wild_ok, size_t max,
 		return OC_ENOMEM;
 	for (i = 0; i < len; i++) {
 		char c0 = t->val[2 * i], c1 = t->val[2 * i + 1];
-		int hi = hexval(c0), lo = hexval(c1);
+		int hi = oc_hex_digit(c0), lo = oc_hex_digit(c1);
 
 		if (c0 == '?' && c1 == '?' && wild_ok) {
 			b[i] = 0;

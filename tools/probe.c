@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "atr.h"
+#include "bytes.h"
 #include "ccid_desc.h"
 #include "err.h"
 #include "probe.h"
@@ -32,17 +33,6 @@ usage(FILE *f)
 	    f);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Join argv words and decode hex; -1 on odd digit count, junk or overflow */
 static int
 parse_hex(int argc, char **argv, unsigned char *out, size_t cap, size_t *len)
@@ -56,7 +46,7 @@ parse_hex(int argc, char **argv, unsigned char *out, size_t cap, size_t *len)
 
 			if (*p == ' ' || *p == ':')
 				continue;
-			if ((v = hexval((unsigned char)*p)) < 0)
+			if ((v = oc_hex_digit((unsigned char)*p)) < 0)
 				return -1;
 			if (hi < 0) {
 				hi = v;
