@@ -52,8 +52,9 @@ struct ccid_io {
 	bool quiet;              /* presence polling: COMM dumps need PERIODIC */
 	/*
 	 * Bit s set: bulk-OUT messages to slot s are logged header only.
-	 * Set by the character-level T=0 code while it sends the data of a
-	 * PIN command piece by piece (redact.h cannot see those pieces).
+	 * Set by slot_transmit() for the whole exchange of a PIN command,
+	 * whose data may leave in pieces redact.h cannot see (T=0 data at
+	 * character level, chained T=1 blocks, CCID command chaining).
 	 */
 	atomic_uint hide_out_slots;
 	uint8_t *buf;            /* max_msg bytes, owned by the caller */

@@ -15,6 +15,7 @@
 #include "negotiate.h"
 #include "power_on.h"
 #include "reader.h"
+#include "redact.h"
 
 /* Section 6.1.4 wLevelParameter / 6.2.1 bChainParameter */
 #define CHAIN_NONE 0x00
@@ -428,8 +429,8 @@ rapdu_sw1_ok(uint8_t sw1)
 	return (sw1 & 0xF0) == 0x90 || ((sw1 & 0xF0) == 0x60 && sw1 != 0x60);
 }
 
-int
-slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
+static int
+transmit_apdu(struct reader *r, unsigned slot, const uint8_t *tx,
     size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len)
 {
 	size_t n = 0;
@@ -466,4 +467,28 @@ slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
 	}
 	*rx_len = n;
 	return OC_OK;
+}
+
+/*
+ * A PIN command (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER)
+ * leaves the host in pieces the stateless log redactor cannot always
+ * recognise: the T=0 data after the procedure byte at character level,
+ * the I-blocks after the first of a chained T=1 command (a CHANGE
+ * REFERENCE DATA of two 16-byte PINs does not fit the default IFSC 32),
+ * the chunks after the first of CCID command chaining. The COMM log
+ * shows every message of the exchange header only.
+ */
+int
+slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
+    size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len)
+{
+	bool secret = tx != NULL && tx_len > 1 && redact_is_pin_ins(tx[1]);
+	int rc;
+
+	if (secret)
+		ccid_io_hide_out_payload(&r->io, (uint8_t)slot, true);
+	rc = transmit_apdu(r, slot, tx, tx_len, rx, cap, rx_len);
+	if (secret)
+		ccid_io_hide_out_payload(&r->io, (uint8_t)slot, false);
+	return rc;
 }

@@ -13,7 +13,6 @@
 #include "err.h"
 #include "log.h"
 #include "reader.h"
-#include "redact.h"
 #include "t0_char.h"
 #include "t1.h"
 #include "xfr_tpdu.h"
@@ -98,23 +97,15 @@ t0_char_xchg(void *ctx, const uint8_t *tx, size_t tx_len, uint8_t *rx,
 /*
  * The data of a PIN command leaves in XfrBlocks of its own after the
  * procedure byte (all at once after INS, one byte per INS^FF), where the
- * log redactor sees bare bytes: such a TPDU's OUT messages are logged
- * header only.
+ * log redactor sees bare bytes: slot_transmit() has the exchange's OUT
+ * messages logged header only.
  */
 int
 xfr_char_t0_tpdu(void *ctx, const uint8_t *tpdu, size_t len, uint8_t *resp,
     size_t cap, size_t *got)
 {
-	const struct xfr_tpdu_ctx *x = ctx;
 	struct t0_char_io io = {t0_char_xchg, ctx};
-	bool secret = len > 1 && redact_is_pin_ins(tpdu[1]);
-	int rc;
-
-	if (secret)
-		ccid_io_hide_out_payload(&x->r->io, (uint8_t)x->slot, true);
-	rc = t0_char_run(&io, tpdu, len, resp, cap, got);
-	if (secret)
-		ccid_io_hide_out_payload(&x->r->io, (uint8_t)x->slot, false);
+	int rc = t0_char_run(&io, tpdu, len, resp, cap, got);
 
 	if (rc == OC_EPROTO)
 		OC_LOG_CRIT("T=0 procedure bytes out of order (INS 0x%02X) or "

@@ -1099,6 +1099,44 @@ START_TEST(test_character_level_t1)
 }
 END_TEST
 
+/*
+ * T=1 chaining of a PIN command: CHANGE REFERENCE DATA with 16 bytes of
+ * PINs does not fit IFSC 16; the second I-block holds PIN bytes only,
+ * which the stateless redactor cannot recognise (the first one it can).
+ * Every OUT message of the exchange is logged header only.
+ */
+START_TEST(test_t1_chained_pin_not_logged)
+{
+	UCHAR apdu[21], rx[16];
+	DWORD rlen = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T1, 8};
+	static const uint8_t sw[] = {0x90, 0x00};
+	size_t i;
+
+	open_reader();
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	negotiate_t1_card();
+	apdu[0] = 0x00, apdu[1] = 0x24, apdu[2] = 0x00, apdu[3] = 0x81;
+	apdu[4] = 16;
+	for (i = 5; i < sizeof(apdu); i++)
+		apdu[i] = (UCHAR)(0xA0 + i); /* A5 .. B4 */
+	log_stub_reset();
+	t1_out(0, 0x20, apdu, 16);     /* I(0, M) */
+	t1_in(0x90, NULL, 0);          /* R(1) */
+	t1_out(0, 0x40, apdu + 16, 5); /* I(1): B0 .. B4, PIN bytes only */
+	t1_in(0x00, sw, sizeof(sw));
+	ck_assert_int_eq(
+	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rlen, 2);
+	ft_done(&ft);
+	ck_assert(!log_stub_contains("B0 B1 B2"));
+	ck_assert(!log_stub_contains("A5 A6 A7"));
+	ck_assert(log_stub_contains("<9 bytes redacted>"));
+	expect_power_off();
+}
+END_TEST
+
 static Suite *
 tpdu_suite(void)
 {
@@ -1123,6 +1161,7 @@ tpdu_suite(void)
 	tcase_add_test(tc, test_character_level_t0);
 	tcase_add_test(tc, test_character_level_t0_pin_not_logged);
 	tcase_add_test(tc, test_character_level_t1);
+	tcase_add_test(tc, test_t1_chained_pin_not_logged);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("quirks");
 	tcase_add_checked_fixture(tc, setup, quirk_teardown);
