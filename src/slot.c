@@ -448,8 +448,8 @@ transmit_apdu(struct reader *r, unsigned slot, const uint8_t *tx,
 		return OC_EINVAL;
 	}
 	if (host_runs_protocol(r)) /* T=0/T=1: xfr_tpdu.c, xfr_char.c */
-		return xfr_tpdu_transmit(r, slot, tx, tx_len, rx, cap, rx_len);
-	if (r->info.desc.level == CCID_XCHG_SHORT_APDU)
+		rc = xfr_tpdu_transmit(r, slot, tx, tx_len, rx, cap, &n);
+	else if (r->info.desc.level == CCID_XCHG_SHORT_APDU)
 		rc = xfr_short(r, slot, tx, tx_len, rx, cap, &n);
 	else
 		rc = xfr_extended(r, slot, tx, tx_len, rx, cap, &n);
@@ -457,8 +457,9 @@ transmit_apdu(struct reader *r, unsigned slot, const uint8_t *tx,
 		return rc;
 	/*
 	 * ISO 7816-4 section 5.1 / 7816-3 10.3.3: an R-APDU ends in SW1 SW2,
-	 * SW1 6X (not 60) or 9X. An APDU-level reader that cut or padded the
-	 * card's answer must not hand it to the client as the card's.
+	 * SW1 6X (not 60) or 9X. A reader that cut or padded the card's
+	 * answer (at TPDU level too: its T=0 reply is passed on as it comes)
+	 * must not hand it to the client as the card's.
 	 */
 	if (n < 2 || !rapdu_sw1_ok(rx[n - 2])) {
 		OC_LOG_CRIT("slot %u: reader answered %zu bytes without a "

@@ -1137,6 +1137,33 @@ START_TEST(test_t1_chained_pin_not_logged)
 }
 END_TEST
 
+/*
+ * TPDU level, T=0: the reader's answer is passed on as it comes; one
+ * without a status word (found by fuzz_driver: 8 bytes ending 00 00) must
+ * not reach the client as the card's answer.
+ */
+START_TEST(test_t0_answer_without_sw)
+{
+	UCHAR apdu[] = {0x00, 0xA4, 0x04, 0x00, 0x01, 0xA0}, rx[16];
+	DWORD rlen = sizeof(rx);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, 8};
+
+	open_reader();
+	power_up(ATR_T0_HEX, 4);
+	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ft_out(&ft, "6F 06000000 00 ?? 00 0000 00 A4 04 00 01 A0");
+	ft_in(&ft, "80 08000000 00 ?? 00 00 00 00 00 01 00 00 00 00 00");
+	ck_assert_int_eq(
+	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
+	    IFD_COMMUNICATION_ERROR);
+	ck_assert_uint_eq(rlen, 0);
+	ck_assert(log_stub_contains("without a status word"));
+	ft_done(&ft);
+	expect_power_off();
+}
+END_TEST
+
 static Suite *
 tpdu_suite(void)
 {
@@ -1162,6 +1189,7 @@ tpdu_suite(void)
 	tcase_add_test(tc, test_character_level_t0_pin_not_logged);
 	tcase_add_test(tc, test_character_level_t1);
 	tcase_add_test(tc, test_t1_chained_pin_not_logged);
+	tcase_add_test(tc, test_t0_answer_without_sw);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("quirks");
 	tcase_add_checked_fixture(tc, setup, quirk_teardown);
