@@ -303,6 +303,10 @@ escape(struct reader *r, unsigned slot, const uint8_t *tx, DWORD tx_len,
 	    rx == NULL ? 0 : rx_len, &got, &st);
 	if (rc != OC_OK)
 		return ifdh_map_err(rc, IFDH_OP_OTHER);
+	/* Without a buffer the answer was read and dropped: it did not fit
+	 * (never report more bytes than RxLength). */
+	if (got > (rx == NULL ? 0 : rx_len))
+		return IFD_ERROR_INSUFFICIENT_BUFFER;
 	*returned = (DWORD)got;
 	return IFD_SUCCESS;
 }

@@ -561,10 +561,10 @@ START_TEST(test_output_too_small)
 }
 END_TEST
 
-START_TEST(test_escape_gated)
+/* ifdDriverOptions 0x0001 (Escape allowed), as from the Info.plist. */
+static void
+allow_escape(void)
 {
-	uint8_t rx[16];
-	DWORD got = 0;
 	char path[] = "/tmp/check_features_XXXXXX";
 	static const char plist[] =
 	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -573,10 +573,6 @@ START_TEST(test_escape_gated)
 	    "</dict></plist>\n";
 	int fd;
 
-	open_reader();
-	ck_assert_int_eq(control(FEATURES_IOCTL_ESCAPE, "\x02", 1, rx,
-	    sizeof(rx), &got), IFD_COMMUNICATION_ERROR);
-	ck_assert(log_stub_contains("Escape refused"));
 	fd = mkstemp(path);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(write(fd, plist, sizeof(plist) - 1),
@@ -584,6 +580,18 @@ START_TEST(test_escape_gated)
 	close(fd);
 	ck_assert_int_eq(drvconf_load(path), OC_OK);
 	unlink(path);
+}
+
+START_TEST(test_escape_gated)
+{
+	uint8_t rx[16];
+	DWORD got = 0;
+
+	open_reader();
+	ck_assert_int_eq(control(FEATURES_IOCTL_ESCAPE, "\x02", 1, rx,
+	    sizeof(rx), &got), IFD_COMMUNICATION_ERROR);
+	ck_assert(log_stub_contains("Escape refused"));
+	allow_escape();
 	ck_assert_int_eq(control(CM_IOCTL_GET_FEATURE_REQUEST, NULL, 0, rx,
 	    sizeof(rx) + 0, &got), IFD_ERROR_INSUFFICIENT_BUFFER);
 	{
@@ -600,6 +608,32 @@ START_TEST(test_escape_gated)
 	    sizeof(rx), &got), IFD_SUCCESS);
 	ck_assert_uint_eq(got, 3);
 	ck_assert_mem_eq(rx, "ABC", 3);
+	ft_done(&ft);
+}
+END_TEST
+
+/*
+ * Escape without an answer buffer (RxBuffer NULL, RxLength 0): the
+ * reader's answer cannot be handed back. Found by fuzz_driver: the
+ * driver reported its length as returned, more than RxLength.
+ */
+START_TEST(test_escape_no_buffer)
+{
+	DWORD got = 7;
+
+	open_reader();
+	allow_escape();
+	ft_out(&ft, "6B 01000000 00 ?? 00 0000 02");
+	ft_in(&ft, "83 03000000 00 ?? 00 00 00 41 42 43");
+	ck_assert_int_eq(control(FEATURES_IOCTL_ESCAPE, "\x02", 1, NULL, 0,
+	    &got), IFD_ERROR_INSUFFICIENT_BUFFER);
+	ck_assert_uint_eq(got, 0);
+	/* An empty answer fits. */
+	ft_out(&ft, "6B 01000000 00 ?? 00 0000 02");
+	ft_in(&ft, "83 00000000 00 ?? 00 00 00");
+	ck_assert_int_eq(control(FEATURES_IOCTL_ESCAPE, "\x02", 1, NULL, 0,
+	    &got), IFD_SUCCESS);
+	ck_assert_uint_eq(got, 0);
 	ft_done(&ft);
 }
 END_TEST
@@ -981,6 +1015,7 @@ features_suite(void)
 	tcase_add_test(tc, test_malformed_structures);
 	tcase_add_test(tc, test_output_too_small);
 	tcase_add_test(tc, test_escape_gated);
+	tcase_add_test(tc, test_escape_no_buffer);
 	tcase_add_test(tc, test_log_has_no_pin);
 	tcase_add_test(tc, test_get_attrib);
 	tcase_add_test(tc, test_quirks_validation);
