@@ -90,11 +90,15 @@ struct hexline {
 	size_t nbytes; /* bytes of hex on this line */
 };
 
+/*
+ * n bytes of s (no NUL among them), cut at the end of the line. Callers
+ * pass lengths they know rather than strlen(): the analyzer
+ * (tests/scan-build.sh) cannot bound strlen() of a local array and then
+ * reports the copy as reading past it.
+ */
 static void
-hexline_add_str(struct hexline *l, const char *s)
+hexline_add_mem(struct hexline *l, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	if (n > sizeof(l->buf) - 1 - l->len)
 		n = sizeof(l->buf) - 1 - l->len;
 	memcpy(l->buf + l->len, s, n);
@@ -119,7 +123,7 @@ hexline_add_bytes(struct hexline *l, const uint8_t *p, size_t n,
     unsigned level, const char *func, const char *what)
 {
 	static const char digits[] = "0123456789ABCDEF";
-	char hex[4];
+	char hex[3];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -128,8 +132,7 @@ hexline_add_bytes(struct hexline *l, const uint8_t *p, size_t n,
 		hex[0] = digits[p[i] >> 4];
 		hex[1] = digits[p[i] & 0x0f];
 		hex[2] = ' ';
-		hex[3] = '\0';
-		hexline_add_str(l, hex);
+		hexline_add_mem(l, hex, sizeof(hex));
 		l->nbytes++;
 	}
 }
@@ -164,9 +167,11 @@ oc_log_ccid_hidden(const char *dir, const uint8_t *msg, size_t len)
 		return;
 	hexline_add_bytes(&l, msg, len - hidden, OC_LOG_MASK_COMM, "ccid", dir);
 	if (hidden > 0) {
-		(void)snprintf(word, sizeof(word), "<%zu bytes redacted> ",
+		int w = snprintf(word, sizeof(word), "<%zu bytes redacted> ",
 		    hidden);
-		hexline_add_str(&l, word);
+
+		hexline_add_mem(&l, word,
+		    w > 0 && (size_t)w < sizeof(word) ? (size_t)w : 0);
 	}
 	hexline_flush(&l, OC_LOG_MASK_COMM, "ccid", dir);
 }
@@ -196,9 +201,11 @@ oc_log_ccid(const char *dir, const uint8_t *msg, size_t len,
 	hexline_add_bytes(&l, copy, rr.len > 0 ? rr.off : len,
 	    OC_LOG_MASK_COMM, "ccid", dir);
 	if (rr.len > 0) {
-		(void)snprintf(word, sizeof(word), "<%zu bytes redacted> ",
+		int w = snprintf(word, sizeof(word), "<%zu bytes redacted> ",
 		    rr.len);
-		hexline_add_str(&l, word);
+
+		hexline_add_mem(&l, word,
+		    w > 0 && (size_t)w < sizeof(word) ? (size_t)w : 0);
 		hexline_add_bytes(&l, copy + rr.off + rr.len,
 		    len - rr.off - rr.len, OC_LOG_MASK_COMM, "ccid", dir);
 	}
