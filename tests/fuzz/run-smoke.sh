@@ -31,9 +31,25 @@ for m in $codec; do
 	[ -f "$top/src/$m.c" ] && srcs="$srcs $top/src/$m.c"
 done
 
-mkdir -p "$out/include"
+# "fuzz-srcs: @driver" stands for the rest of the driver: every src/*.c
+# but the codecs above and usb.c (a harness brings its own transport), so
+# that a new driver file needs no harness edit.
+driver=
+for f in "$top"/src/*.c; do
+	m=$(basename "$f" .c)
+	case " $codec usb " in
+	*" $m "*) ;;
+	*) driver="$driver $f" ;;
+	esac
+done
+
+mkdir -p "$out/include" "$out/gen"
 # The codec sources include config.h first; they need nothing from it.
 : >"$out/include/config.h"
+# Generated sources a harness may name ("fuzz-gen-srcs:"), built the way
+# src/quirks.am builds them.
+python3 "$top/tools/embed-quirks.py" "$out/gen/quirks_builtin.c" \
+    "$top"/quirks/*.quirks
 
 cflags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -std=c11 -D_DEFAULT_SOURCE -I $out/include -I $top/src"
 
@@ -47,9 +63,18 @@ for h in "$here"/fuzz_*.c; do
 	bin="$out/fuzz_$name"
 	echo "== fuzz_$name: build"
 	# a harness names the sources and libraries it needs beyond the
-	# codecs: "fuzz-srcs: PATH..." (relative to the top) and
+	# codecs: "fuzz-srcs: PATH..." (relative to the top, or @driver),
+	# "fuzz-gen-srcs: FILE..." (generated above, in $out/gen) and
 	# "fuzz-ldflags: FLAGS" lines in its header comment
-	extra=$(sed -n 's/^ \* fuzz-srcs: *//p' "$h" | sed "s|[^ ][^ ]*|$top/&|g")
+	extra=
+	# shellcheck disable=SC2013 # a list of words, not lines
+	for f in $(sed -n 's/^ \* fuzz-srcs: *//p' "$h"); do
+		case $f in
+		@driver) extra="$extra $driver" ;;
+		*) extra="$extra $top/$f" ;;
+		esac
+	done
+	extra="$extra $(sed -n 's/^ \* fuzz-gen-srcs: *//p' "$h" | sed "s|[^ ][^ ]*|$out/gen/&|g")"
 	ldflags=$(sed -n 's/^ \* fuzz-ldflags: *//p' "$h")
 	# shellcheck disable=SC2086 # word splitting of flags/sources intended
 	if ! $cc $cflags -o "$bin" "$h" $srcs $extra $ldflags; then
