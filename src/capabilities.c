@@ -138,8 +138,10 @@ capabilities_get(struct reader *r, unsigned slot, DWORD tag, PDWORD length,
 		/* Each reader has its own lock; readers run in parallel. */
 	case TAG_IFD_SLOT_THREAD_SAFE:
 		/*
-		 * Per-slot locks; exchanges on the shared pipes take the
-		 * reader's exchange lock and busy-slot credits.
+		 * Per-slot locks. Commands of different slots share the
+		 * pipes safely (ccid_cmd.h): one command per slot on the
+		 * wire, at most bMaxCCIDBusySlots in all, replies routed by
+		 * bSlot/bSeq (or one exchange at a time when 1).
 		 */
 		return put_u8(length, value, 1);
 	case TAG_IFD_POLLING_THREAD_WITH_TIMEOUT:

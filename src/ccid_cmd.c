@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "ccid_msg.h"
+#include "ccid_mux.h"
 #include "err.h"
 #include "log.h"
 
@@ -49,15 +50,44 @@ ccid_io_init(struct ccid_io *io, const struct transport *tr, size_t max_msg,
 void
 ccid_io_fini(struct ccid_io *io)
 {
+	ccid_mux_free(io);
 	pthread_mutex_destroy(&io->xfer_lock);
 	pthread_mutex_destroy(&io->busy_lock);
 	pthread_cond_destroy(&io->busy_cond);
 }
 
-void
-ccid_io_set_max_busy(struct ccid_io *io, unsigned n)
+int
+ccid_io_set_slots(struct ccid_io *io, unsigned nslots, unsigned max_busy)
 {
-	io->max_busy = n > 0 ? n : 1;
+	/* Never more busy slots than slots (the count is device data). */
+	if (max_busy > nslots)
+		max_busy = nslots;
+	io->max_busy = max_busy > 0 ? max_busy : 1;
+	return io->max_busy > 1 ? ccid_mux_new(io, nslots) : OC_OK;
+}
+
+void
+ccid_io_set_time_ext_cap(struct ccid_io *io, unsigned ms)
+{
+	/* Read under xfer_lock (one at a time) or mux->lock (concurrent). */
+	pthread_mutex_lock(&io->xfer_lock);
+	if (io->mux != NULL)
+		pthread_mutex_lock(&io->mux->lock);
+	io->time_ext_cap_ms = ms;
+	if (io->mux != NULL)
+		pthread_mutex_unlock(&io->mux->lock);
+	pthread_mutex_unlock(&io->xfer_lock);
+}
+
+uint64_t
+ccid_io_now(const struct ccid_io *io)
+{
+	struct timespec ts;
+
+	if (io->now_ms != NULL)
+		return io->now_ms();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 void
@@ -67,6 +97,7 @@ ccid_io_mark_gone(struct ccid_io *io)
 	pthread_mutex_lock(&io->busy_lock);
 	pthread_cond_broadcast(&io->busy_cond);
 	pthread_mutex_unlock(&io->busy_lock);
+	ccid_mux_wake(io);
 }
 
 bool
@@ -121,12 +152,12 @@ ccid_io_hide_out_payload(struct ccid_io *io, uint8_t slot, bool hide)
 		atomic_fetch_and(&io->hide_out_slots, ~bit);
 }
 
-static void
-log_msg_dump(const struct ccid_io *io, const char *dir, const uint8_t *msg,
-    size_t len)
+void
+ccid_io_dump(const struct ccid_io *io, bool quiet, const char *dir,
+    const uint8_t *msg, size_t len)
 {
 	/* Presence polling would flood COMM logs: needs PERIODIC too. */
-	if (io->quiet && (oc_log_get_level() & OC_LOG_MASK_PERIODIC) == 0)
+	if (quiet && (oc_log_get_level() & OC_LOG_MASK_PERIODIC) == 0)
 		return;
 	/* Bulk-OUT ("->"): byte 5 is bSlot (section 6.1). */
 	if (dir[0] == '-' && len > 5 &&
@@ -179,8 +210,8 @@ ccid_status_to_err(const struct ccid_status *st)
 	return OC_EINVAL;
 }
 
-static int
-send_cmd(struct ccid_io *io, const struct ccid_cmd *c)
+int
+ccid_io_send(struct ccid_io *io, const struct ccid_cmd *c, bool quiet)
 {
 	size_t len;
 	int rc;
@@ -191,7 +222,7 @@ send_cmd(struct ccid_io *io, const struct ccid_cmd *c)
 			    " %zu", c->type, io->max_msg);
 		return OC_ERANGE;
 	}
-	log_msg_dump(io, "->", io->buf, len);
+	ccid_io_dump(io, quiet, "->", io->buf, len);
 	if (io->zlp_before_write) {
 		/* Quirk: the reader left a zero-length packet in the pipe
 		 * (USB 3 ports); read it so the reply is not taken for it. */
@@ -222,19 +253,20 @@ send_cmd(struct ccid_io *io, const struct ccid_cmd *c)
 }
 
 /*
- * One message from bulk-IN into io->buf. A message may arrive in several
+ * One message from bulk-IN into buf. A message may arrive in several
  * transfers when the reader sends no short packet at its end (length a
  * multiple of wMaxPacketSize); pieces are joined until dwLength is met.
  */
-static int
-read_msg(struct ccid_io *io, unsigned timeout_ms, struct ccid_reply *r)
+int
+ccid_io_read(struct ccid_io *io, uint8_t *buf, unsigned timeout_ms,
+    struct ccid_reply *r, size_t *len)
 {
 	size_t have = 0, got;
 	unsigned zlp = 0, pieces;
 	int rc;
 
 	for (pieces = 0; pieces < CCID_MAX_READ_PIECES; pieces++) {
-		rc = io->tr.ops->bulk_in(io->tr.ctx, io->buf + have,
+		rc = io->tr.ops->bulk_in(io->tr.ctx, buf + have,
 		    io->max_msg - have, &got,
 		    have != 0 && timeout_ms > CCID_CONT_TIMEOUT_MS
 			? CCID_CONT_TIMEOUT_MS
@@ -252,7 +284,7 @@ read_msg(struct ccid_io *io, unsigned timeout_ms, struct ccid_reply *r)
 			continue;
 		}
 		have += got;
-		rc = ccid_msg_decode_reply(io->buf, have, io->max_msg -
+		rc = ccid_msg_decode_reply(buf, have, io->max_msg -
 		    CCID_HDR_LEN, r);
 		if (rc == OC_ETRUNC && have >= CCID_HDR_LEN &&
 		    have < io->max_msg)
@@ -260,23 +292,26 @@ read_msg(struct ccid_io *io, unsigned timeout_ms, struct ccid_reply *r)
 		if (rc != OC_OK) {
 			OC_LOG_CRIT("bad reply (%zu bytes): %s", have,
 			    oc_strerror(rc));
-			oc_log_hex(OC_LOG_MASK_COMM, __func__, "bad reply", io->buf,
+			oc_log_hex(OC_LOG_MASK_COMM, __func__, "bad reply", buf,
 			    have < CCID_HDR_LEN ? have : CCID_HDR_LEN);
 			return OC_EPROTO;
 		}
-		log_msg_dump(io, "<-", io->buf, have);
+		*len = have;
 		return OC_OK;
 	}
 	return OC_EPROTO;
 }
 
-static uint64_t
-monotonic_ms(void)
+/* One message into io->buf, logged (one-at-a-time mode). */
+static int
+read_msg(struct ccid_io *io, unsigned timeout_ms, struct ccid_reply *r)
 {
-	struct timespec ts;
+	size_t len = 0;
+	int rc = ccid_io_read(io, io->buf, timeout_ms, r, &len);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	if (rc == OC_OK)
+		ccid_io_dump(io, io->quiet, "<-", io->buf, len);
+	return rc;
 }
 
 /*
@@ -291,7 +326,6 @@ static int
 await_reply(struct ccid_io *io, const struct ccid_cmd *c, uint8_t type,
     unsigned timeout_ms, struct ccid_reply *r)
 {
-	uint64_t (*now)(void) = io->now_ms != NULL ? io->now_ms : monotonic_ms;
 	uint64_t first = 0, spent;
 	unsigned stale = 0, ext = 0, wait = timeout_ms;
 	int rc;
@@ -315,8 +349,8 @@ await_reply(struct ccid_io *io, const struct ccid_cmd *c, uint8_t type,
 		}
 		if (CCID_CMD_STATUS(r->bStatus) == CCID_CMD_TIME_EXT) {
 			if (ext++ == 0)
-				first = now();
-			spent = now() - first;
+				first = ccid_io_now(io);
+			spent = ccid_io_now(io) - first;
 			if (spent >= io->time_ext_cap_ms) {
 				OC_LOG_CRIT("time extensions beyond %u ms "
 					    "(%u replies)",
@@ -347,6 +381,23 @@ status_from(const struct ccid_reply *r, struct ccid_status *st)
 
 static int abort_locked(struct ccid_io *io, uint8_t slot);
 
+int
+ccid_io_abort_request(struct ccid_io *io, uint8_t slot, uint8_t seq)
+{
+	size_t got = 0;
+	int rc;
+
+	/* wValue: bSeq in the high byte, bSlot in the low (5.3.1). */
+	rc = io->tr.ops->control(io->tr.ctx, CCID_REQTYPE_CLASS_IF,
+	    CCID_REQ_ABORT, (uint16_t)(seq << 8 | slot), NULL, 0, &got,
+	    CCID_ABORT_TIMEOUT_MS);
+	if (rc == OC_ENODEV)
+		return rc;
+	if (rc != OC_OK)
+		OC_LOG_INFO("ABORT request: %s", oc_strerror(rc));
+	return OC_OK;
+}
+
 /* Send c, get the matching reply of the given type; abort on timeout. */
 static int
 transact(struct ccid_io *io, struct ccid_cmd *c, uint8_t type,
@@ -355,7 +406,7 @@ transact(struct ccid_io *io, struct ccid_cmd *c, uint8_t type,
 	int rc;
 
 	c->seq = io->seq++;
-	rc = send_cmd(io, c);
+	rc = ccid_io_send(io, c, io->quiet);
 	if (rc == OC_OK)
 		rc = await_reply(io, c, type,
 		    timeout_ms != 0 ? timeout_ms : io->timeout_ms, r);
@@ -440,8 +491,34 @@ finish_param(const struct ccid_reply *r, struct ccid_status *st,
 }
 
 /*
- * One exchange under the exchange lock: the reply lives in io->buf, so
- * its data is copied out before another slot's command may use it.
+ * Concurrent mode (ccid_mux.c): the reply lives in the slot's mailbox
+ * until ccid_mux_end(), so its data is copied out before.
+ */
+static int
+run_mux(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
+    unsigned ext_cap_ms, struct ccid_status *st)
+{
+	struct mux_req q = {w->type,
+	    w->timeout_ms != 0 ? w->timeout_ms : io->timeout_ms, ext_cap_ms,
+	    w->quiet};
+	struct ccid_reply r;
+	int rc;
+
+	if ((rc = ccid_mux_begin(io, c)) != OC_OK)
+		return rc;
+	rc = ccid_mux_exchange(io, c, &q, &r);
+	if (rc == OC_OK && w->status_only)
+		status_from(&r, st);
+	else if (rc == OC_OK)
+		rc = finish_param(&r, st, w);
+	ccid_mux_end(io, c->slot);
+	return rc;
+}
+
+/*
+ * One exchange. One at a time: under the exchange lock, the reply lives
+ * in io->buf, so its data is copied out before another slot's command
+ * may use it.
  */
 static int
 run_ext(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
@@ -451,6 +528,8 @@ run_ext(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
 	unsigned saved_cap;
 	int rc;
 
+	if (ccid_mux_active(io))
+		return run_mux(io, c, w, ext_cap_ms, st);
 	if ((rc = io_acquire(io)) != OC_OK)
 		return rc;
 	io->quiet = w->quiet;
@@ -528,8 +607,18 @@ ccid_run_xfr_block(struct ccid_io *io, uint8_t slot, uint8_t bBWI,
     uint16_t wLevelParameter, const uint8_t *tx, size_t tx_len, uint8_t *rx,
     size_t cap, size_t *rx_len, struct ccid_status *st)
 {
-	struct want w = {RDR_TO_PC_DATABLOCK, false, false, rx, cap, rx_len, 0,
-	    false};
+	return ccid_run_xfr_block_timed(io, slot, bBWI, wLevelParameter, tx,
+	    tx_len, rx, cap, rx_len, 0, st);
+}
+
+int
+ccid_run_xfr_block_timed(struct ccid_io *io, uint8_t slot, uint8_t bBWI,
+    uint16_t wLevelParameter, const uint8_t *tx, size_t tx_len, uint8_t *rx,
+    size_t cap, size_t *rx_len, unsigned timeout_ms, struct ccid_status *st)
+{
+	/* The timeout is per call: slots share io (xfr_tpdu, xfr_char). */
+	struct want w = {RDR_TO_PC_DATABLOCK, false, false, rx, cap, rx_len,
+	    timeout_ms, false};
 	struct ccid_cmd c;
 
 	ccid_cmd_xfr_block(&c, slot, 0, bBWI, wLevelParameter, tx, tx_len);
@@ -604,18 +693,13 @@ abort_locked(struct ccid_io *io, uint8_t slot)
 	struct ccid_reply r;
 	struct ccid_cmd c;
 	unsigned i;
-	size_t got = 0;
 	int rc;
 
 	ccid_cmd_abort(&c, slot, io->seq++);
-	rc = io->tr.ops->control(io->tr.ctx, CCID_REQTYPE_CLASS_IF,
-	    CCID_REQ_ABORT, (uint16_t)(c.seq << 8 | slot), NULL, 0, &got,
-	    CCID_ABORT_TIMEOUT_MS);
-	if (rc == OC_ENODEV)
-		return rc;
+	rc = ccid_io_abort_request(io, slot, c.seq);
 	if (rc != OC_OK)
-		OC_LOG_INFO("ABORT request: %s", oc_strerror(rc));
-	rc = send_cmd(io, &c);
+		return rc;
+	rc = ccid_io_send(io, &c, io->quiet);
 	if (rc != OC_OK)
 		return rc;
 	for (i = 0; i < CCID_MAX_ABORT_READS; i++) {
@@ -634,8 +718,19 @@ abort_locked(struct ccid_io *io, uint8_t slot)
 int
 ccid_run_abort(struct ccid_io *io, uint8_t slot)
 {
+	struct ccid_cmd c;
 	int rc;
 
+	if (ccid_mux_active(io)) {
+		ccid_cmd_simple(&c, PC_TO_RDR_ABORT, slot, 0);
+		if ((rc = ccid_mux_begin(io, &c)) != OC_OK)
+			return rc;
+		rc = ccid_mux_abort(io, slot);
+		if (rc == OC_ENODEV)
+			ccid_io_mark_gone(io);
+		ccid_mux_end(io, slot);
+		return rc;
+	}
 	if ((rc = io_acquire(io)) != OC_OK)
 		return rc;
 	rc = abort_locked(io, slot);

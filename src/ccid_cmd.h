@@ -7,7 +7,9 @@
  * waited out up to a total cap, and the matching reply is decoded against
  * dwMaxCCIDMessageLength and its bError mapped to an OC_E* code. After a
  * timeout the command is aborted (section 5.3.1) so the next one works.
- * The names avoid the ccid_cmd_* encoders of ccid_msg.h.
+ * Readers with bMaxCCIDBusySlots >= 2 have commands to several slots on
+ * the wire together (struct ccid_io below, ccid_mux.c); the others one
+ * exchange at a time. The names avoid the ccid_cmd_* encoders of ccid_msg.h.
  */
 #ifndef OPENCCID_CCID_CMD_H
 #define OPENCCID_CCID_CMD_H
@@ -29,24 +31,39 @@
 #define CCID_MAX_STALE 10          /* replies with another bSeq dropped */
 #define CCID_MAX_ZLP 10            /* zero-length packets skipped */
 
+struct ccid_mux;
+
 /*
- * Per-device command state, shared by the slots of a multi-slot reader:
- * every ccid_run_*() holds xfer_lock for one command/reply exchange (so
- * replies are read by the thread that sent the command and checked
- * against its bSeq/bSlot), after taking one of max_busy "busy slot"
- * credits (bMaxCCIDBusySlots, CCID rev 1.1 section 5.1).
+ * Per-device command state, shared by the slots of a multi-slot reader.
+ *
+ * One at a time (bMaxCCIDBusySlots <= 1, the quirk interfaces_exclusive
+ * or zlp_before_write): every ccid_run_*() takes one of max_busy "busy
+ * slot" credits (bMaxCCIDBusySlots, CCID rev 1.1 section 5.1), then holds
+ * xfer_lock for one whole command/reply exchange, so replies are read by
+ * the thread that sent the command and checked against its bSeq/bSlot.
+ *
+ * Concurrent (bMaxCCIDBusySlots >= 2, see ccid_mux.c): commands to
+ * different slots are on the wire together, at most one per slot
+ * (section 6.2.6: a second one would get CMD_SLOT_BUSY) and at most
+ * max_busy in all (commands wait for a credit). xfer_lock then guards
+ * only encoding into buf and the bulk-OUT write. Among the threads that
+ * wait for a reply, one at a time (the "reader token") reads bulk-IN and
+ * routes each reply by (bSlot, bSeq) into that slot's mailbox, waking its
+ * owner; a reply that matches no command on the wire is stale and
+ * dropped. A timeout aborts only its own slot.
  */
 struct ccid_io {
 	struct transport tr;
 	size_t max_msg;          /* dwMaxCCIDMessageLength (header included) */
 	enum ccid_level level;   /* for log redaction */
 	uint8_t seq;             /* bSeq of the next command */
-	unsigned timeout_ms;     /* one bulk-IN read */
+	unsigned timeout_ms;     /* one bulk-IN read; set before any I/O */
 	unsigned poweron_timeout_ms; /* PowerOn reads; 0: timeout_ms */
 	unsigned escape_timeout_ms;  /* Escape reads; 0: timeout_ms */
 	bool zlp_before_write;   /* quirk: read a ZLP (10 ms) before a write */
 	bool set_param_err_ok;   /* quirk: SetParameters bError 1..127 is OK */
-	unsigned time_ext_cap_ms; /* wall time past the first extension */
+	/* Wall time past the first extension; ccid_io_set_time_ext_cap(). */
+	unsigned time_ext_cap_ms;
 	/* Monotonic milliseconds; NULL: CLOCK_MONOTONIC (tests set one). */
 	uint64_t (*now_ms)(void);
 	bool quiet;              /* presence polling: COMM dumps need PERIODIC */
@@ -58,17 +75,21 @@ struct ccid_io {
 	 */
 	atomic_uint hide_out_slots;
 	uint8_t *buf;            /* max_msg bytes, owned by the caller */
-	pthread_mutex_t xfer_lock; /* guards seq, quiet, buf, the pipes */
+	/* One at a time: guards seq, quiet, buf, the pipes. Concurrent:
+	 * guards buf and the bulk-OUT write. */
+	pthread_mutex_t xfer_lock;
 	/*
 	 * Quirk interfaces_exclusive: one lock shared by every CCID
 	 * interface of the device (NULL otherwise), taken after xfer_lock
 	 * for each exchange, so the interfaces never exchange at once.
+	 * Such interfaces run one at a time (whole exchanges).
 	 */
 	pthread_mutex_t *group_lock;
 	pthread_mutex_t busy_lock; /* guards busy */
 	pthread_cond_t busy_cond;
 	unsigned busy, max_busy;
 	atomic_bool gone;        /* device removed: fail at once */
+	struct ccid_mux *mux;    /* concurrent slots; NULL: one at a time */
 };
 
 /* bStatus, bError and the message-specific byte of the matching reply. */
@@ -81,8 +102,15 @@ struct ccid_status {
 void ccid_io_init(struct ccid_io *io, const struct transport *tr,
     size_t max_msg, enum ccid_level level, uint8_t *buf);
 void ccid_io_fini(struct ccid_io *io);
-/* bMaxCCIDBusySlots; 0 (seen in the wild) counts as 1. Before any I/O. */
-void ccid_io_set_max_busy(struct ccid_io *io, unsigned n);
+/*
+ * bMaxCCIDBusySlots (0, seen in the wild, counts as 1; never more than
+ * nslots) for a reader of nslots slots; 2 or more allocates the per-slot
+ * mailboxes of the concurrent mode (OC_ENOMEM). Before any I/O; once.
+ */
+int ccid_io_set_slots(struct ccid_io *io, unsigned nslots, unsigned max_busy)
+    __attribute__((warn_unused_result));
+/* Wall time granted to the time extensions of one command (ms > 0). */
+void ccid_io_set_time_ext_cap(struct ccid_io *io, unsigned ms);
 /* Device gone: commands fail with OC_ENODEV, waiters wake up. */
 void ccid_io_mark_gone(struct ccid_io *io);
 bool ccid_io_is_gone(struct ccid_io *io);
@@ -108,6 +136,11 @@ int ccid_run_slot_status_quiet(struct ccid_io *io, uint8_t slot,
 int ccid_run_xfr_block(struct ccid_io *io, uint8_t slot, uint8_t bBWI,
     uint16_t wLevelParameter, const uint8_t *tx, size_t tx_len, uint8_t *rx,
     size_t cap, size_t *rx_len, struct ccid_status *st)
+    __attribute__((warn_unused_result));
+/* The same whose reads wait timeout_ms (0: io->timeout_ms). */
+int ccid_run_xfr_block_timed(struct ccid_io *io, uint8_t slot, uint8_t bBWI,
+    uint16_t wLevelParameter, const uint8_t *tx, size_t tx_len, uint8_t *rx,
+    size_t cap, size_t *rx_len, unsigned timeout_ms, struct ccid_status *st)
     __attribute__((warn_unused_result));
 int ccid_run_set_parameters(struct ccid_io *io, uint8_t slot,
     uint8_t bProtocolNum, const uint8_t *params, size_t len,

@@ -175,11 +175,10 @@ reader_new(const struct transport *tr, const struct usb_info *info)
 	r->slots = calloc(r->nslots, sizeof(*r->slots));
 	r->msg_buf = malloc(max_msg);
 	ccid_io_init(&r->io, tr, max_msg, info->desc.level, r->msg_buf);
-	/* Never more busy slots than slots (the count is device data). */
-	ccid_io_set_max_busy(&r->io, info->desc.bMaxCCIDBusySlots > r->nslots
-		? r->nslots : info->desc.bMaxCCIDBusySlots);
 	events_init(&r->ev, r->nslots);
-	if (r->slots == NULL || r->msg_buf == NULL) {
+	if (r->slots == NULL || r->msg_buf == NULL ||
+	    ccid_io_set_slots(&r->io, r->nslots,
+		info->desc.bMaxCCIDBusySlots) != OC_OK) {
 		reader_free(r);
 		return NULL;
 	}
@@ -396,9 +395,7 @@ reader_set_time_ext_max(unsigned long lun, unsigned ms)
 
 	if (ms == 0 || (r = take(lun)) == NULL)
 		return;
-	pthread_mutex_lock(&r->io.xfer_lock);
-	r->io.time_ext_cap_ms = ms;
-	pthread_mutex_unlock(&r->io.xfer_lock);
+	ccid_io_set_time_ext_cap(&r->io, ms);
 	reader_release(r);
 }
 

@@ -26,14 +26,11 @@ char_xfr_one(struct reader *r, unsigned slot, uint8_t bBWI, const uint8_t *tx,
     size_t len, uint8_t *rx, size_t expect, unsigned timeout_ms)
 {
 	struct ccid_status st;
-	unsigned saved = r->io.timeout_ms;
 	size_t n = 0;
 	int rc;
 
-	r->io.timeout_ms = timeout_ms;
-	rc = ccid_run_xfr_block(&r->io, (uint8_t)slot, bBWI, (uint16_t)expect,
-	    tx, len, rx, expect, &n, &st);
-	r->io.timeout_ms = saved;
+	rc = ccid_run_xfr_block_timed(&r->io, (uint8_t)slot, bBWI,
+	    (uint16_t)expect, tx, len, rx, expect, &n, timeout_ms, &st);
 	if (rc == OC_ENOSPC)
 		rc = OC_EPROTO;
 	if (rc == OC_OK && n != expect) {

@@ -39,14 +39,11 @@ xfr_once(struct reader *r, unsigned slot, uint8_t bBWI, uint16_t wLevel,
     unsigned timeout_ms)
 {
 	struct ccid_status st;
-	unsigned saved = r->io.timeout_ms;
 	size_t n = 0;
 	int rc;
 
-	r->io.timeout_ms = timeout_ms;
-	rc = ccid_run_xfr_block(
-	    &r->io, (uint8_t)slot, bBWI, wLevel, tx, len, rx, cap, &n, &st);
-	r->io.timeout_ms = saved;
+	rc = ccid_run_xfr_block_timed(&r->io, (uint8_t)slot, bBWI, wLevel, tx,
+	    len, rx, cap, &n, timeout_ms, &st);
 	if (rc == OC_OK)
 		*got = n;
 	return rc;

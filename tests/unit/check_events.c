@@ -313,10 +313,18 @@ START_TEST(test_two_slots_power_and_close_any_order)
 	ft_in(&ft, "80 04000000 01 ?? 00 00 00 3B 02 14 50");
 	ck_assert_int_eq(IFDHPowerICC(LUN1, IFD_POWER_UP, atr, &len),
 	    IFD_SUCCESS);
-	/* A reply for the other slot is refused. */
+	/*
+	 * A reply for the other slot (idle) is stale: dropped; slot 0's
+	 * command then times out and is aborted (bMaxCCIDBusySlots 2: the
+	 * replies are routed by bSlot and bSeq).
+	 */
 	len = sizeof(atr);
 	ft_out(&ft, "62 00000000 00 ?? 00 0000");
 	ft_in(&ft, "80 04000000 01 ?? 00 00 00 3B 02 14 50");
+	ft_in_err(&ft, OC_ETIMEDOUT);
+	ft_control(&ft, 0x01);
+	ft_out(&ft, "72 00000000 00 ?? 00 0000");
+	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
 	ck_assert_int_ne(IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len),
 	    IFD_SUCCESS);
 	ft_done(&ft);

@@ -8,6 +8,7 @@
 
 #include "log_stub.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,28 +21,39 @@
 
 static char lines[STUB_LINES][STUB_LINE_LEN];
 static size_t nlines;
+/* Slots of one reader log from several threads (check_concurrency). */
+static pthread_mutex_t lines_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
 log_stub_reset(void)
 {
+	pthread_mutex_lock(&lines_lock);
 	nlines = 0;
+	pthread_mutex_unlock(&lines_lock);
 }
 
 size_t
 log_stub_count(void)
 {
-	return nlines;
+	size_t n;
+
+	pthread_mutex_lock(&lines_lock);
+	n = nlines;
+	pthread_mutex_unlock(&lines_lock);
+	return n;
 }
 
 bool
 log_stub_contains(const char *needle)
 {
+	bool found = false;
 	size_t i;
 
-	for (i = 0; i < nlines && i < STUB_LINES; i++)
-		if (strstr(lines[i], needle) != NULL)
-			return true;
-	return false;
+	pthread_mutex_lock(&lines_lock);
+	for (i = 0; i < nlines && i < STUB_LINES && !found; i++)
+		found = strstr(lines[i], needle) != NULL;
+	pthread_mutex_unlock(&lines_lock);
+	return found;
 }
 
 static void
@@ -49,9 +61,11 @@ keep(const char *line)
 {
 	if (getenv("LOG_STUB_VERBOSE") != NULL)
 		fprintf(stderr, "log: %s\n", line);
+	pthread_mutex_lock(&lines_lock);
 	if (nlines < STUB_LINES)
 		(void)snprintf(lines[nlines], STUB_LINE_LEN, "%s", line);
 	nlines++;
+	pthread_mutex_unlock(&lines_lock);
 }
 
 void

@@ -1,0 +1,82 @@
+/*
+ * openccid - internal to ccid_cmd.c and ccid_mux.c: commands to several
+ * slots of one reader on the wire together (bMaxCCIDBusySlots >= 2).
+ *
+ * The lock order is xfer_lock (bulk-OUT) and mux->lock never nested:
+ * a thread takes one, then the other, never both at once.
+ */
+#ifndef OPENCCID_CCID_MUX_H
+#define OPENCCID_CCID_MUX_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ccid_cmd.h"
+#include "ccid_desc.h"
+#include "ccid_msg.h"
+
+/* One slot's command on the wire and the reply routed to it. */
+struct ccid_mbox {
+	uint8_t *buf;      /* max_msg bytes: the routed reply */
+	size_t len;        /* != 0: a reply is waiting for its owner */
+	bool inflight;     /* a command of this slot is on the wire */
+	bool accept;       /* routing into buf allowed (owner not reading it) */
+	uint8_t seq;       /* bSeq of that command */
+};
+
+struct ccid_mux {
+	pthread_mutex_t lock;   /* guards all below, io->seq, time_ext_cap_ms */
+	pthread_cond_t cond;    /* CLOCK_MONOTONIC; every change broadcasts */
+	uint8_t *rbuf;          /* max_msg bytes: the token holder's read */
+	bool token;             /* a thread is reading bulk-IN */
+	unsigned busy;          /* slots in flight, at most io->max_busy */
+	unsigned nslots;
+	struct ccid_mbox mb[CCID_MAX_SLOTS];
+};
+
+/* What an exchange waits for. */
+struct mux_req {
+	uint8_t type;        /* RDR_to_PC_* */
+	unsigned timeout_ms; /* one read; extended by time extensions */
+	unsigned ext_cap_ms; /* 0: io->time_ext_cap_ms */
+	bool quiet;          /* presence polling: see ccid_io_dump() */
+};
+
+int ccid_mux_new(struct ccid_io *io, unsigned nslots);
+void ccid_mux_free(struct ccid_io *io);
+/* Concurrent mode in use (not with interfaces_exclusive or the ZLP
+ * quirk, whose semantics need the whole pipe). */
+bool ccid_mux_active(const struct ccid_io *io);
+/* Device gone: every waiter wakes up and fails. */
+void ccid_mux_wake(struct ccid_io *io);
+/*
+ * Wait (unbounded, like the busy credits: others' exchanges are bounded)
+ * until c->slot has no command on the wire and a busy credit is free,
+ * then own the slot: c->seq is set. OC_ENODEV, OC_EINVAL (bad slot).
+ */
+int ccid_mux_begin(struct ccid_io *io, struct ccid_cmd *c);
+/*
+ * Send c and wait for its reply (r->data points into the slot's mailbox,
+ * valid until ccid_mux_end()). On timeout the slot's command is aborted.
+ */
+int ccid_mux_exchange(struct ccid_io *io, const struct ccid_cmd *c,
+    const struct mux_req *q, struct ccid_reply *r);
+/* Class ABORT + PC_to_RDR_Abort for an owned slot (section 5.3.1). */
+int ccid_mux_abort(struct ccid_io *io, uint8_t slot);
+void ccid_mux_end(struct ccid_io *io, uint8_t slot);
+
+/* From ccid_cmd.c. ccid_io_send(): encode into io->buf and write;
+ * the caller holds xfer_lock. */
+int ccid_io_send(struct ccid_io *io, const struct ccid_cmd *c, bool quiet);
+/* One message from bulk-IN into buf (max_msg bytes); *len its size. */
+int ccid_io_read(struct ccid_io *io, uint8_t *buf, unsigned timeout_ms,
+    struct ccid_reply *r, size_t *len);
+void ccid_io_dump(const struct ccid_io *io, bool quiet, const char *dir,
+    const uint8_t *msg, size_t len);
+/* The class request ABORT (section 5.3.1); OC_ENODEV or OC_OK. */
+int ccid_io_abort_request(struct ccid_io *io, uint8_t slot, uint8_t seq);
+uint64_t ccid_io_now(const struct ccid_io *io);
+
+#endif
