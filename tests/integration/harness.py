@@ -186,6 +186,8 @@ GENERATED_PROFILES = {
     # extended APDU level with a 271-byte message limit (0x000404BA):
     # extended APDUs need XfrBlock chaining (wLevelParameter)
     "extended-apdu": "046a:01a2",  # Cherry GmbH CHERRY SECURE BOARD 1.0
+    # 8 slots, bMaxCCIDBusySlots 8 (a SIM bank), TPDU level, T=0 only
+    "sysmoOCTSIM": "1d50:6141",
 }
 
 

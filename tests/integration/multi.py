@@ -57,7 +57,7 @@ class Clients:
         self.procs = []
 
     def start(self, reader, tag, count=0, seconds=0.0, seed=1, tolerant=False, max_len=255,
-              start_at=0.0):
+              start_at=0.0, latencies=False):
         out = os.path.join(self.lb.dir, "client-%s.json" % tag)
         log = open(os.path.join(self.lb.dir, "client-%s.log" % tag), "wb")
         argv = [sys.executable, CLIENT, reader, "--out", out, "--seed", str(seed),
@@ -70,6 +70,8 @@ class Clients:
             argv.append("--tolerant")
         if start_at:
             argv += ["--start-at", repr(start_at)]
+        if latencies:
+            argv.append("--latencies")
         env = dict(os.environ)
         env["PCSCLITE_CSOCK_NAME"] = self.lb.socket
         env.pop("LD_PRELOAD", None)

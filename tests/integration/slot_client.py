@@ -7,7 +7,7 @@ with its own libpcsclite connection). Talks to pcscd through
 PCSCLITE_CSOCK_NAME like any client.
 
   slot_client.py READER --out FILE [--count N | --seconds S] [--seed K]
-                 [--tolerant] [--max-len N] [--start-at T]
+                 [--tolerant] [--max-len N] [--start-at T] [--latencies]
 
 Every APDU is the simulator card's echo (80 01 00 00 Lc data Le) with a
 random length 0..max-len and random data; a success reply must be exactly
@@ -18,7 +18,8 @@ an error is recorded with its time (CLOCK_MONOTONIC, comparable across
 processes) and the client reconnects until the time is up.
 
 The result is JSON in FILE: reader, ok, wrong, errors [[t, phase, rv(, seconds the failing call took)]],
-first_ok, last_ok, start, end, lengths (histogram of echo lengths sent).
+first_ok, last_ok, start, end, lengths (histogram of echo lengths sent);
+with --latencies also lat: [[t sent, seconds to the correct reply], ...].
 """
 
 import argparse
@@ -65,6 +66,8 @@ def main():
     ap.add_argument("--max-len", type=int, default=255)
     ap.add_argument("--start-at", type=float, default=0.0,
                     help="CLOCK_MONOTONIC time to start at (all clients together)")
+    ap.add_argument("--latencies", action="store_true",
+                    help="record every correct reply's time and latency")
     a = ap.parse_args()
     rnd = random.Random(a.seed)
     res = {"reader": a.reader, "ok": 0, "wrong": [], "errors": [], "first_ok": None,
@@ -128,6 +131,8 @@ def main():
                                  "got": resp.hex()})
             continue
         res["ok"] += 1
+        if a.latencies:
+            res.setdefault("lat", []).append([t, time.monotonic() - t])
         res["lengths"][str(ln)] = res["lengths"].get(str(ln), 0) + 1
         if res["first_ok"] is None:
             res["first_ok"] = t

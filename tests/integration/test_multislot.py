@@ -182,3 +182,64 @@ def test_exclusive_interfaces_both_usable(lab):
     multi.assert_overlap(res)
     lines = [t for _l, t in lb.log.lines() if "quirk interfaces_exclusive" in t]
     assert len(lines) == 2, "\n".join(lines) + lb.log_tails(40)
+
+
+# A slow card on slot 0 (every APDU answered SLOW_MS late by the
+# simulator) while a client on slot 1 keeps sending echo APDUs.
+SLOW_MS = 2000
+SLOW_APDUS = 2
+
+
+def _slow_and_fast(lab, profile, nslots, card):
+    cards = [card + ":delay=%d" % SLOW_MS] + [card] * (nslots - 1)
+    lb = lab.start(profile=profile, cards=cards)
+    readers = multi.wait_readers(lb, nslots)
+    lb.sim.control("stats-reset")
+    cl = multi.Clients(lb)
+    start_at = multi.start_time(2)
+    cl.start(readers[0], "slow", count=SLOW_APDUS, seed=700, start_at=start_at,
+             latencies=True)
+    cl.start(readers[1], "fast", seconds=SLOW_APDUS * SLOW_MS / 1000.0, seed=701,
+             start_at=start_at, latencies=True)
+    res = cl.wait(CLIENT_BOUND)
+    multi.assert_all_ok(lb, {"slow": res["slow"]}, SLOW_APDUS)
+    multi.assert_all_ok(lb, {"fast": res["fast"]}, 1)
+    slow = res["slow"]["lat"]
+    assert all(dt >= SLOW_MS / 1000.0 for _t, dt in slow), slow
+    fast = res["fast"]["lat"]
+    # Fast replies that began and ended inside one slow APDU.
+    inside = [dt for t, dt in fast
+              if any(s <= t and t + dt <= s + sdt for s, sdt in slow)]
+    st = lb.sim.stats()
+    busy = int(lb.sim.profile.get("if0.bMaxCCIDBusySlots", "1"), 0)
+    lat = sorted(dt for _t, dt in fast)
+    print("%s (bMaxCCIDBusySlots %d): slot 1 did %d APDUs (%d inside a %d ms APDU of "
+          "slot 0), latency median %.3f s, max %.3f s; max_in_flight %d, busy_replies %d"
+          % (profile, busy, len(fast), len(inside), SLOW_MS, lat[len(lat) // 2], lat[-1],
+             st["max_in_flight"], st["busy_replies"]))
+    return st, fast, inside
+
+
+@pytest.mark.parametrize("profile,nslots,card", [
+    ("Teridian_TSC12xxFV.09", 5, "builtin"),
+    ("sysmoOCTSIM", 8, "builtin:proto=0"),
+])
+def test_slow_slot_does_not_block_others(lab, profile, nslots, card):
+    # bMaxCCIDBusySlots >= 2: slot 1's commands go on the wire while slot
+    # 0's slow APDU is pending; replies are routed by bSlot/bSeq.
+    st, fast, inside = _slow_and_fast(lab, profile, nslots, card)
+    assert st["busy_replies"] == 0, st
+    assert st["max_in_flight"] >= 2, st
+    assert len(inside) >= 10, (len(inside), fast)
+    # Far below the slow card's delay: nobody waited for slot 0.
+    assert max(dt for _t, dt in fast) < SLOW_MS / 1000.0 / 2, fast
+
+
+def test_one_busy_slot_waits_for_credit(lab):
+    # bMaxCCIDBusySlots 1: the same load keeps one command on the wire;
+    # slot 1 waits for the credit (no CMD_SLOT_BUSY from the reader).
+    st, fast, inside = _slow_and_fast(lab, "AlcorMicro_AU9522", 2, "builtin")
+    assert st["busy_replies"] == 0, st
+    assert st["max_in_flight"] == 1, st
+    assert not inside, inside
+    assert max(dt for _t, dt in fast) >= SLOW_MS / 1000.0 / 2, fast

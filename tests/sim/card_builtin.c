@@ -468,7 +468,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t cap, size_t *n)
 	return 0;
 }
 
-/* args: [atr=HEX][:proto=0|1] (already split from "builtin:") */
+/* args: [atr=HEX][:proto=0|1][:delay=MS] (already split from "builtin:") */
 struct card *card_builtin_new(const char *args, char **err)
 {
 	struct builtin *b = calloc(1, sizeof(*b));
@@ -489,6 +489,15 @@ struct card *card_builtin_new(const char *args, char **err)
 			have_atr = true;
 		} else if (!strcmp(*p, "proto=0") || !strcmp(*p, "proto=1")) {
 			proto = (*p)[6] - '0';
+		} else if (!strncmp(*p, "delay=", 6)) {
+			char *end;
+			unsigned long ms = strtoul(*p + 6, &end, 10);
+
+			if (*end || end == *p + 6 || ms > 600000) {
+				*err = g_strdup_printf("builtin: bad delay '%s'", *p + 6);
+				goto fail;
+			}
+			c->delay_ms = (unsigned)ms;
 		} else {
 			*err = g_strdup_printf("builtin: unknown option '%s'", *p);
 			goto fail;

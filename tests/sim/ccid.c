@@ -506,6 +506,7 @@ static int card_xfr(struct ccid_slot *s, const uint8_t *apdu, size_t len,
 	long swv;
 
 	sim_stats.apdus++;
+	s->apdu_taken = true;
 	if (sim_verbose)
 		sim_hexlog("apdu", apdu, len);
 	if (len > 5 && (apdu[1] == 0x20 || apdu[1] == 0x24) && !ccid_in_secure)
@@ -1233,6 +1234,8 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 	    fault_take(FAULT_CARD_REMOVE_DURING_XFR, type, NULL))
 		ccid_card_remove(ci, msg[5]);
 
+	if (msg[5] < ci->n_slots)
+		ci->slots[msg[5]].apdu_taken = false;
 	/* CCID rev 1.1 section 6.2.6: a command for a slot that is still busy,
 	 * or beyond bMaxCCIDBusySlots busy slots, gets CMD_SLOT_BUSY */
 	busy = slots_in_flight(ci, msg[5], &self);
@@ -1309,6 +1312,11 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 	}
 	if (fault_take(FAULT_LATE_REPLY, type, &arg))
 		base += arg * 1000;
+	/* a slow card (builtin delay=MS): its slot's answer waits, the other
+	 * slots' commands are taken and answered meanwhile */
+	if (msg[5] < ci->n_slots && ci->slots[msg[5]].apdu_taken &&
+	    ci->slots[msg[5]].card)
+		base += (int64_t)ci->slots[msg[5]].card->delay_ms * 1000;
 	if (fault_take(FAULT_ZLP_BEFORE_REPLY, type, NULL)) {
 		m = msg_new(0);
 		m->due = base;

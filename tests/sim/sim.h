@@ -122,6 +122,9 @@ struct card_ops {
 struct card {
 	const struct card_ops *ops;
 	void *priv;
+	/* builtin delay=MS: the answer to each APDU is this late (a slow
+	 * card: other slots' answers overtake it) */
+	unsigned delay_ms;
 };
 
 struct card *card_create(const char *spec, char **err);
@@ -240,6 +243,7 @@ struct ccid_slot {
 	uint8_t params[7];
 	size_t params_len;
 	bool clock_stopped;
+	bool apdu_taken; /* the command being handled reached the card */
 	/* extended APDU chaining (section 6.1.4) */
 	uint8_t *cmd_buf;
 	size_t cmd_len;
