@@ -2,8 +2,9 @@
  * openccid - internal to ccid_cmd.c and ccid_mux.c: commands to several
  * slots of one reader on the wire together (bMaxCCIDBusySlots >= 2).
  *
- * The lock order is xfer_lock (bulk-OUT) and mux->lock never nested:
- * a thread takes one, then the other, never both at once.
+ * Locks: the exchanges take xfer_lock (bulk-OUT) and mux->lock one after
+ * the other, never both at once; only ccid_io_set_time_ext_cap() holds
+ * both, xfer_lock first. No bulk transfer runs under mux->lock.
  */
 #ifndef OPENCCID_CCID_MUX_H
 #define OPENCCID_CCID_MUX_H
