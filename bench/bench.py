@@ -13,8 +13,9 @@ dlopen()ed by the IFDH-direct harness ifdh-drive):
   instr    driver-own instructions per APDU (callgrind, self cost of the
            driver's object only, difference of two run lengths)
   heap     peak heap of the IFDH harness with one open reader (massif)
-  scaling  aggregate APDU/s with 1, 2, 4, 8 slots in parallel (5-slot
-           Teridian profile, one client process per slot)
+  scaling  aggregate APDU/s with 1, 2, 4, 8 slots in parallel (8-slot
+           sysmoOCTSIM profile, bMaxCCIDBusySlots 8, TPDU T=0; one client
+           process per slot)
 """
 
 import argparse
@@ -333,15 +334,22 @@ for _ in range(n):
 print("%f %f" % (t, time.perf_counter()))
 """
 
-SCALE_PROFILE = "Teridian_TSC12xxFV.09"
-SCALE_SLOTS = 5
+# Generated from the reader facts (harness.GENERATED_PROFILES): 8 slots,
+# all of which may be busy at once (a SIM bank); T=0 only.
+SCALE_PROFILE = "sysmoOCTSIM"
+SCALE_SLOTS = 8
+SCALE_CARD = "builtin:proto=0"
+# Case 2 (READ 16 bytes 00 01 ..): at T=0 TPDU level a case 4 echo ends
+# in 61 XX for drivers that leave GET RESPONSE to the application
+# (libccid), so both drivers get an APDU they complete in one TPDU.
+SCALE_APDU = bytes.fromhex("8002001010")
 
 
 def bench_scaling(drv, dropdir, n_per):
     res = {}
     lab = new_lab(dropdir, "scale-" + drv)
     try:
-        lab.start(profile=SCALE_PROFILE, cards=["builtin"] * SCALE_SLOTS)
+        lab.start(profile=SCALE_PROFILE, cards=[SCALE_CARD] * SCALE_SLOTS)
         deadline = time.monotonic() + 15
         readers = []
         while time.monotonic() < deadline:
@@ -360,7 +368,7 @@ def bench_scaling(drv, dropdir, n_per):
                                % (len(readers), SCALE_PROFILE, SCALE_SLOTS)}
                 continue
             procs = [subprocess.Popen([sys.executable, "-c", WORKER, readers[i], str(n_per),
-                                       ECHO16.hex()], env=env, stdin=subprocess.PIPE,
+                                       SCALE_APDU.hex()], env=env, stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, text=True)
                      for i in range(k)]
             bad = None
