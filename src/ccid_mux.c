@@ -9,14 +9,16 @@
  *
  * Replies (leader/follower): bulk-IN has one reader at a time, the
  * holder of the "token", one of the threads waiting for a reply. It
- * reads one message into the scratch buffer rbuf and, under mux->lock,
- * copies it into the mailbox of the slot whose command has that bSlot
- * and bSeq, or drops it as stale (bounded per exchange, like the one-at-
- * a-time mode), then gives the token back and wakes every waiter. A
- * waiter without the token sleeps on the condition variable until its
- * mailbox fills, the token is free or its own deadline passes; so a
- * slow card (PIN entry) on one slot delays nobody: whoever holds the
- * token routes the other slots' replies as they come. A time-extension
+ * reads messages into the scratch buffer rbuf and, under mux->lock,
+ * copies each into the mailbox of the slot whose command has that bSlot
+ * and bSeq (waking that slot's owner alone), or drops it as stale
+ * (bounded per exchange, like the one-at-a-time mode), until its own
+ * reply is there or its deadline passes; then it hands the token to one
+ * owner still waiting. A waiter without the token sleeps on its slot's
+ * condition variable until its mailbox fills, the token is handed to it
+ * or its own deadline passes; so a slow card (PIN entry) on one slot
+ * delays nobody: whoever holds the token routes the other slots' replies
+ * as they come. A time-extension
  * reply lands in the owner's mailbox like any other and extends the
  * owner's deadline within the wall-time cap. A timeout aborts only its
  * own slot (class ABORT + PC_to_RDR_Abort, section 5.3.1) while the
@@ -52,11 +54,22 @@ mux_free_bufs(struct ccid_mux *m)
 	free(m);
 }
 
+/* Deadlines are monotonic: a clock step must not stretch them. */
+static void
+cond_init_monotonic(pthread_cond_t *c)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
 int
 ccid_mux_new(struct ccid_io *io, unsigned nslots)
 {
 	struct ccid_mux *m = calloc(1, sizeof(*m));
-	pthread_condattr_t ca;
 	bool ok;
 	unsigned i;
 
@@ -72,11 +85,9 @@ ccid_mux_new(struct ccid_io *io, unsigned nslots)
 		return OC_ENOMEM;
 	}
 	pthread_mutex_init(&m->lock, NULL);
-	/* Deadlines are monotonic: a clock step must not stretch them. */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&m->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&m->credit, NULL);
+	for (i = 0; i < m->nslots; i++)
+		cond_init_monotonic(&m->mb[i].cond);
 	io->mux = m;
 	return OC_OK;
 }
@@ -85,11 +96,14 @@ void
 ccid_mux_free(struct ccid_io *io)
 {
 	struct ccid_mux *m = io->mux;
+	unsigned i;
 
 	if (m == NULL)
 		return;
 	pthread_mutex_destroy(&m->lock);
-	pthread_cond_destroy(&m->cond);
+	pthread_cond_destroy(&m->credit);
+	for (i = 0; i < m->nslots; i++)
+		pthread_cond_destroy(&m->mb[i].cond);
 	mux_free_bufs(m);
 	io->mux = NULL;
 }
@@ -110,11 +124,16 @@ ccid_mux_active(const struct ccid_io *io)
 void
 ccid_mux_wake(struct ccid_io *io)
 {
-	if (io->mux == NULL)
+	struct ccid_mux *m = io->mux;
+	unsigned i;
+
+	if (m == NULL)
 		return;
-	pthread_mutex_lock(&io->mux->lock);
-	pthread_cond_broadcast(&io->mux->cond);
-	pthread_mutex_unlock(&io->mux->lock);
+	pthread_mutex_lock(&m->lock);
+	pthread_cond_broadcast(&m->credit);
+	for (i = 0; i < m->nslots; i++)
+		pthread_cond_broadcast(&m->mb[i].cond);
+	pthread_mutex_unlock(&m->lock);
 }
 
 static uint64_t
@@ -126,15 +145,30 @@ mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Sleep on cond until woken or deadline (CLOCK_MONOTONIC ms). */
+/* The owner of b sleeps until woken or deadline (CLOCK_MONOTONIC ms). */
 static void
-wait_until(struct ccid_mux *m, uint64_t deadline)
+wait_until(struct ccid_mux *m, struct ccid_mbox *b, uint64_t deadline)
 {
 	struct timespec ts;
 
 	ts.tv_sec = (time_t)(deadline / 1000u);
 	ts.tv_nsec = (long)(deadline % 1000u) * 1000000L;
-	(void)pthread_cond_timedwait(&m->cond, &m->lock, &ts);
+	b->waiting = true;
+	(void)pthread_cond_timedwait(&b->cond, &m->lock, &ts);
+	b->waiting = false;
+}
+
+/* The token is free: wake one owner that waits with nothing to read. */
+static void
+hand_token(struct ccid_mux *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->nslots; i++)
+		if (m->mb[i].inflight && m->mb[i].waiting && m->mb[i].len == 0) {
+			pthread_cond_signal(&m->mb[i].cond);
+			return;
+		}
 }
 
 int
@@ -149,7 +183,7 @@ ccid_mux_begin(struct ccid_io *io, struct ccid_cmd *c)
 	pthread_mutex_lock(&m->lock);
 	while (!atomic_load(&io->gone) &&
 	    (b->inflight || m->busy >= io->max_busy))
-		pthread_cond_wait(&m->cond, &m->lock);
+		pthread_cond_wait(&m->credit, &m->lock);
 	if (atomic_load(&io->gone)) {
 		pthread_mutex_unlock(&m->lock);
 		return OC_ENODEV;
@@ -175,7 +209,8 @@ ccid_mux_end(struct ccid_io *io, uint8_t slot)
 	b->accept = false;
 	b->len = 0;
 	m->busy--;
-	pthread_cond_broadcast(&m->cond);
+	/* Waiters for this slot and for a credit: few, all re-check. */
+	pthread_cond_broadcast(&m->credit);
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -199,14 +234,14 @@ route(struct ccid_mux *m, const struct ccid_reply *rr, size_t len)
 		return false;
 	memcpy(b->buf, m->rbuf, len);
 	b->len = len;
+	pthread_cond_signal(&b->cond);
 	return true;
 }
 
 /*
- * Holding mux->lock with the token free: take it, read one message
- * (lock released meanwhile), route it, give the token back. The read
- * waits what is left of the caller's deadline: its timeout is the
- * caller's.
+ * Holding mux->lock and the token: read one message (lock released
+ * meanwhile) and route it. The read waits what is left of the caller's
+ * deadline: its timeout is the caller's.
  */
 static int
 read_and_route(struct ccid_io *io, const struct mux_req *q, unsigned wait,
@@ -217,11 +252,9 @@ read_and_route(struct ccid_io *io, const struct mux_req *q, unsigned wait,
 	size_t len = 0;
 	int rc;
 
-	m->token = true;
 	pthread_mutex_unlock(&m->lock);
 	rc = ccid_io_read(io, m->rbuf, wait, &rr, &len);
 	pthread_mutex_lock(&m->lock);
-	m->token = false;
 	if (rc == OC_OK && !route(m, &rr, len)) {
 		ccid_io_dump(io, q->quiet, "<-", m->rbuf, len);
 		OC_LOG_INFO("dropping stale reply slot %u bSeq %u", rr.slot,
@@ -229,7 +262,6 @@ read_and_route(struct ccid_io *io, const struct mux_req *q, unsigned wait,
 		if (++*stale > CCID_MAX_STALE)
 			rc = OC_EPROTO;
 	}
-	pthread_cond_broadcast(&m->cond);
 	return rc;
 }
 
@@ -294,7 +326,7 @@ mux_wait(struct ccid_io *io, const struct ccid_cmd *c,
 	struct ext_state ext = {0, 0};
 	uint64_t deadline = mono_ms() + q->timeout_ms, now;
 	unsigned stale = 0;
-	bool again = false;
+	bool again = false, token = false;
 	int rc;
 
 	pthread_mutex_lock(&m->lock);
@@ -311,13 +343,19 @@ mux_wait(struct ccid_io *io, const struct ccid_cmd *c,
 		rc = OC_ETIMEDOUT;
 		if ((now = mono_ms()) >= deadline)
 			break;
-		if (m->token) {
-			wait_until(m, deadline);
+		if (!token && m->token) {
+			wait_until(m, b, deadline);
 			continue;
 		}
+		/* Kept until this thread's own reply is in or it gives up. */
+		m->token = token = true;
 		rc = read_and_route(io, q, (unsigned)(deadline - now), &stale);
 		if (rc != OC_OK)
 			break;
+	}
+	if (token) {
+		m->token = false;
+		hand_token(m);
 	}
 	pthread_mutex_unlock(&m->lock);
 	return rc;

@@ -24,12 +24,14 @@ struct ccid_mbox {
 	size_t len;        /* != 0: a reply is waiting for its owner */
 	bool inflight;     /* a command of this slot is on the wire */
 	bool accept;       /* routing into buf allowed (owner not reading it) */
+	bool waiting;      /* the owner sleeps on cond (not the token holder) */
 	uint8_t seq;       /* bSeq of that command */
+	pthread_cond_t cond; /* its reply, or the token, for the owner */
 };
 
 struct ccid_mux {
 	pthread_mutex_t lock;   /* guards all below, io->seq, time_ext_cap_ms */
-	pthread_cond_t cond;    /* CLOCK_MONOTONIC; every change broadcasts */
+	pthread_cond_t credit;  /* a slot or a busy credit came free */
 	uint8_t *rbuf;          /* max_msg bytes: the token holder's read */
 	bool token;             /* a thread is reading bulk-IN */
 	unsigned busy;          /* slots in flight, at most io->max_busy */
