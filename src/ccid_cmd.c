@@ -12,6 +12,7 @@
 
 #include "ccid_msg.h"
 #include "ccid_mux.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 
@@ -82,12 +83,7 @@ ccid_io_set_time_ext_cap(struct ccid_io *io, unsigned ms)
 uint64_t
 ccid_io_now(const struct ccid_io *io)
 {
-	struct timespec ts;
-
-	if (io->now_ms != NULL)
-		return io->now_ms();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return io->now_ms != NULL ? io->now_ms() : oc_clock_ms();
 }
 
 void

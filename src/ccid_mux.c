@@ -37,6 +37,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 
@@ -134,15 +135,6 @@ ccid_mux_wake(struct ccid_io *io)
 	for (i = 0; i < m->nslots; i++)
 		pthread_cond_broadcast(&m->mb[i].cond);
 	pthread_mutex_unlock(&m->lock);
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* The owner of b sleeps until woken or deadline (CLOCK_MONOTONIC ms). */
@@ -311,7 +303,7 @@ take_reply(struct ccid_io *io, struct ccid_mbox *b, const struct mux_req *q,
 	}
 	if (cap - spent < wait)
 		wait = (unsigned)(cap - spent);
-	*deadline = mono_ms() + wait;
+	*deadline = oc_clock_ms() + wait;
 	*again = true;
 	return OC_OK;
 }
@@ -324,7 +316,7 @@ mux_wait(struct ccid_io *io, const struct ccid_cmd *c,
 	struct ccid_mux *m = io->mux;
 	struct ccid_mbox *b = &m->mb[c->slot];
 	struct ext_state ext = {0, 0};
-	uint64_t deadline = mono_ms() + q->timeout_ms, now;
+	uint64_t deadline = oc_clock_ms() + q->timeout_ms, now;
 	unsigned stale = 0;
 	bool again = false, token = false;
 	int rc;
@@ -341,7 +333,7 @@ mux_wait(struct ccid_io *io, const struct ccid_cmd *c,
 		if (atomic_load(&io->gone))
 			break;
 		rc = OC_ETIMEDOUT;
-		if ((now = mono_ms()) >= deadline)
+		if ((now = oc_clock_ms()) >= deadline)
 			break;
 		if (!token && m->token) {
 			wait_until(m, b, deadline);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ccid_msg.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 #include "redact.h"
@@ -41,15 +42,6 @@ struct trace_rec {
 	uint8_t *scratch;        /* TRACE_MAX_DATA: redact_ccid_msg() out */
 	char path[TRACE_PATH_MAX];
 };
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* With the lock held: no more records; the file is closed. */
 static void
@@ -107,7 +99,7 @@ record_locked(struct trace_rec *t, struct trace_record *rec)
 
 	if (t->fd < 0)
 		return;
-	rec->ms = mono_ms() - t->t0_ms;
+	rec->ms = oc_clock_ms() - t->t0_ms;
 	if (trace_fmt_record(rec, t->line, TRACE_LINE_BUF, &len) != OC_OK) {
 		stop_locked(t, "record too large");
 		return;
@@ -440,7 +432,7 @@ trace_rec_start(const char *dir, struct transport *tr,
 		return NULL;
 	}
 	t->cap = cap_bytes;
-	t->t0_ms = mono_ms();
+	t->t0_ms = oc_clock_ms();
 	if ((d = malloc(sizeof(*d))) != NULL) {
 		device_of(info, driver_options, d);
 		if (trace_fmt_header(d, t->line, TRACE_LINE_BUF, &len) ==

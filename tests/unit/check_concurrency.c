@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "ccid_cmd.h"
+#include "clock.h"
 #include "err.h"
 #include "fake_device.h"
 #include "log.h"
@@ -28,15 +29,6 @@ static struct fake_device fd;
 static struct transport tr;
 static struct ccid_io io;
 static uint8_t buf[MAX_MSG];
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* io for nslots slots, bMaxCCIDBusySlots busy; the device agrees. */
 static void
@@ -78,7 +70,7 @@ job_main(void *arg)
 	int rc;
 
 	j->rc = OC_OK;
-	j->start = now_ms();
+	j->start = oc_clock_ms();
 	for (i = 0; i < j->n; i++) {
 		for (k = 0; k < sizeof(tx); k++)
 			tx[k] = (uint8_t)(j->slot * 16 + i + k);
@@ -92,7 +84,7 @@ job_main(void *arg)
 		if (got == sizeof(tx) && memcmp(tx, rx, got) == 0)
 			j->ok++;
 	}
-	j->end = now_ms();
+	j->end = oc_clock_ms();
 	return NULL;
 }
 
@@ -115,7 +107,7 @@ join(struct job *j)
 START_TEST(test_out_of_order_replies)
 {
 	struct job j[3];
-	uint64_t t0 = now_ms();
+	uint64_t t0 = oc_clock_ms();
 	unsigned i;
 
 	open_io(3, 3);
@@ -138,7 +130,7 @@ START_TEST(test_out_of_order_replies)
 	ck_assert_uint_eq(fd_max_in_flight(&fd), 3);
 	ck_assert_uint_eq(fd_violations(&fd), 0);
 	/* Concurrent: about the slowest delay, not their sum (2400). */
-	ck_assert_uint_lt(now_ms() - t0, 2200);
+	ck_assert_uint_lt(oc_clock_ms() - t0, 2200);
 }
 END_TEST
 
@@ -187,7 +179,7 @@ END_TEST
 START_TEST(test_max_busy_one_serialises)
 {
 	struct job j[2];
-	uint64_t t0 = now_ms();
+	uint64_t t0 = oc_clock_ms();
 	unsigned i;
 
 	/* bMaxCCIDBusySlots 1: one exchange at a time, as ever. */
@@ -204,7 +196,7 @@ START_TEST(test_max_busy_one_serialises)
 	}
 	ck_assert_uint_eq(fd_max_in_flight(&fd), 1);
 	ck_assert_uint_eq(fd_violations(&fd), 0);
-	ck_assert_uint_ge(now_ms() - t0, 4 * 200 - 20);
+	ck_assert_uint_ge(oc_clock_ms() - t0, 4 * 200 - 20);
 }
 END_TEST
 
@@ -282,7 +274,7 @@ START_TEST(test_gone_wakes_all)
 		start(&j[i], (uint8_t)i, 1, 10000);
 	while (fd_max_in_flight(&fd) < 2)
 		(void)nanosleep(&(struct timespec){0, 5000000L}, NULL);
-	t0 = now_ms();
+	t0 = oc_clock_ms();
 	fd_unplug(&fd);
 	for (i = 0; i < 3; i++) {
 		join(&j[i]);
@@ -307,7 +299,7 @@ START_TEST(test_mark_gone_wakes_waiters)
 		start(&j[i], (uint8_t)i, 1, 10000);
 	while (fd_max_in_flight(&fd) < 2)
 		(void)nanosleep(&(struct timespec){0, 5000000L}, NULL);
-	t0 = now_ms();
+	t0 = oc_clock_ms();
 	ccid_io_mark_gone(&io);
 	/* The token holder's read ends with the device. */
 	fd_unplug(&fd);

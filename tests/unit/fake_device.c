@@ -11,16 +11,8 @@
 #include <time.h>
 
 #include "ccid_msg.h"
+#include "clock.h"
 #include "err.h"
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void
 put_le32(uint8_t *p, uint32_t v)
@@ -110,19 +102,19 @@ fd_bulk_out(void *ctx, const uint8_t *buf, size_t len, unsigned timeout_ms)
 		abort_slot(fd, slot);
 		delay = fd->abort_delay_ms[slot];
 		(void)enqueue(fd, RDR_TO_PC_SLOTSTATUS, slot, seq, 0, 0, NULL, 0,
-		    now_ms() + delay);
+		    oc_clock_ms() + delay);
 		pthread_mutex_unlock(&fd->lock);
 		return OC_OK;
 	}
 	if (fd->busy[slot] || fd->in_flight >= fd->max_busy) {
 		fd->violations++;
 		(void)enqueue(fd, RDR_TO_PC_SLOTSTATUS, slot, seq, busy_status,
-		    CCID_ERR_CMD_SLOT_BUSY, NULL, 0, now_ms());
+		    CCID_ERR_CMD_SLOT_BUSY, NULL, 0, oc_clock_ms());
 		pthread_mutex_unlock(&fd->lock);
 		return OC_OK;
 	}
 	delay = fd->delay_ms[slot];
-	due = delay == FD_NEVER ? UINT64_MAX : now_ms() + delay;
+	due = delay == FD_NEVER ? UINT64_MAX : oc_clock_ms() + delay;
 	if (type == PC_TO_RDR_XFRBLOCK)
 		r = enqueue(fd, RDR_TO_PC_DATABLOCK, slot, seq, 0, 0,
 		    buf + CCID_HDR_LEN, len - CCID_HDR_LEN, due);
@@ -161,14 +153,14 @@ fd_bulk_in(void *ctx, uint8_t *buf, size_t cap, size_t *got,
     unsigned timeout_ms)
 {
 	struct fake_device *fd = ctx;
-	uint64_t end = now_ms() + timeout_ms, earliest, until;
+	uint64_t end = oc_clock_ms() + timeout_ms, earliest, until;
 	struct timespec ts;
 	struct fd_reply *r;
 	size_t i = 0;
 
 	pthread_mutex_lock(&fd->lock);
-	while (!fd->gone && !next_due(fd, now_ms(), &i, &earliest)) {
-		if (now_ms() >= end) {
+	while (!fd->gone && !next_due(fd, oc_clock_ms(), &i, &earliest)) {
+		if (oc_clock_ms() >= end) {
 			pthread_mutex_unlock(&fd->lock);
 			return OC_ETIMEDOUT;
 		}
