@@ -25,7 +25,7 @@
 #define QUIRKS_MAX_BYTES     16    /* bytes in one hex-string value */
 #define QUIRKS_MAX_LIST      16    /* numbers in one list value */
 
-/* One key per symptom; names and types are in quirks.c and the README. */
+/* One key per symptom; names and types are in quirks_keys.c and the README. */
 enum quirk_key {
 	/* descriptor.quirks */
 	QUIRK_VENDOR_CLASS_CCID,

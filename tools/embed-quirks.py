@@ -4,7 +4,7 @@
 usage: embed-quirks.py OUT.c FILE...
 
 The driver parses the embedded text at first use with the same parser
-as run-time files (src/quirks.c); nothing is interpreted here. Files are
+as run-time files (src/quirks_parse.c); nothing is interpreted here. Files are
 emitted in the order given (the Makefile sorts them) under the name
 "quirks/<basename>".
 """
