@@ -223,9 +223,15 @@ print_slots_text(const struct lists *l)
 	}
 }
 
+/* The matched quirks, split by probe_quirks_split(), as text. */
+struct quirks_text {
+	char acts[DESCRIBE_MAX];
+	char conditional[DESCRIBE_MAX];
+};
+
 static void
 print_text(const struct usb_probe_iface *it, const struct lists *l,
-    const char *matched)
+    const struct quirks_text *q)
 {
 	const struct ccid_desc *d = &it->info.desc;
 
@@ -266,7 +272,10 @@ print_text(const struct usb_probe_iface *it, const struct lists *l,
 		    l->error[0] ? l->error : "interface not used");
 	}
 	print_slots_text(l);
-	printf("quirks:\n%s", matched[0] ? matched : "  (none)\n");
+	printf("quirks:\n%s", q->acts[0] ? q->acts : "  (none)\n");
+	if (q->conditional[0])
+		printf("quirks acting only on a run-time condition:\n%s",
+		    q->conditional);
 	printf("quirks entry:\n");
 	print_entry(it);
 	printf("reader list line (bundle/readers.list format):\n");
@@ -317,7 +326,7 @@ json_slots(const struct lists *l)
 
 static void
 print_json(const struct usb_probe_iface *it, const struct lists *l,
-    const char *matched, unsigned index)
+    const struct quirks_text *q, unsigned index)
 {
 	const struct ccid_desc *d = &it->info.desc;
 	const char *keys[2];
@@ -369,7 +378,9 @@ print_json(const struct usb_probe_iface *it, const struct lists *l,
 	}
 	if (l != NULL) {
 		printf(",\"quirks_matched\":");
-		json_str(matched);
+		json_str(q->acts);
+		printf(",\"quirks_conditional\":");
+		json_str(q->conditional);
 		(void)snprintf(name, sizeof(name), "%s %s",
 		    it->info.manufacturer, it->info.product);
 		printf(",\"reader_list_line\":\"%04x:%04x\\tlocal\\t",
@@ -385,37 +396,51 @@ print_json(const struct usb_probe_iface *it, const struct lists *l,
 	printf("}");
 }
 
+/* The quirks the driver would give it, split as probe_quirks_split(). */
+static int
+describe_quirks(const struct live *lv, const struct usb_probe_iface *it,
+    struct quirks_text *q)
+{
+	struct quirk_set *qs = malloc(3 * sizeof(*qs));
+
+	if (qs == NULL)
+		return OC_ENOMEM;
+	quirks_lookup(lv->qt, it->info.vid, it->info.pid, it->info.bcdDevice,
+	    it->info.interface, &qs[0]);
+	probe_quirks_split(&qs[0], it, &qs[1], &qs[2]);
+	(void)quirks_describe(&qs[1], q->acts, sizeof(q->acts));
+	(void)probe_describe_conditional(
+	    &qs[2], q->conditional, sizeof(q->conditional));
+	free(qs);
+	return OC_OK;
+}
+
 static void
 on_iface(void *arg, const struct usb_probe_iface *it)
 {
 	struct live *lv = arg;
 	struct lists *l = NULL;
-	struct quirk_set *qs = NULL;
-	char *matched = NULL;
+	struct quirks_text *q = NULL;
 
 	if (lv->show) {
 		l = calloc(1, sizeof(*l));
-		qs = malloc(sizeof(*qs));
-		matched = calloc(1, DESCRIBE_MAX);
-		if (l == NULL || qs == NULL || matched == NULL) {
+		q = calloc(1, sizeof(*q));
+		if (l == NULL || q == NULL ||
+		    describe_quirks(lv, it, q) != OC_OK) {
 			fprintf(stderr, "openccid-probe: out of memory\n");
 			goto out;
 		}
 		if (it->accepted)
 			query_lists(it, lv, l);
-		quirks_lookup(lv->qt, it->info.vid, it->info.pid,
-		    it->info.bcdDevice, it->info.interface, qs);
-		(void)quirks_describe(qs, matched, DESCRIBE_MAX);
 	}
 	if (lv->json)
-		print_json(it, l, matched != NULL ? matched : "", lv->count);
+		print_json(it, l, q, lv->count);
 	else
-		print_text(it, l, matched != NULL ? matched : "");
+		print_text(it, l, q);
 	lv->count++;
 out:
 	free(l);
-	free(qs);
-	free(matched);
+	free(q);
 }
 
 /* "BUS:DEV" (decimal) or "VID:PID" (hex); -1 on junk or overflow. */

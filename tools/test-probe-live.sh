@@ -25,12 +25,15 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "
 trap cleanup EXIT INT TERM
 fail=0
 
-start_sim() { # profile [simulator args...]
+start_sim() { # profile (a name in tests/sim/profiles, or a path) [simulator args...]
 	[ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null; }
 	rm -f "$tmp/ready"
-	prof=$1
+	case $1 in
+	*/*) prof=$1 ;;
+	*) prof=$top_srcdir/tests/sim/profiles/$1 ;;
+	esac
 	shift
-	LD_PRELOAD=$(preload_for "$sim") "$sim" --profile "$top_srcdir/tests/sim/profiles/$prof" "$@" \
+	LD_PRELOAD=$(preload_for "$sim") "$sim" --profile "$prof" "$@" \
 	    --control "$tmp/ctl" --ready-file "$tmp/ready" --log "$tmp/sim.log" \
 	    >"$tmp/sim.out" 2>&1 &
 	pid=$!
@@ -54,6 +57,12 @@ hasnt() {
 	*) echo "ok: $1" ;;
 	esac
 }
+# The lists of "show" (text) in $all: the rows acting on the device, and
+# those acting only on a run-time condition.
+acting() { printf '%s\n' "$all" | sed -n '/^quirks:$/,/^quirks [ae]/p'; }
+conditional() {
+	printf '%s\n' "$all" | sed -n '/^quirks acting only on a run-time condition:$/,/^quirks entry:$/p'
+}
 
 # --- BLUDRIVE II: class descriptor after the endpoints (libccid D2) ---
 start_sim BludriveII.txt
@@ -67,6 +76,21 @@ has "GET_CLOCK_FREQUENCIES" "GET_CLOCK_FREQUENCIES:  3580 (kHz)"
 has "GET_DATA_RATES" "GET_DATA_RATES:         9600, 12800, 13950, 18600, 19200, 23040, 27900, 28800, 37200, 38400, 55800, 57600, 74400, 111600, 115200 (bps)"
 has "built-in quirk row shown" "descriptor.quirks:"
 has "quirk row key" ": class_desc_after_endpoints"
+# Generic rows ("match any") whose condition excludes this reader are not
+# its quirks: it is CCID (bInterfaceProtocol 0), class 0x0B, reports
+# dwMaxCCIDMessageLength 271 and has no PIN pad.
+all=$out
+out=$(acting)
+has "generic row acting on every reader" "open.quirks:67: open_warmup_tries=2"
+has "interrupt-IN endpoint: drained at open" ": open_drain_interrupt_ms=100"
+hasnt "ICCD-only power cycle on a CCID reader" "iccd_open_power_cycle"
+hasnt "ICCD-B-only level on a CCID reader" "iccd_b_short_as_extended"
+hasnt "ICCD-only transfer cap on a CCID reader" "iccd_max_transfer"
+hasnt "class-0xFF-only key on class 0x0B" "vendor_class_any_len54"
+hasnt "length fix for 263 on a 271 reader" "msg_len_fix_from"
+out=$all
+hasnt "PIN pad key on a reader without PIN pad" "pinpad_validation_invalid_fix"
+hasnt "no conditional list when nothing is conditional" "quirks acting only on a run-time condition"
 has "reader list line" "$(printf '1b0e:1078\tlocal\tBLUTRONICS BLUDRIVE II CCID')"
 # The entry, as printed, is a valid quirks file that quirks-check accepts
 # and that gives the device the key.
@@ -93,7 +117,44 @@ has "json rates" '"data_rates_bps":[9600,12800,'
 if command -v python3 >/dev/null; then
 	printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d[0]["vid"]=="1b0e" and d[0]["accepted"] is True, d' \
 	    && echo "ok: json parses" || { echo "FAIL: json does not parse"; fail=1; }
+	if printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; assert "timeout_default_ms=3000" in d["quirks_matched"] and "iccd_" not in d["quirks_matched"] and d["quirks_conditional"] == "", d'; then
+		echo "ok: json quirks of a CCID reader"
+	else
+		echo "FAIL: json quirks of a CCID reader"; fail=1
+	fi
 fi
+
+# --- the same reader as ICCD-B at short APDU level, reporting 263 bytes,
+# with a PIN pad: the conditional generic rows now act, and the PIN pad
+# fix for a bad bEntryValidationCondition is listed apart (whether it acts
+# depends on the PIN request an application sends) ---
+sed -e 's/^if0.bInterfaceProtocol = .*/if0.bInterfaceProtocol = 2/' \
+    -e 's/^if0.dwFeatures = .*/if0.dwFeatures = 0x20130/' \
+    -e 's/^if0.dwMaxCCIDMessageLength = .*/if0.dwMaxCCIDMessageLength = 263/' \
+    -e 's/^if0.bPINSupport = .*/if0.bPINSupport = 0x3/' \
+    "$top_srcdir/tests/sim/profiles/BludriveII.txt" >"$tmp/iccd-b.txt"
+start_sim "$tmp/iccd-b.txt"
+run_probe show -q "$tmp/empty"
+all=$out
+has "profile variant: ICCD-B" "bInterfaceProtocol:     2"
+out=$(acting)
+has "ICCD power cycle on ICCD" ": iccd_open_power_cycle"
+has "ICCD-B short APDU as extended" ": iccd_b_short_as_extended"
+has "ICCD transfer cap on ICCD" ": iccd_max_transfer=0x1000"
+has "length fix for a 263 reader" "runtime.quirks:60: msg_len_fix_from=263"
+hasnt "run-time PIN pad fix not among the acting rows" "pinpad_validation_invalid_fix"
+out=$(conditional)
+has "run-time PIN pad fix in the conditional list" "pinpad.quirks:7: pinpad_validation_invalid_fix=0x02 (only on a PIN request whose bEntryValidationCondition is 0 or above 7)"
+out=$all
+run_probe show --json -q "$tmp/empty"
+has "json conditional list" '"quirks_conditional":"matched quirks/pinpad.quirks:7: pinpad_validation_invalid_fix=0x02'
+
+# --- GemPC Pinpad: its own pinpad_validation_fix overwrites any
+# condition, so the generic fix of a bad one never acts on it ---
+start_sim GemPCPinpadv2.txt
+run_probe show -q "$tmp/empty"
+has "the reader's own validation fix acts" ": pinpad_validation_fix=0x02"
+hasnt "generic fix overwritten: not listed" "pinpad_validation_invalid_fix"
 
 # --- class 0xFF pre-standard token (libccid D1) ---
 start_sim Verisign_secure_token.txt
