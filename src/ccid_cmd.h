@@ -9,7 +9,8 @@
  * timeout the command is aborted (section 5.3.1) so the next one works.
  * Readers with bMaxCCIDBusySlots >= 2 have commands to several slots on
  * the wire together (struct ccid_io below, ccid_mux.c); the others one
- * exchange at a time. The names avoid the ccid_cmd_* encoders of ccid_msg.h.
+ * exchange at a time (ccid_serial.c). ccid_io.c holds the wire both share.
+ * The names avoid the ccid_cmd_* encoders of ccid_msg.h.
  */
 #ifndef OPENCCID_CCID_CMD_H
 #define OPENCCID_CCID_CMD_H

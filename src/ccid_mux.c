@@ -236,8 +236,8 @@ route(struct ccid_mux *m, const struct ccid_reply *rr, size_t len)
  * deadline: its timeout is the caller's.
  */
 static int
-read_and_route(struct ccid_io *io, const struct mux_req *q, unsigned wait,
-    unsigned *stale)
+read_and_route(struct ccid_io *io, const struct ccid_expect *q,
+    unsigned wait, unsigned *stale)
 {
 	struct ccid_mux *m = io->mux;
 	struct ccid_reply rr;
@@ -269,9 +269,9 @@ struct ext_state {
  * mode; *again set), anything else ends the exchange.
  */
 static int
-take_reply(struct ccid_io *io, struct ccid_mbox *b, const struct mux_req *q,
-    struct ext_state *ext, uint64_t *deadline, struct ccid_reply *r,
-    bool *again)
+take_reply(struct ccid_io *io, struct ccid_mbox *b,
+    const struct ccid_expect *q, struct ext_state *ext, uint64_t *deadline,
+    struct ccid_reply *r, bool *again)
 {
 	unsigned cap = q->ext_cap_ms != 0 ? q->ext_cap_ms : io->time_ext_cap_ms;
 	unsigned wait = q->timeout_ms;
@@ -311,7 +311,7 @@ take_reply(struct ccid_io *io, struct ccid_mbox *b, const struct mux_req *q,
 /* The reply to c (whose slot this thread owns), by *deadline. */
 static int
 mux_wait(struct ccid_io *io, const struct ccid_cmd *c,
-    const struct mux_req *q, struct ccid_reply *r)
+    const struct ccid_expect *q, struct ccid_reply *r)
 {
 	struct ccid_mux *m = io->mux;
 	struct ccid_mbox *b = &m->mb[c->slot];
@@ -359,7 +359,7 @@ ccid_mux_abort(struct ccid_io *io, uint8_t slot)
 	struct ccid_mux *m = io->mux;
 	struct ccid_mbox *b = &m->mb[slot];
 	/* Extensions to the Abort are granted no more than its timeout. */
-	struct mux_req q = {RDR_TO_PC_SLOTSTATUS, MUX_ABORT_TIMEOUT_MS,
+	struct ccid_expect q = {RDR_TO_PC_SLOTSTATUS, MUX_ABORT_TIMEOUT_MS,
 	    MUX_ABORT_TIMEOUT_MS, false};
 	struct ccid_reply r;
 	struct ccid_cmd c;
@@ -385,7 +385,7 @@ ccid_mux_abort(struct ccid_io *io, uint8_t slot)
 
 int
 ccid_mux_exchange(struct ccid_io *io, const struct ccid_cmd *c,
-    const struct mux_req *q, struct ccid_reply *r)
+    const struct ccid_expect *q, struct ccid_reply *r)
 {
 	int rc;
 

@@ -1,6 +1,7 @@
 /*
- * openccid - internal to ccid_cmd.c and ccid_mux.c: commands to several
- * slots of one reader on the wire together (bMaxCCIDBusySlots >= 2).
+ * openccid - internal to the CCID command code (see ccid_exchange.h):
+ * commands to several slots of one reader on the wire together
+ * (bMaxCCIDBusySlots >= 2).
  *
  * Locks: the exchanges take xfer_lock (bulk-OUT) and mux->lock one after
  * the other, never both at once; only ccid_io_set_time_ext_cap() holds
@@ -16,6 +17,7 @@
 
 #include "ccid_cmd.h"
 #include "ccid_desc.h"
+#include "ccid_exchange.h"
 #include "ccid_msg.h"
 
 /* One slot's command on the wire and the reply routed to it. */
@@ -39,14 +41,6 @@ struct ccid_mux {
 	struct ccid_mbox mb[CCID_MAX_SLOTS];
 };
 
-/* What an exchange waits for. */
-struct mux_req {
-	uint8_t type;        /* RDR_to_PC_* */
-	unsigned timeout_ms; /* one read; extended by time extensions */
-	unsigned ext_cap_ms; /* 0: io->time_ext_cap_ms */
-	bool quiet;          /* presence polling: see ccid_io_dump() */
-};
-
 int ccid_mux_new(struct ccid_io *io, unsigned nslots);
 void ccid_mux_free(struct ccid_io *io);
 /* Concurrent mode in use (not with interfaces_exclusive or the ZLP
@@ -65,21 +59,9 @@ int ccid_mux_begin(struct ccid_io *io, struct ccid_cmd *c);
  * valid until ccid_mux_end()). On timeout the slot's command is aborted.
  */
 int ccid_mux_exchange(struct ccid_io *io, const struct ccid_cmd *c,
-    const struct mux_req *q, struct ccid_reply *r);
+    const struct ccid_expect *q, struct ccid_reply *r);
 /* Class ABORT + PC_to_RDR_Abort for an owned slot (section 5.3.1). */
 int ccid_mux_abort(struct ccid_io *io, uint8_t slot);
 void ccid_mux_end(struct ccid_io *io, uint8_t slot);
-
-/* From ccid_cmd.c. ccid_io_send(): encode into io->buf and write;
- * the caller holds xfer_lock. */
-int ccid_io_send(struct ccid_io *io, const struct ccid_cmd *c, bool quiet);
-/* One message from bulk-IN into buf (max_msg bytes); *len its size. */
-int ccid_io_read(struct ccid_io *io, uint8_t *buf, unsigned timeout_ms,
-    struct ccid_reply *r, size_t *len);
-void ccid_io_dump(const struct ccid_io *io, bool quiet, const char *dir,
-    const uint8_t *msg, size_t len);
-/* The class request ABORT (section 5.3.1); OC_ENODEV or OC_OK. */
-int ccid_io_abort_request(struct ccid_io *io, uint8_t slot, uint8_t seq);
-uint64_t ccid_io_now(const struct ccid_io *io);
 
 #endif
