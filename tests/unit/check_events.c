@@ -18,6 +18,7 @@
 #include "ccid_desc.h"
 #include "err.h"
 #include "fake_transport.h"
+#include "ifdh_fixture.h"
 #include "log.h"
 #include "log_stub.h"
 #include "usb.h"
@@ -30,57 +31,23 @@ typedef RESPONSECODE (*poll_fn)(DWORD, int);
 typedef RESPONSECODE (*stop_fn)(DWORD);
 
 static char devname[] = DEVNAME;
-static struct fake_transport ft;
-static struct transport fake_tr;
-static struct usb_info info;
-
-int
-usb_open(const struct devname *dn, const struct usb_hooks *hooks,
-    struct transport *tr, struct usb_info *out)
-{
-	(void)dn, (void)hooks;
-	*tr = fake_tr;
-	*out = info;
-	return OC_OK;
-}
 
 static void
 setup(void)
 {
-	oc_log_set_level(0x0f);
-	log_stub_reset();
-	ft_init(&ft, &fake_tr);
-	ft.intr_enabled = true;
-	memset(&info, 0, sizeof(info));
-	info.vid = 0x072f;
-	info.pid = 0x90cc;
-	info.bus = 1;
-	info.addr = 7;
-	info.has_intr = true;
-	info.desc.bVoltageSupport = 0x07;
-	info.desc.dwProtocols = 3;
-	info.desc.dwFeatures = CCID_LEVEL_SHORT_APDU | CCID_FEAT_AUTO_VOLTAGE;
-	info.desc.dwMaxCCIDMessageLength = 271;
-	info.desc.level = CCID_XCHG_SHORT_APDU;
-	info.desc.bMaxCCIDBusySlots = 1;
-}
-
-static void
-teardown(void)
-{
-	ft_free(&ft);
+	fx_setup(0x0f);
+	fx.ft.intr_enabled = true;
+	fx_short_apdu_reader(7);
+	fx.info.desc.bMaxCCIDBusySlots = 1;
 }
 
 static void
 open_reader(void)
 {
-	ft_out(&ft, "65 00000000 00 ?? 00 0000");
-	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
-	ck_assert_int_eq(IFDHCreateChannelByName(LUN, devname), IFD_SUCCESS);
-	ft_done(&ft);
+	fx_open(LUN, devname);
 	/* The open drained the pipe (quirk open_drain_interrupt_ms): count
 	 * the reads the tests make. */
-	ft.intr_calls = 0;
+	fx.ft.intr_calls = 0;
 }
 
 static poll_fn
@@ -125,20 +92,20 @@ START_TEST(test_notify_updates_presence)
 	open_reader();
 	poll = get_poll(LUN);
 	/* Slot 0: present + changed. Presence answers without a transfer. */
-	ft_intr(&ft, "50 03");
+	ft_intr(&fx.ft, "50 03");
 	ck_assert_int_eq(poll(LUN, 5000), IFD_SUCCESS);
 	ck_assert_int_eq(IFDHICCPresence(LUN), IFD_ICC_PRESENT);
 	/* Removed. */
-	ft_intr(&ft, "50 02");
+	ft_intr(&fx.ft, "50 02");
 	ck_assert_int_eq(poll(LUN, 5000), IFD_SUCCESS);
 	ck_assert_int_eq(IFDHICCPresence(LUN), IFD_ICC_NOT_PRESENT);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	/* No fresh event: presence asks the reader. */
-	ft_out(&ft, "65 00000000 00 ?? 00 0000");
-	ft_in(&ft, "81 00000000 00 ?? 02 00 00");
+	ft_out(&fx.ft, "65 00000000 00 ?? 00 0000");
+	ft_in(&fx.ft, "81 00000000 00 ?? 02 00 00");
 	ck_assert_int_eq(IFDHICCPresence(LUN), IFD_ICC_NOT_PRESENT);
-	ft_done(&ft);
-	ck_assert_uint_eq(ft.intr_calls, 2);
+	ft_done(&fx.ft);
+	ck_assert_uint_eq(fx.ft.intr_calls, 2);
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
 }
 END_TEST
@@ -149,19 +116,19 @@ START_TEST(test_swap_reports_absent_once)
 
 	open_reader();
 	poll = get_poll(LUN);
-	ft_intr(&ft, "50 03");
+	ft_intr(&fx.ft, "50 03");
 	ck_assert_int_eq(poll(LUN, 5000), IFD_SUCCESS);
 	ck_assert_int_eq(IFDHICCPresence(LUN), IFD_ICC_PRESENT);
 	/* Present and changed again: another card. */
-	ft_intr(&ft, "50 03");
+	ft_intr(&fx.ft, "50 03");
 	ck_assert_int_eq(poll(LUN, 5000), IFD_SUCCESS);
 	ck_assert_int_eq(IFDHICCPresence(LUN), IFD_ICC_NOT_PRESENT);
 	/* The next poll returns at once; the reader is asked. */
 	ck_assert_int_eq(poll(LUN, 5000), IFD_SUCCESS);
-	ft_out(&ft, "65 00000000 00 ?? 00 0000");
-	ft_in(&ft, "81 00000000 00 ?? 01 00 00");
+	ft_out(&fx.ft, "65 00000000 00 ?? 00 0000");
+	ft_in(&fx.ft, "81 00000000 00 ?? 01 00 00");
 	ck_assert_int_eq(IFDHICCPresence(LUN), IFD_ICC_PRESENT);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
 }
 END_TEST
@@ -178,8 +145,8 @@ START_TEST(test_poll_timeout)
 	ck_assert(now_s() - t0 >= 0.19);
 	ck_assert(now_s() - t0 < 2.0);
 	/* One blocking read, no bulk transfer. */
-	ck_assert_uint_eq(ft.intr_calls, 1);
-	ft_done(&ft);
+	ck_assert_uint_eq(fx.ft.intr_calls, 1);
+	ft_done(&fx.ft);
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
 }
 END_TEST
@@ -209,12 +176,12 @@ START_TEST(test_stop_polling_cancels)
 	p.poll = get_poll(LUN);
 	t0 = now_s();
 	ck_assert_int_eq(pthread_create(&th, NULL, poller_main, &p), 0);
-	ft_wait_intr_blocked(&ft);
+	ft_wait_intr_blocked(&fx.ft);
 	ck_assert_int_eq(get_stop(LUN)(LUN), IFD_SUCCESS);
 	pthread_join(th, NULL);
 	ck_assert_int_eq(p.rc, IFD_SUCCESS);
 	ck_assert(now_s() - t0 < 2.0);
-	ck_assert_uint_eq(ft.intr_cancels, 1);
+	ck_assert_uint_eq(fx.ft.intr_cancels, 1);
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
 }
 END_TEST
@@ -228,7 +195,7 @@ START_TEST(test_removal_ends_blocked_poll)
 	open_reader();
 	p.poll = get_poll(LUN);
 	ck_assert_int_eq(pthread_create(&th, NULL, poller_main, &p), 0);
-	ft_wait_intr_blocked(&ft);
+	ft_wait_intr_blocked(&fx.ft);
 	ck_assert_int_eq(IFDHSetCapabilities(LUN, TAG_IFD_DEVICE_REMOVED, 1,
 			     &one), IFD_SUCCESS);
 	pthread_join(th, NULL);
@@ -237,18 +204,18 @@ START_TEST(test_removal_ends_blocked_poll)
 	/* A later poll returns at once too. */
 	ck_assert_int_eq(p.poll(LUN, 20000), IFD_NO_SUCH_DEVICE);
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
-	ck_assert_uint_eq(ft.closes, 1);
-	ft_done(&ft);
+	ck_assert_uint_eq(fx.ft.closes, 1);
+	ft_done(&fx.ft);
 }
 END_TEST
 
 START_TEST(test_unplug_seen_by_poll)
 {
 	open_reader();
-	ft_intr_err(&ft, OC_ENODEV);
+	ft_intr_err(&fx.ft, OC_ENODEV);
 	ck_assert_int_eq(get_poll(LUN)(LUN, 5000), IFD_NO_SUCH_DEVICE);
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 }
 END_TEST
 
@@ -260,11 +227,11 @@ START_TEST(test_broken_pipe_falls_back)
 	open_reader();
 	poll = get_poll(LUN);
 	for (i = 0; i < 3; i++)
-		ft_intr_err(&ft, OC_EIO);
+		ft_intr_err(&fx.ft, OC_EIO);
 	/* Errors are reported, then the pipe is left alone. */
 	for (i = 0; i < 3; i++)
 		ck_assert_int_eq(poll(LUN, 300), IFD_SUCCESS);
-	ck_assert_uint_eq(ft.intr_calls, 3);
+	ck_assert_uint_eq(fx.ft.intr_calls, 3);
 	ck_assert(log_stub_contains("keeps failing"));
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
 }
@@ -275,7 +242,7 @@ START_TEST(test_no_intr_no_polling)
 	DWORD len = 8;
 	UCHAR v[8];
 
-	info.has_intr = false;
+	fx.info.has_intr = false;
 	open_reader();
 	ck_assert_int_eq(IFDHGetCapabilities(LUN,
 			     TAG_IFD_POLLING_THREAD_WITH_TIMEOUT, &len, v),
@@ -287,8 +254,8 @@ END_TEST
 static void
 two_slots(void)
 {
-	info.desc.bMaxSlotIndex = 1;
-	info.desc.bMaxCCIDBusySlots = 2;
+	fx.info.desc.bMaxSlotIndex = 1;
+	fx.info.desc.bMaxCCIDBusySlots = 2;
 	open_reader();
 	/* Attaching slot 1 costs no transfer. */
 	ck_assert_int_eq(IFDHCreateChannelByName(LUN1, devname), IFD_SUCCESS);
@@ -309,8 +276,8 @@ START_TEST(test_two_slots_power_and_close_any_order)
 	ck_assert_int_eq(IFDHGetCapabilities(LUN1, TAG_IFD_SLOT_THREAD_SAFE,
 			     &vlen, v), IFD_SUCCESS);
 	ck_assert_uint_eq(v[0], 1);
-	ft_out(&ft, "62 00000000 01 ?? 00 0000");
-	ft_in(&ft, "80 04000000 01 ?? 00 00 00 3B 02 14 50");
+	ft_out(&fx.ft, "62 00000000 01 ?? 00 0000");
+	ft_in(&fx.ft, "80 04000000 01 ?? 00 00 00 3B 02 14 50");
 	ck_assert_int_eq(IFDHPowerICC(LUN1, IFD_POWER_UP, atr, &len),
 	    IFD_SUCCESS);
 	/*
@@ -319,31 +286,31 @@ START_TEST(test_two_slots_power_and_close_any_order)
 	 * replies are routed by bSlot and bSeq).
 	 */
 	len = sizeof(atr);
-	ft_out(&ft, "62 00000000 00 ?? 00 0000");
-	ft_in(&ft, "80 04000000 01 ?? 00 00 00 3B 02 14 50");
-	ft_in_err(&ft, OC_ETIMEDOUT);
-	ft_control(&ft, 0x01);
-	ft_out(&ft, "72 00000000 00 ?? 00 0000");
-	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
+	ft_out(&fx.ft, "62 00000000 00 ?? 00 0000");
+	ft_in(&fx.ft, "80 04000000 01 ?? 00 00 00 3B 02 14 50");
+	ft_in_err(&fx.ft, OC_ETIMEDOUT);
+	ft_control(&fx.ft, 0x01);
+	ft_out(&fx.ft, "72 00000000 00 ?? 00 0000");
+	ft_in(&fx.ft, "81 00000000 00 ?? 00 00 00");
 	ck_assert_int_ne(IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	/* Slot 0 closes first: the device stays for slot 1. */
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
-	ck_assert_uint_eq(ft.closes, 0);
-	ft_out(&ft, "6F 05000000 01 ?? 00 0000 00A4040000");
-	ft_in(&ft, "80 02000000 01 ?? 00 00 00 9000");
+	ck_assert_uint_eq(fx.ft.closes, 0);
+	ft_out(&fx.ft, "6F 05000000 01 ?? 00 0000 00A4040000");
+	ft_in(&fx.ft, "80 02000000 01 ?? 00 00 00 9000");
 	len = sizeof(atr);
 	ck_assert_int_eq(IFDHTransmitToICC(LUN1, (SCARD_IO_HEADER){0, 0},
 			     apdu, sizeof(apdu), atr, &len,
 			     NULL), IFD_SUCCESS);
 	ck_assert_uint_eq(len, 2);
 	/* Closing slot 1 powers its card off and releases the device. */
-	ft_out(&ft, "63 00000000 01 ?? 00 0000");
-	ft_in(&ft, "81 00000000 01 ?? 01 00 00");
+	ft_out(&fx.ft, "63 00000000 01 ?? 00 0000");
+	ft_in(&fx.ft, "81 00000000 01 ?? 01 00 00");
 	ck_assert_int_eq(IFDHCloseChannel(LUN1), IFD_SUCCESS);
-	ck_assert_uint_eq(ft.closes, 1);
-	ft_done(&ft);
+	ck_assert_uint_eq(fx.ft.closes, 1);
+	ft_done(&fx.ft);
 }
 END_TEST
 
@@ -358,20 +325,20 @@ START_TEST(test_two_slots_events)
 	p1.poll = poll;
 	/* Slot 1's poller owns the pipe; an event for slot 0 arrives. */
 	ck_assert_int_eq(pthread_create(&th, NULL, poller_main, &p1), 0);
-	ft_wait_intr_blocked(&ft);
-	ft_intr(&ft, "50 03");
+	ft_wait_intr_blocked(&fx.ft);
+	ft_intr(&fx.ft, "50 03");
 	/* Slot 0's poll sees it without reading the pipe itself. */
 	ck_assert_int_eq(poll(LUN, 5000), IFD_SUCCESS);
 	ck_assert_int_eq(IFDHICCPresence(LUN), IFD_ICC_PRESENT);
 	/* Now slot 1: insert (slot 0 unchanged). */
-	ft_intr(&ft, "50 0D");
+	ft_intr(&fx.ft, "50 0D");
 	pthread_join(th, NULL);
 	ck_assert_int_eq(p1.rc, IFD_SUCCESS);
 	ck_assert_int_eq(IFDHICCPresence(LUN1), IFD_ICC_PRESENT);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	ck_assert_int_eq(IFDHCloseChannel(LUN1), IFD_SUCCESS);
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
-	ck_assert_uint_eq(ft.closes, 1);
+	ck_assert_uint_eq(fx.ft.closes, 1);
 }
 END_TEST
 
@@ -381,7 +348,7 @@ events_suite(void)
 	Suite *s = suite_create("events");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, fx_teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, test_notify_updates_presence);
 	tcase_add_test(tc, test_swap_reports_absent_once);
@@ -400,11 +367,5 @@ events_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(events_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fx_run(events_suite());
 }

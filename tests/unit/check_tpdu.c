@@ -23,6 +23,7 @@
 #include "ccid_desc.h"
 #include "err.h"
 #include "fake_transport.h"
+#include "ifdh_fixture.h"
 #include "log.h"
 #include "log_stub.h"
 #include "negotiate.h"
@@ -48,10 +49,7 @@ static const uint8_t atr_t1[] = {0x3B, 0x95, 0x18, 0x81, 0x31, 0x10, 0x45, 0x80,
 #define ATR_SPECIFIC_HEX "3B 90 13 11 01 93"
 
 static char devname[] = DEVNAME;
-static struct fake_transport ft;
-static struct transport fake_tr, wrap_tr;
 static struct transport_ops wrap_ops;
-static struct usb_info info;
 
 static struct {
 	uint8_t data[512];
@@ -69,7 +67,7 @@ wrap_control(void *ctx, uint8_t bmRequestType, uint8_t bRequest,
 	size_t n;
 	int rc;
 
-	rc = fake_tr.ops->control(
+	rc = fx.fake_tr.ops->control(
 	    ctx, bmRequestType, bRequest, wValue, data, len, got, timeout_ms);
 	if (rc != OC_OK)
 		return rc;
@@ -90,7 +88,7 @@ ctrl_answer(uint8_t bRequest, const uint32_t *v, size_t n)
 	size_t i;
 
 	ck_assert(ctrl_n < CTRL_MAX && n * 4 <= sizeof(ctrl_q[0].data));
-	ft_control(&ft, bRequest);
+	ft_control(&fx.ft, bRequest);
 	for (i = 0; i < n; i++) {
 		ctrl_q[ctrl_n].data[4 * i] = (uint8_t)v[i];
 		ctrl_q[ctrl_n].data[4 * i + 1] = (uint8_t)(v[i] >> 8);
@@ -100,38 +98,20 @@ ctrl_answer(uint8_t bRequest, const uint32_t *v, size_t n)
 	ctrl_q[ctrl_n++].len = n * 4;
 }
 
-int
-usb_open(const struct devname *dn, const struct usb_hooks *hooks,
-    struct transport *tr, struct usb_info *out)
-{
-	ck_assert_uint_eq(dn->vid, 0x08e6);
-	(void)hooks;
-	*tr = wrap_tr;
-	*out = info;
-	return OC_OK;
-}
-
 static void
 set_reader(uint32_t extra_feat)
 {
-	memset(&info, 0, sizeof(info));
-	info.vid = 0x08e6;
-	info.pid = 0x3438;
-	info.bus = 1;
-	info.addr = 7;
-	strcpy(info.manufacturer, "Gemplus");
-	strcpy(info.product, "USB SmartCard Reader");
-	info.desc.bVoltageSupport = 0x07;
-	info.desc.dwProtocols = 3;
-	info.desc.dwDefaultClock = 4000;
-	info.desc.dwMaximumClock = 4000;
-	info.desc.dwDataRate = 10752;
-	info.desc.dwMaxDataRate = 344086;
-	info.desc.dwMaxIFSD = 254;
-	info.desc.dwFeatures = 0x00010230u | extra_feat;
-	info.desc.dwMaxCCIDMessageLength = 271;
-	info.desc.bMaxCCIDBusySlots = 1;
-	info.desc.level = CCID_XCHG_TPDU;
+	fx_reader(0x08e6, 0x3438, 7);
+	strcpy(fx.info.manufacturer, "Gemplus");
+	strcpy(fx.info.product, "USB SmartCard Reader");
+	fx.info.desc.dwDefaultClock = 4000;
+	fx.info.desc.dwMaximumClock = 4000;
+	fx.info.desc.dwDataRate = 10752;
+	fx.info.desc.dwMaxDataRate = 344086;
+	fx.info.desc.dwMaxIFSD = 254;
+	fx.info.desc.dwFeatures = 0x00010230u | extra_feat;
+	fx.info.desc.bMaxCCIDBusySlots = 1;
+	fx.info.desc.level = CCID_XCHG_TPDU;
 }
 
 /* GemPC Key lists (descriptor dump); with a zero and a junk value. */
@@ -142,25 +122,16 @@ static const uint32_t gempc_rates[] = {10753, 14337, 15625, 17204, 20833, 21505,
     215054, 229391, 250000, 344086, 0, 0xFFFFFFF0u};
 static const uint32_t gempc_clocks[] = {4000};
 
-static void
-open_reader(void)
-{
-	ft_out(&ft, "65 00000000 00 ?? 00 0000");
-	ft_in(&ft, "81 00000000 00 ?? 00 00 00");
-	ck_assert_int_eq(IFDHCreateChannelByName(LUN, devname), IFD_SUCCESS);
-	ft_done(&ft);
-}
-
 /* IccPowerOn at 5 V, then the clock and data rate lists, scripted. */
 static void
 script_power_on(const char *atr_hex, size_t atr_len)
 {
 	char hdr[128];
 
-	ft_out(&ft, "62 00000000 00 ?? 01 0000");
+	ft_out(&fx.ft, "62 00000000 00 ?? 01 0000");
 	snprintf(hdr, sizeof(hdr), "80 %02zX000000 00 ?? 00 00 00 %s", atr_len,
 	    atr_hex);
-	ft_in(&ft, hdr);
+	ft_in(&fx.ft, hdr);
 	ctrl_answer(CCID_REQ_GET_CLOCK_FREQUENCIES, gempc_clocks, 1);
 	ctrl_answer(CCID_REQ_GET_DATA_RATES, gempc_rates,
 	    sizeof(gempc_rates) / sizeof(gempc_rates[0]));
@@ -177,7 +148,7 @@ power_up(const char *atr_hex, size_t atr_len)
 	    IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len), IFD_SUCCESS);
 	ck_assert_uint_eq(len, atr_len);
 	ck_assert_uint_ge(ctrl_wlength, 256);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 }
 
 static void
@@ -192,7 +163,7 @@ xfr_out(uint8_t bBWI, const uint8_t *data, size_t len)
 	m[2] = (uint8_t)(len >> 8);
 	m[7] = bBWI;
 	memcpy(m + 10, data, len);
-	ft_out_bytes(&ft, m, 10 + len);
+	ft_out_bytes(&fx.ft, m, 10 + len);
 }
 
 static void
@@ -202,7 +173,7 @@ xfr_in(const uint8_t *data, size_t len)
 
 	snprintf(hdr, sizeof(hdr), "80 %02zX%02zX0000 00 ?? 00 00 00",
 	    len & 0xff, len >> 8);
-	ft_in_data(&ft, hdr, data, len);
+	ft_in_data(&fx.ft, hdr, data, len);
 }
 
 static size_t
@@ -243,31 +214,29 @@ static void
 negotiate_t1_card(void)
 {
 	/* PPS: PPSS FF, PPS0 11 (PPS1, T=1), PPS1 18, PCK F6; echoed. */
-	ft_out(&ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
-	ft_in(&ft, "80 04000000 00 ?? 00 00 00 FF 11 18 F6");
+	ft_out(&fx.ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
+	ft_in(&fx.ft, "80 04000000 00 ?? 00 00 00 FF 11 18 F6");
 	/* SetParameters T=1: Fi/Di 18, LRC direct, N 0, BWI 4 CWI 5,
 	 * no clock stop, IFSC 16, NAD 0. */
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
 	/* S(IFS request) 254 and its response. */
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
-	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 }
 
 static void
 setup(void)
 {
-	oc_log_set_level(0x0f);
-	log_stub_reset();
-	ft_init(&ft, &fake_tr);
-	wrap_ops = *fake_tr.ops;
+	fx_setup(0x0f);
+	/* usb_open() hands out the fake with the class requests wrapped. */
+	wrap_ops = *fx.fake_tr.ops;
 	wrap_ops.control = wrap_control;
-	wrap_tr.ops = &wrap_ops;
-	wrap_tr.ctx = fake_tr.ctx;
+	fx.tr.ops = &wrap_ops;
 	ctrl_n = ctrl_pos = 0;
 	ctrl_wlength = 0;
 	set_reader(0);
@@ -278,19 +247,19 @@ teardown(void)
 {
 	/* Power off on close if the card is still powered. */
 	IFDHCloseChannel(LUN);
-	ft_free(&ft);
+	fx_teardown();
 }
 
 static void
 expect_power_off(void)
 {
-	ft_out(&ft, "63 00000000 00 ?? 00 0000");
-	ft_in(&ft, "81 00000000 00 ?? 01 00 00");
+	ft_out(&fx.ft, "63 00000000 00 ?? 00 0000");
+	ft_in(&fx.ft, "81 00000000 00 ?? 01 00 00");
 }
 
 START_TEST(test_t1_negotiation_on_the_wire)
 {
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
 	negotiate_t1_card();
 	/* Asking again for T=1 does nothing; T=0 is not offered. */
@@ -300,7 +269,7 @@ START_TEST(test_t1_negotiation_on_the_wire)
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
 	    IFD_PROTOCOL_NOT_SUPPORTED);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -314,7 +283,7 @@ START_TEST(test_t1_chaining)
 	static const uint8_t part2[] = {0x04, 0x90, 0x00};
 	size_t i;
 
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
 	negotiate_t1_card();
 	/* UPDATE BINARY with 20 bytes: 25 bytes, IFSC 16 -> two I-blocks. */
@@ -333,7 +302,7 @@ START_TEST(test_t1_chaining)
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rlen, 6);
 	ck_assert_mem_eq(rx, "\x01\x02\x03\x04\x90\x00", 6);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -345,21 +314,21 @@ START_TEST(test_t1_wtx)
 	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T1, 8};
 	static const uint8_t resp[] = {0xAA, 0xBB, 0x90, 0x00};
 
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
 	negotiate_t1_card();
 	t1_out(0, 0x00, apdu, sizeof(apdu)); /* I(0) */
 	/* The card asks for twice BWT: S(WTX request) 02. */
-	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 C3 01 02 C0");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 C3 01 02 C0");
 	/* S(WTX response) 02, with bBWI 2 for the reader. */
-	ft_out(&ft, "6F 05000000 00 ?? 02 0000 00 E3 01 02 E0");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 02 0000 00 E3 01 02 E0");
 	t1_in(0x00, resp, sizeof(resp)); /* I(0) */
 	ck_assert_int_eq(
 	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rlen, 4);
 	ck_assert_mem_eq(rx, resp, 4);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -371,25 +340,25 @@ START_TEST(test_t0_case2_61xx)
 	DWORD rlen = sizeof(rx);
 	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, 8};
 
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T0_HEX, 4);
 	/* SetParameters T=0: Fi/Di 11, direct, N 0, WI 10, no clock stop. */
-	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
-	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ft_out(&fx.ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&fx.ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 CA 00 6E 00");
-	ft_in(&ft, "80 02000000 00 ?? 00 00 00 61 04");
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C0 00 00 04");
-	ft_in(&ft, "80 06000000 00 ?? 00 00 00 01 02 03 04 90 00");
+	ft_done(&fx.ft);
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 CA 00 6E 00");
+	ft_in(&fx.ft, "80 02000000 00 ?? 00 00 00 61 04");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C0 00 00 04");
+	ft_in(&fx.ft, "80 06000000 00 ?? 00 00 00 01 02 03 04 90 00");
 	ck_assert_int_eq(
 	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rlen, 6);
 	ck_assert_mem_eq(rx, "\x01\x02\x03\x04\x90\x00", 6);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -401,17 +370,17 @@ START_TEST(test_t0_lazy_negotiation)
 	DWORD rlen = sizeof(rx);
 	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, 8};
 
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T0_HEX, 4);
-	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
-	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
-	ft_out(&ft, "6F 06000000 00 ?? 00 0000 00 A4 04 00 01 A0");
-	ft_in(&ft, "80 02000000 00 ?? 00 00 00 90 00");
+	ft_out(&fx.ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&fx.ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ft_out(&fx.ft, "6F 06000000 00 ?? 00 0000 00 A4 04 00 01 A0");
+	ft_in(&fx.ft, "80 02000000 00 ?? 00 00 00 90 00");
 	ck_assert_int_eq(
 	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rlen, 2);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -419,18 +388,18 @@ END_TEST
 /* T=0 first, T=1 offered: T=1 needs a PPS (PPS0 01, no PPS1). */
 START_TEST(test_protocol_choice_t1_over_t0)
 {
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T0_T1_HEX, 5);
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_RAW, 0, 0, 0, 0),
 	    IFD_PROTOCOL_NOT_SUPPORTED);
-	ft_out(&ft, "6F 03000000 00 ?? 00 0000 FF 01 FE");
-	ft_in(&ft, "80 03000000 00 ?? 00 00 00 FF 01 FE");
+	ft_out(&fx.ft, "6F 03000000 00 ?? 00 0000 FF 01 FE");
+	ft_in(&fx.ft, "80 03000000 00 ?? 00 00 00 FF 01 FE");
 	/* Default IFSC 32, BWI 4, CWI 13. */
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 4D 00 20 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 11 10 00 4D 00 20 00");
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
-	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 11 10 00 4D 00 20 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 11 10 00 4D 00 20 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
@@ -438,19 +407,19 @@ START_TEST(test_protocol_choice_t1_over_t0)
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
 	    IFD_PROTOCOL_NOT_SUPPORTED);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
 
 START_TEST(test_protocol_t1_not_offered)
 {
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T0_HEX, 4);
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_PROTOCOL_NOT_SUPPORTED);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -458,19 +427,19 @@ END_TEST
 /* TA2: T=1 with TA1's Fi/Di, no PPS; T=0 refused. */
 START_TEST(test_protocol_specific_mode)
 {
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_SPECIFIC_HEX, 6);
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
 	    IFD_PROTOCOL_NOT_SUPPORTED);
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 13 10 00 4D 00 20 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 13 10 00 4D 00 20 00");
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
-	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 13 10 00 4D 00 20 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 13 10 00 4D 00 20 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -479,16 +448,16 @@ END_TEST
 START_TEST(test_auto_pps_reader)
 {
 	set_reader(CCID_FEAT_AUTO_PPS);
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
-	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -497,14 +466,14 @@ END_TEST
 START_TEST(test_auto_negotiation_and_ifsd_reader)
 {
 	set_reader(CCID_FEAT_AUTO_PARAM_NEG | CCID_FEAT_AUTO_IFSD);
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -514,19 +483,19 @@ END_TEST
  * runs at Fd/Dd without PPS (its first protocol is the one wanted). */
 START_TEST(test_pps_wrong_answer)
 {
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
-	ft_out(&ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
-	ft_in(&ft, "80 04000000 00 ?? 00 00 00 FF 10 18 F7");
+	ft_out(&fx.ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
+	ft_in(&fx.ft, "80 04000000 00 ?? 00 00 00 FF 10 18 F7");
 	script_power_on(ATR_T1_HEX, sizeof(atr_t1));
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 45 00 10 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 11 10 00 45 00 10 00");
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
-	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 11 10 00 45 00 10 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 11 10 00 45 00 10 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	ck_assert(log_stub_contains("PPS refused, resetting"));
 	expect_power_off();
 }
@@ -536,22 +505,22 @@ END_TEST
  * T=0-first card, so after the reset only T=0 is left. */
 START_TEST(test_pps_mute_other_protocol)
 {
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T0_T1_HEX, 5);
-	ft_out(&ft, "6F 03000000 00 ?? 00 0000 FF 01 FE");
-	ft_in(&ft, "80 00000000 00 ?? 41 FE 00");
+	ft_out(&fx.ft, "6F 03000000 00 ?? 00 0000 FF 01 FE");
+	ft_in(&fx.ft, "80 00000000 00 ?? 41 FE 00");
 	script_power_on(ATR_T0_T1_HEX, 5);
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_PROTOCOL_NOT_SUPPORTED);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	/* T=0 is the default: no PPS at all. */
-	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
-	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ft_out(&fx.ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&fx.ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -582,7 +551,7 @@ quirk_teardown(void)
 	char cmd[128];
 
 	IFDHCloseChannel(LUN);
-	ft_free(&ft);
+	fx_teardown();
 	ck_assert_int_eq(reader_quirks_reload(NULL), OC_OK);
 	if (qdir[0] != '\0') {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", qdir);
@@ -595,16 +564,16 @@ quirk_teardown(void)
 START_TEST(test_quirk_no_pps)
 {
 	quirk("no_pps");
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 45 00 10 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 11 10 00 45 00 10 00");
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
-	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 11 10 00 45 00 10 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 11 10 00 45 00 10 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	ck_assert(log_stub_contains("quirk no_pps"));
 	expect_power_off();
 }
@@ -614,12 +583,12 @@ END_TEST
 START_TEST(test_quirk_no_pps_other_protocol)
 {
 	quirk("no_pps");
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T0_T1_HEX, 5);
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_PROTOCOL_NOT_SUPPORTED);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -646,21 +615,21 @@ START_TEST(test_quirk_data_rate_drop_above)
 	size_t n = 0;
 
 	quirk("data_rate_drop_above=100000");
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
 	ck_assert_uint_eq(slot_max_rate(&n), 93750);
 	ck_assert_uint_eq(n, 27);
 	/* 129032 bps (TA1 0x18) is gone: Di 8 (86022 bps) is the best. */
-	ft_out(&ft, "6F 04000000 00 ?? 00 0000 FF 11 14 FA");
-	ft_in(&ft, "80 04000000 00 ?? 00 00 00 FF 11 14 FA");
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 14 10 00 45 00 10 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 14 10 00 45 00 10 00");
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
-	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ft_out(&fx.ft, "6F 04000000 00 ?? 00 0000 FF 11 14 FA");
+	ft_in(&fx.ft, "80 04000000 00 ?? 00 00 00 FF 11 14 FA");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 14 10 00 45 00 10 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 14 10 00 45 00 10 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -669,7 +638,7 @@ START_TEST(test_rates_without_quirk)
 {
 	size_t n = 0;
 
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
 	ck_assert_uint_eq(slot_max_rate(&n), 344086);
 	ck_assert_uint_eq(n, 40);
@@ -693,8 +662,8 @@ t1_exchange_wait(void)
 			     &rx_len, NULL),
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rx_len, 2);
-	ft_done(&ft);
-	return ft.last_in_timeout_ms;
+	ft_done(&fx.ft);
+	return fx.ft.last_in_timeout_ms;
 }
 
 /* extra_timeout_ms is added to the wait of each T=1 block. */
@@ -702,15 +671,15 @@ START_TEST(test_quirk_extra_timeout)
 {
 	unsigned plain, extra;
 
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
 	negotiate_t1_card();
 	plain = t1_exchange_wait();
 	expect_power_off();
 	IFDHCloseChannel(LUN);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	quirk("extra_timeout_ms=5000");
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
 	negotiate_t1_card();
 	extra = t1_exchange_wait();
@@ -722,18 +691,18 @@ END_TEST
 /* The card leaves PPS1 out: Fi/Di stay 372/1 (section 9.3). */
 START_TEST(test_pps_default_kept)
 {
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
-	ft_out(&ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
-	ft_in(&ft, "80 03000000 00 ?? 00 00 00 FF 01 FE");
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 45 00 10 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 11 10 00 45 00 10 00");
-	ft_out(&ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
-	ft_in(&ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	ft_out(&fx.ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
+	ft_in(&fx.ft, "80 03000000 00 ?? 00 00 00 FF 01 FE");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 11 10 00 45 00 10 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 11 10 00 45 00 10 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -744,16 +713,16 @@ START_TEST(test_lists_fail)
 	UCHAR atr[MAX_ATR_SIZE];
 	DWORD len = sizeof(atr);
 
-	open_reader();
-	ft_out(&ft, "62 00000000 00 ?? 01 0000");
-	ft_in(&ft, "80 0D000000 00 ?? 00 00 00 " ATR_T1_HEX);
-	ft_control(&ft, CCID_REQ_GET_CLOCK_FREQUENCIES);
-	ft.steps[ft.n - 1].err = OC_ESTALL;
-	ft_control(&ft, CCID_REQ_GET_DATA_RATES);
-	ft.steps[ft.n - 1].err = OC_ETIMEDOUT;
+	fx_open(LUN, devname);
+	ft_out(&fx.ft, "62 00000000 00 ?? 01 0000");
+	ft_in(&fx.ft, "80 0D000000 00 ?? 00 00 00 " ATR_T1_HEX);
+	ft_control(&fx.ft, CCID_REQ_GET_CLOCK_FREQUENCIES);
+	fx.ft.steps[fx.ft.n - 1].err = OC_ESTALL;
+	ft_control(&fx.ft, CCID_REQ_GET_DATA_RATES);
+	fx.ft.steps[fx.ft.n - 1].err = OC_ETIMEDOUT;
 	ck_assert_int_eq(
 	    IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len), IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	negotiate_t1_card();
 	expect_power_off();
 }
@@ -951,32 +920,32 @@ START_TEST(test_character_level_t0)
 	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, sizeof(pci)};
 
 	set_reader(0);
-	info.desc.dwFeatures = 0x00000230u;
-	info.desc.level = CCID_XCHG_CHARACTER;
-	open_reader();
+	fx.info.desc.dwFeatures = 0x00000230u;
+	fx.info.desc.level = CCID_XCHG_CHARACTER;
+	fx_open(LUN, devname);
 	power_up(ATR_T0_HEX, 4);
-	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
-	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ft_out(&fx.ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&fx.ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
-	ft_out(&ft, "6F 05000000 00 ?? 00 0100 00 B0 00 00 02");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 60");
-	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 B0");
-	ft_out(&ft, "6F 00000000 00 ?? 00 0200");
-	ft_in(&ft, "80 02000000 00 ?? 00 00 00 12 34");
-	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 90");
-	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 00");
+	ft_done(&fx.ft);
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0100 00 B0 00 00 02");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 60");
+	ft_out(&fx.ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 B0");
+	ft_out(&fx.ft, "6F 00000000 00 ?? 00 0200");
+	ft_in(&fx.ft, "80 02000000 00 ?? 00 00 00 12 34");
+	ft_out(&fx.ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 90");
+	ft_out(&fx.ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 00");
 	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx,
 			     &rx_len, NULL),
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rx_len, 4);
 	ck_assert_mem_eq(rx, "\x12\x34\x90\x00", 4);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -996,51 +965,51 @@ START_TEST(test_character_level_t0_pin_not_logged)
 	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, sizeof(pci)};
 
 	set_reader(0);
-	info.desc.dwFeatures = 0x00000230u;
-	info.desc.level = CCID_XCHG_CHARACTER;
-	open_reader();
+	fx.info.desc.dwFeatures = 0x00000230u;
+	fx.info.desc.level = CCID_XCHG_CHARACTER;
+	fx_open(LUN, devname);
 	power_up(ATR_T0_HEX, 4);
-	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
-	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ft_out(&fx.ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&fx.ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	oc_log_set_level(0x0f);
 	log_stub_reset();
-	ft_out(&ft, "6F 05000000 00 ?? 00 0100 00 20 00 81 02");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 DF");
-	ft_out(&ft, "6F 01000000 00 ?? 00 0100 37");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 DF");
-	ft_out(&ft, "6F 01000000 00 ?? 00 0100 39");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 90");
-	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0100 00 20 00 81 02");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 DF");
+	ft_out(&fx.ft, "6F 01000000 00 ?? 00 0100 37");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 DF");
+	ft_out(&fx.ft, "6F 01000000 00 ?? 00 0100 39");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 90");
+	ft_out(&fx.ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 00");
 	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, verify, sizeof(verify),
 			     rx, &rx_len, NULL),
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rx_len, 2);
 	ck_assert_mem_eq(rx, "\x90\x00", 2);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	ck_assert(log_stub_contains("<1 bytes redacted>"));
 	ck_assert(!log_stub_contains(" 37 "));
 	ck_assert(!log_stub_contains(" 39 "));
 	ck_assert(!log_stub_contains("00 0100 37"));
 	/* Hiding ends with the PIN command. */
-	ft_out(&ft, "6F 05000000 00 ?? 00 0100 00 B0 00 00 01");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 B0");
-	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 5A");
-	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 90");
-	ft_out(&ft, "6F 00000000 00 ?? 00 0100");
-	ft_in(&ft, "80 01000000 00 ?? 00 00 00 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0100 00 B0 00 00 01");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 B0");
+	ft_out(&fx.ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 5A");
+	ft_out(&fx.ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 90");
+	ft_out(&fx.ft, "6F 00000000 00 ?? 00 0100");
+	ft_in(&fx.ft, "80 01000000 00 ?? 00 00 00 00");
 	rx_len = sizeof(rx);
 	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, read, sizeof(read), rx,
 			     &rx_len, NULL),
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rx_len, 3);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	ck_assert(log_stub_contains("00 B0 00 00 01"));
 	expect_power_off();
 }
@@ -1057,23 +1026,23 @@ START_TEST(test_character_level_t1)
 	static const uint8_t rsp[] = {0x90, 0x00};
 
 	set_reader(0);
-	info.desc.dwFeatures = 0x00000230u;
-	info.desc.level = CCID_XCHG_CHARACTER;
-	open_reader();
+	fx.info.desc.dwFeatures = 0x00000230u;
+	fx.info.desc.level = CCID_XCHG_CHARACTER;
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
-	ft_out(&ft, "6F 04000000 00 ?? 00 0400 FF 11 18 F6");
-	ft_in(&ft, "80 04000000 00 ?? 00 00 00 FF 11 18 F6");
-	ft_out(&ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
-	ft_in(&ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
+	ft_out(&fx.ft, "6F 04000000 00 ?? 00 0400 FF 11 18 F6");
+	ft_in(&fx.ft, "80 04000000 00 ?? 00 00 00 FF 11 18 F6");
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 18 10 00 45 00 10 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 18 10 00 45 00 10 00");
 	/* S(IFS request) 254: prologue, then INF and LRC. */
-	ft_out(&ft, "6F 05000000 00 ?? 00 0300 00 C1 01 FE 3E");
-	ft_in(&ft, "80 03000000 00 ?? 00 00 00 00 E1 01");
-	ft_out(&ft, "6F 00000000 00 ?? 00 0200");
-	ft_in(&ft, "80 02000000 00 ?? 00 00 00 FE 1E");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0300 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 03000000 00 ?? 00 00 00 00 E1 01");
+	ft_out(&fx.ft, "6F 00000000 00 ?? 00 0200");
+	ft_in(&fx.ft, "80 02000000 00 ?? 00 00 00 FE 1E");
 	ck_assert_int_eq(
 	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
 	    IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	{
 		uint8_t m[32];
 		size_t n = t1_block(0x00, apdu, sizeof(apdu), blk);
@@ -1083,10 +1052,10 @@ START_TEST(test_character_level_t1)
 		m[1] = (uint8_t)n;
 		m[8] = 3; /* wLevelParameter: the prologue */
 		memcpy(m + 10, blk, n);
-		ft_out_bytes(&ft, m, 10 + n);
+		ft_out_bytes(&fx.ft, m, 10 + n);
 		n = t1_block(0x00, rsp, sizeof(rsp), blk);
 		xfr_in(blk, 3);
-		ft_out(&ft, "6F 00000000 00 ?? 00 0300");
+		ft_out(&fx.ft, "6F 00000000 00 ?? 00 0300");
 		xfr_in(blk + 3, n - 3);
 	}
 	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx,
@@ -1094,7 +1063,7 @@ START_TEST(test_character_level_t1)
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rx_len, 2);
 	ck_assert_mem_eq(rx, "\x90\x00", 2);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -1113,7 +1082,7 @@ START_TEST(test_t1_chained_pin_not_logged)
 	static const uint8_t sw[] = {0x90, 0x00};
 	size_t i;
 
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T1_HEX, sizeof(atr_t1));
 	negotiate_t1_card();
 	apdu[0] = 0x00, apdu[1] = 0x24, apdu[2] = 0x00, apdu[3] = 0x81;
@@ -1129,7 +1098,7 @@ START_TEST(test_t1_chained_pin_not_logged)
 	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
 	    IFD_SUCCESS);
 	ck_assert_uint_eq(rlen, 2);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	ck_assert(!log_stub_contains("B0 B1 B2"));
 	ck_assert(!log_stub_contains("A5 A6 A7"));
 	ck_assert(log_stub_contains("<9 bytes redacted>"));
@@ -1148,18 +1117,18 @@ START_TEST(test_t0_answer_without_sw)
 	DWORD rlen = sizeof(rx);
 	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T0, 8};
 
-	open_reader();
+	fx_open(LUN, devname);
 	power_up(ATR_T0_HEX, 4);
-	ft_out(&ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
-	ft_in(&ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
-	ft_out(&ft, "6F 06000000 00 ?? 00 0000 00 A4 04 00 01 A0");
-	ft_in(&ft, "80 08000000 00 ?? 00 00 00 00 00 01 00 00 00 00 00");
+	ft_out(&fx.ft, "61 05000000 00 ?? 00 0000 11 00 00 0A 00");
+	ft_in(&fx.ft, "82 05000000 00 ?? 00 00 00 11 00 00 0A 00");
+	ft_out(&fx.ft, "6F 06000000 00 ?? 00 0000 00 A4 04 00 01 A0");
+	ft_in(&fx.ft, "80 08000000 00 ?? 00 00 00 00 00 01 00 00 00 00 00");
 	ck_assert_int_eq(
 	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
 	    IFD_COMMUNICATION_ERROR);
 	ck_assert_uint_eq(rlen, 0);
 	ck_assert(log_stub_contains("without a status word"));
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	expect_power_off();
 }
 END_TEST
@@ -1212,11 +1181,5 @@ tpdu_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(tpdu_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return fx_run(tpdu_suite());
 }

@@ -23,6 +23,7 @@
 #include "ccid_desc.h"
 #include "err.h"
 #include "fake_transport.h"
+#include "ifdh_fixture.h"
 #include "log.h"
 #include "log_stub.h"
 #include "pcsc_features.h"
@@ -37,46 +38,15 @@
 
 static char devname[] = "usb:072f/90cc:libudev:0:/dev/bus/usb/001/005";
 static char tdir[64];
-static struct fake_transport ft;
-static struct transport fake_tr;
-static struct usb_info info;
-
-int
-usb_open(const struct devname *dn, const struct usb_hooks *hooks,
-    struct transport *tr, struct usb_info *out)
-{
-	(void)dn, (void)hooks;
-	*tr = fake_tr;
-	*out = info;
-	return OC_OK;
-}
 
 static void
 setup(void)
 {
-	oc_log_set_level(0x03);
-	log_stub_reset();
-	ft_init(&ft, &fake_tr);
-	memset(&info, 0, sizeof(info));
-	info.vid = 0x072f;
-	info.pid = 0x90cc;
-	info.bus = 1;
-	info.addr = 5;
-	info.has_intr = true;
-	strcpy(info.product, "Reader");
-	info.desc.bVoltageSupport = 0x07;
-	info.desc.dwProtocols = 3;
-	info.desc.dwFeatures = CCID_LEVEL_SHORT_APDU | CCID_FEAT_AUTO_VOLTAGE;
-	info.desc.dwMaxCCIDMessageLength = 271;
-	info.desc.level = CCID_XCHG_SHORT_APDU;
-	info.desc_raw[0] = 0x36;
-	info.desc_raw_len = 1;
-}
-
-static void
-teardown(void)
-{
-	ft_free(&ft);
+	fx_setup(0x03);
+	fx_short_apdu_reader(5);
+	strcpy(fx.info.product, "Reader");
+	fx.info.desc_raw[0] = 0x36;
+	fx.info.desc_raw_len = 1;
 }
 
 /* The newest trace file of tdir, read whole (and removed). */
@@ -117,15 +87,13 @@ START_TEST(test_ifdh_calls_recorded_pin_hidden)
 	char err[200], *text;
 	const char *p;
 
-	ft_out(&ft, SLOT_STATUS_CMD);
-	ft_in(&ft, SLOT_STATUS_OK);
-	ck_assert_int_eq(IFDHCreateChannelByName(LUN, devname), IFD_SUCCESS);
-	ft_out(&ft, "62 00000000 00 ?? 00 0000");
-	ft_in(&ft, "80 04000000 00 ?? 00 00 00 3B 02 14 50");
+	fx_open(LUN, devname);
+	ft_out(&fx.ft, "62 00000000 00 ?? 00 0000");
+	ft_in(&fx.ft, "80 04000000 00 ?? 00 00 00 3B 02 14 50");
 	ck_assert_int_eq(IFDHPowerICC(LUN, IFD_POWER_UP, atr, &len),
 	    IFD_SUCCESS);
-	ft_out(&ft, "6F 0B000000 00 ?? 00 0000 00 20 00 81 06 31 32 33 34 35 36");
-	ft_in(&ft, "80 02000000 00 ?? 00 00 00 90 00");
+	ft_out(&fx.ft, "6F 0B000000 00 ?? 00 0000 00 20 00 81 06 31 32 33 34 35 36");
+	ft_in(&fx.ft, "80 02000000 00 ?? 00 00 00 90 00");
 	ck_assert_int_eq(IFDHTransmitToICC(LUN, pci, verify, sizeof(verify),
 			     rx, &rxlen, NULL),
 	    IFD_SUCCESS);
@@ -136,10 +104,10 @@ START_TEST(test_ifdh_calls_recorded_pin_hidden)
 	ck_assert_int_ne(IFDHControl(LUN, FEATURES_IOCTL_ESCAPE, escape,
 			     sizeof(escape), rx, sizeof(rx), &got),
 	    IFD_SUCCESS);
-	ft_out(&ft, "63 00000000 00 ?? 00 0000");
-	ft_in(&ft, "81 00000000 00 ?? 01 00 00");
+	ft_out(&fx.ft, "63 00000000 00 ?? 00 0000");
+	ft_in(&fx.ft, "81 00000000 00 ?? 01 00 00");
 	ck_assert_int_eq(IFDHCloseChannel(LUN), IFD_SUCCESS);
-	ft_done(&ft);
+	ft_done(&fx.ft);
 	text = take_trace();
 	ck_assert_ptr_null(strstr(text, "313233343536"));
 	ck_assert_ptr_nonnull(strstr(text, "call op=open slot=0"));
@@ -193,15 +161,15 @@ START_TEST(test_concurrent_records_well_formed)
 	struct trace t;
 	char err[200], *text;
 
-	ft.intr_enabled = true;
+	fx.ft.intr_enabled = true;
 	for (i = 0; i < FT_MAX_INTR; i++)
-		ft_intr(&ft, "50 03");
+		ft_intr(&fx.ft, "50 03");
 	for (i = 0; i < EXCHANGES; i++) {
-		ft_out(&ft, SLOT_STATUS_CMD);
-		ft_in(&ft, SLOT_STATUS_OK);
+		ft_out(&fx.ft, SLOT_STATUS_CMD);
+		ft_in(&fx.ft, SLOT_STATUS_OK);
 	}
-	tr = fake_tr;
-	rec = trace_rec_start(tdir, &tr, &info, 0, TRACE_REC_CAP_BYTES);
+	tr = fx.fake_tr;
+	rec = trace_rec_start(tdir, &tr, &fx.info, 0, TRACE_REC_CAP_BYTES);
 	ck_assert_ptr_nonnull(rec);
 	ck_assert_int_eq(pthread_create(&th, NULL, intr_reader, &tr), 0);
 	for (i = 0; i < EXCHANGES; i++) {
@@ -235,22 +203,18 @@ main(void)
 {
 	Suite *s = suite_create("trace_ifdh");
 	TCase *tc = tcase_create("record");
-	SRunner *sr;
-	int failed;
+	int status;
 
 	/* Read once, at the first IFDHCreateChannel*, as in pcscd. */
 	strcpy(tdir, "/tmp/check_trace_ifdh.XXXXXX");
 	if (mkdtemp(tdir) == NULL || setenv("OPENCCID_TRACE_DIR", tdir, 1))
 		return EXIT_FAILURE;
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, fx_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_ifdh_calls_recorded_pin_hidden);
 	tcase_add_test(tc, test_concurrent_records_well_formed);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	status = fx_run(s);
 	rmdir(tdir);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return status;
 }
