@@ -9,9 +9,12 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ccid_desc.h"
 #include "err.h"
+
+#define DESC_PROTOCOLS_OFF 6 /* dwProtocols, CCID rev 1.1 table 5.1-1 */
 
 static void say(char *why, size_t whylen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -136,4 +139,27 @@ discovery_from_quirks(const struct quirk_set *qs, struct usb_discovery *out)
 	    quirks_flag(qs, QUIRK_CLASS_DESC_AFTER_ENDPOINTS);
 	out->desc_extra_len_strict =
 	    quirks_flag(qs, QUIRK_DESC_EXTRA_LEN_STRICT);
+	if (!quirks_get_u32(qs, QUIRK_DESC_PROTOCOLS, &out->desc_protocols))
+		out->desc_protocols = 0;
+}
+
+size_t
+discovery_fix_desc(const struct usb_discovery *q, const uint8_t *in,
+    size_t len, uint8_t *out, size_t cap)
+{
+	size_t n = len < cap ? len : cap;
+	uint32_t v = q != NULL ? q->desc_protocols : 0;
+
+	if (in == NULL || out == NULL)
+		return 0;
+	if (n > 0 && in[0] < n)
+		n = in[0]; /* the parser reads bLength bytes at most */
+	memcpy(out, in, n);
+	if (v != 0 && n >= DESC_PROTOCOLS_OFF + 4) {
+		out[DESC_PROTOCOLS_OFF] = (uint8_t)v;
+		out[DESC_PROTOCOLS_OFF + 1] = (uint8_t)(v >> 8);
+		out[DESC_PROTOCOLS_OFF + 2] = (uint8_t)(v >> 16);
+		out[DESC_PROTOCOLS_OFF + 3] = (uint8_t)(v >> 24);
+	}
+	return n;
 }

@@ -31,6 +31,7 @@ struct usb_discovery {
 	bool vendor_class_any_len54;     /* class 0xFF, extra exactly 54 */
 	bool class_desc_after_endpoints; /* last endpoint's extra bytes */
 	bool desc_extra_len_strict;      /* interface extra 0 or 54 bytes */
+	uint32_t desc_protocols;         /* replaces dwProtocols; 0: none */
 };
 
 /*
@@ -54,7 +55,17 @@ int discovery_classify(uint8_t bInterfaceClass, const uint8_t *if_extra,
     const struct usb_discovery *q, size_t *off, bool *from_ep, char *why,
     size_t whylen) __attribute__((warn_unused_result));
 
-/* The four discovery keys of a quirk lookup (absent: false). */
+/* The discovery keys of a quirk lookup (absent: false, 0). */
 void discovery_from_quirks(const struct quirk_set *qs, struct usb_discovery *out);
+
+/*
+ * The class descriptor at in[0..len) as the quirk desc_protocols corrects
+ * it, copied to out (at most cap bytes, never more than the descriptor's
+ * own bLength needs): dwProtocols (offset 6, CCID rev 1.1 table 5.1-1)
+ * replaced before the descriptor is checked, for a pre-standard reader
+ * whose field is misplaced. Returns the bytes copied. Pure.
+ */
+size_t discovery_fix_desc(const struct usb_discovery *q, const uint8_t *in,
+    size_t len, uint8_t *out, size_t cap);
 
 #endif

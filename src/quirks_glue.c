@@ -134,6 +134,26 @@ apply_msg_len(const struct quirk_set *qs, struct ccid_desc *d)
 	d->dwMaxCCIDMessageLength = to;
 }
 
+/* Clock fields of a descriptor that misreports them (quirks/README.md). */
+static void
+apply_clocks(const struct quirk_set *qs, struct ccid_desc *d)
+{
+	uint32_t v;
+
+	if (quirks_get_u32(qs, QUIRK_DEFAULT_CLOCK_KHZ, &v) &&
+	    v != d->dwDefaultClock) {
+		OC_LOG_INFO("quirk default_clock_khz: dwDefaultClock %u -> %u",
+		    (unsigned)d->dwDefaultClock, (unsigned)v);
+		d->dwDefaultClock = v;
+	}
+	if (quirks_get_u32(qs, QUIRK_MAX_CLOCK_KHZ, &v) &&
+	    v != d->dwMaximumClock) {
+		OC_LOG_INFO("quirk max_clock_khz: dwMaximumClock %u -> %u",
+		    (unsigned)d->dwMaximumClock, (unsigned)v);
+		d->dwMaximumClock = v;
+	}
+}
+
 void
 quirks_glue_apply_desc(const struct quirk_set *qs, struct usb_info *info)
 {
@@ -151,6 +171,7 @@ quirks_glue_apply_desc(const struct quirk_set *qs, struct usb_info *info)
 		    (unsigned)d->dwMaxDataRate, (unsigned)v);
 		d->dwMaxDataRate = v;
 	}
+	apply_clocks(qs, d);
 	apply_msg_len(qs, d);
 	if (quirks_get_u32(qs, QUIRK_FORCE_LEVEL, &v) &&
 	    v <= QUIRK_LEVEL_EXTENDED_APDU)

@@ -27,6 +27,7 @@ const char *const quirk_level_names[QUIRK_LEVEL_COUNT] = {
 	}
 #define MS_MAX   3600000u /* one hour: nothing sane waits longer */
 #define RATE_MAX 100000000u
+#define CLOCK_MAX 100000u /* kHz; ISO 7816-3 clocks stay below 20 MHz */
 
 /* Indexed by enum quirk_key; names are the ones quirks/README.md lists. */
 const struct quirk_key_def quirk_keys[QUIRK_KEY_COUNT] = {
@@ -40,12 +41,15 @@ const struct quirk_key_def quirk_keys[QUIRK_KEY_COUNT] = {
     F("composite_all_ccid"),
     F("interfaces_exclusive"),
     U("contactless_slot_min", 0, 15),
+    H("desc_protocols", 1, 3),
     H("firmware_min_bcd", 0, 0xffff),
     U("max_ifsd", 1, 254),
     U("open_delay_ms", 0, 60000),
     U("open_timeout_ms", 1, MS_MAX),
     F("zlp_before_write"),
     U("max_data_rate", 1, RATE_MAX),
+    U("default_clock_khz", 1, CLOCK_MAX),
+    U("max_clock_khz", 1, CLOCK_MAX),
     U("data_rate_drop_above", 1, RATE_MAX),
     U("open_drain_interrupt_ms", 0, 10000),
     F("iccd_open_power_cycle"),

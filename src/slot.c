@@ -256,6 +256,12 @@ slot_set_protocol(struct reader *r, unsigned slot, unsigned t)
 				: t == 0;
 	if (!offered)
 		return OC_ENOTSUP;
+	/* dwProtocols (CCID rev 1.1 table 5.1-1): what the reader can run. */
+	if ((r->info.desc.dwProtocols & (1u << t)) == 0) {
+		OC_LOG_CRIT("T=%u not offered by the reader (dwProtocols 0x%X)",
+		    t, (unsigned)r->info.desc.dwProtocols);
+		return OC_ENOTSUP;
+	}
 	/* TPDU/character level: PPS, SetParameters, IFSD (negotiate.c). */
 	if (host_runs_protocol(r))
 		return negotiate_protocol(r, slot, t);

@@ -338,7 +338,8 @@ find_class_desc(const struct libusb_interface_descriptor *alt,
 {
 	bool vendor = alt->bInterfaceClass == DISCOVERY_CLASS_VENDOR;
 	const unsigned char *ep_extra, *run;
-	size_t ep_len, if_len, run_len, off;
+	size_t ep_len, if_len, run_len, off, n;
+	uint8_t fixed[UINT8_MAX];
 	bool from_ep;
 	int rc;
 
@@ -350,14 +351,20 @@ find_class_desc(const struct libusb_interface_descriptor *alt,
 		return false;
 	run = from_ep ? ep_extra : alt->extra;
 	run_len = from_ep ? ep_len : if_len;
-	rc = ccid_desc_parse(run + off, run_len - off, vendor, &info->desc,
+	n = discovery_fix_desc(q, run + off, run_len - off, fixed,
+	    sizeof(fixed));
+	if (q->desc_protocols != 0)
+		OC_LOG_INFO("usb:%04x/%04x interface %u: quirk desc_protocols: "
+			    "dwProtocols 0x%X",
+		    info->vid, info->pid, alt->bInterfaceNumber,
+		    (unsigned)q->desc_protocols);
+	rc = ccid_desc_parse(fixed, n, vendor, &info->desc,
 	    &info->desc_warnings);
 	if (rc != OC_OK) {
 		char field[96];
 
 		/* Name the field: a broken descriptor is a device fault. */
-		ccid_desc_explain(run + off, run_len - off, vendor, field,
-		    sizeof(field));
+		ccid_desc_explain(fixed, n, vendor, field, sizeof(field));
 		(void)snprintf(why, whylen, "class descriptor rejected: %s",
 		    field[0] != '\0' ? field : oc_strerror(rc));
 		return false;
@@ -683,10 +690,15 @@ static void
 probe_iface(const struct libusb_interface_descriptor *alt,
     const struct usb_hooks *hooks, struct usb_probe_iface *it)
 {
-	static const struct usb_discovery all = {true, true, true, false};
+	static const struct usb_discovery all = {
+	    .vendor_class_ccid = true,
+	    .vendor_class_any_len54 = true,
+	    .class_desc_after_endpoints = true,
+	};
 	struct usb_discovery q;
 	const unsigned char *ep_extra, *run;
-	size_t ep_len, if_len, off;
+	size_t ep_len, if_len, off, n;
+	uint8_t fixed[UINT8_MAX];
 	bool from_ep;
 	struct usb_found f;
 
@@ -707,7 +719,10 @@ probe_iface(const struct libusb_interface_descriptor *alt,
 	if_len = from_ep ? ep_len : if_len;
 	if (run == NULL || off >= if_len)
 		return; /* classify() never says yes to an empty run */
-	it->desc_ok = ccid_desc_parse(run + off, if_len - off,
+	/* The device's own desc_protocols applies: it fixes a field. */
+	n = discovery_fix_desc(&q, run + off, if_len - off, fixed,
+	    sizeof(fixed));
+	it->desc_ok = ccid_desc_parse(fixed, n,
 			  alt->bInterfaceClass == DISCOVERY_CLASS_VENDOR,
 			  &it->info.desc, &it->info.desc_warnings) == OC_OK;
 	it->raw_len = if_len - off < sizeof(it->raw) ? if_len - off

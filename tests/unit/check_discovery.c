@@ -60,8 +60,8 @@ classify(uint8_t cls, const uint8_t *ife, size_t ifl, const uint8_t *epe,
 	return rc;
 }
 
-static const struct usb_discovery none = {false, false, false, false};
-static const struct usb_discovery strict = {false, false, false, true};
+static const struct usb_discovery none = {.vendor_class_ccid = false};
+static const struct usb_discovery strict = {.desc_extra_len_strict = true};
 
 START_TEST(test_class_0b_plain)
 {
@@ -191,7 +191,9 @@ START_TEST(test_malformed_runs)
 	ck_assert_ptr_nonnull(exact);
 	memcpy(exact, past, 3);
 	ck_assert_int_eq(classify(0x0b, exact, 3, exact, 3,
-	                     (struct usb_discovery){true, true, true, false}),
+	                     (struct usb_discovery){.vendor_class_ccid = true,
+	                         .vendor_class_any_len54 = true,
+	                         .class_desc_after_endpoints = true}),
 	    OC_ENODEV);
 	free(exact);
 	ck_assert_int_eq(discovery_classify(0x0b, desc, sizeof(desc), NULL, 0,
@@ -201,6 +203,115 @@ START_TEST(test_malformed_runs)
 	ck_assert_int_eq(discovery_classify(0x03, NULL, 0, NULL, 0, &none, &off,
 	                     &from_ep, NULL, 0),
 	    OC_ENODEV);
+}
+END_TEST
+
+/* Quirk desc_protocols: MySMART PAD reads dwProtocols 0x00000300. */
+START_TEST(test_fix_desc_protocols)
+{
+	static const struct usb_discovery fix = {.desc_protocols = 3};
+	uint8_t out[CCID_DESC_LEN + 8], want[CCID_DESC_LEN];
+	struct ccid_desc d;
+
+	desc[6] = 0x00;
+	desc[7] = 0x03;
+	memcpy(want, desc, sizeof(want));
+	/* As read, the descriptor offers no protocol: refused. */
+	ck_assert_int_ne(ccid_desc_parse(desc, sizeof(desc), false, &d, NULL),
+	    OC_OK);
+	/* No quirk: an exact copy. */
+	ck_assert_uint_eq(discovery_fix_desc(&none, desc, sizeof(desc), out,
+			      sizeof(out)),
+	    sizeof(desc));
+	ck_assert_mem_eq(out, want, sizeof(want));
+	/* With it: bytes 6..9 only, then the descriptor parses. */
+	ck_assert_uint_eq(discovery_fix_desc(&fix, desc, sizeof(desc), out,
+			      sizeof(out)),
+	    sizeof(desc));
+	want[6] = 0x03;
+	want[7] = 0x00;
+	ck_assert_mem_eq(out, want, sizeof(want));
+	ck_assert_int_eq(ccid_desc_parse(out, sizeof(desc), false, &d, NULL),
+	    OC_OK);
+	ck_assert_uint_eq(d.dwProtocols, 3);
+	/* The input is never written. */
+	ck_assert_uint_eq(desc[6], 0x00);
+	ck_assert_uint_eq(desc[7], 0x03);
+}
+END_TEST
+
+/* Short, over-long and empty runs: bounded copies, no field written
+ * past what is there. */
+START_TEST(test_fix_desc_bounds)
+{
+	static const struct usb_discovery fix = {.desc_protocols = 3};
+	uint8_t run[CCID_DESC_LEN + 10], out[CCID_DESC_LEN];
+	uint8_t *exact = malloc(8);
+
+	memset(run, 0xAA, sizeof(run));
+	memcpy(run, desc, sizeof(desc));
+	/* A run longer than bLength: only bLength bytes are the descriptor. */
+	ck_assert_uint_eq(
+	    discovery_fix_desc(&fix, run, sizeof(run), out, sizeof(out)),
+	    CCID_DESC_LEN);
+	/* A cap below the run: cut at the cap. */
+	ck_assert_uint_eq(discovery_fix_desc(&fix, run, sizeof(run), out, 20),
+	    20);
+	ck_assert_uint_eq(out[6], 3);
+	/* Too short to hold dwProtocols: copied as it is. */
+	ck_assert_ptr_nonnull(exact);
+	memcpy(exact, desc, 8);
+	ck_assert_uint_eq(discovery_fix_desc(&fix, exact, 8, out, sizeof(out)),
+	    8);
+	ck_assert_mem_eq(out, desc, 8);
+	free(exact);
+	/* bLength 0 and 4: never more than the run says. */
+	run[0] = 4;
+	ck_assert_uint_eq(
+	    discovery_fix_desc(&fix, run, sizeof(run), out, sizeof(out)), 4);
+	run[0] = 0;
+	ck_assert_uint_eq(
+	    discovery_fix_desc(&fix, run, sizeof(run), out, sizeof(out)), 0);
+	ck_assert_uint_eq(
+	    discovery_fix_desc(&fix, NULL, 10, out, sizeof(out)), 0);
+	ck_assert_uint_eq(discovery_fix_desc(&fix, run, 0, out, sizeof(out)),
+	    0);
+	ck_assert_uint_eq(discovery_fix_desc(NULL, desc, sizeof(desc), out,
+			      sizeof(out)),
+	    sizeof(desc));
+}
+END_TEST
+
+/* The built-in rows reach discovery: MySMART PAD, and nobody else. */
+START_TEST(test_from_quirks_desc_protocols)
+{
+	static const char text[] = "match vid=09be pid=0002\n"
+				   "set vendor_class_ccid desc_protocols=0x3\n";
+	static const char bad[] = "match vid=09be pid=0002\n"
+				  "set desc_protocols=0x4\n";
+	static struct quirk_table t;
+	struct quirk_set qs;
+	struct usb_discovery q;
+	char err[128];
+
+	quirks_table_init(&t);
+	ck_assert_int_eq(
+	    quirks_parse(text, sizeof(text) - 1, "t.quirks", &t, err,
+		sizeof(err)),
+	    OC_OK);
+	quirks_lookup(&t, 0x09be, 0x0002, 0x0200, 1, &qs);
+	discovery_from_quirks(&qs, &q);
+	ck_assert(q.vendor_class_ccid);
+	ck_assert_uint_eq(q.desc_protocols, 3);
+	quirks_lookup(&t, 0x09be, 0x0003, 0x0200, 1, &qs);
+	discovery_from_quirks(&qs, &q);
+	ck_assert(!q.vendor_class_ccid);
+	ck_assert_uint_eq(q.desc_protocols, 0);
+	/* Out of range (T=0|T=1 are the only bits): the file is refused. */
+	quirks_table_init(&t);
+	ck_assert_int_ne(quirks_parse(bad, sizeof(bad) - 1, "t.quirks", &t,
+			     err, sizeof(err)),
+	    OC_OK);
 }
 END_TEST
 
@@ -218,6 +329,9 @@ discovery_suite(void)
 	tcase_add_test(tc, test_after_endpoints);
 	tcase_add_test(tc, test_strict_length);
 	tcase_add_test(tc, test_malformed_runs);
+	tcase_add_test(tc, test_fix_desc_protocols);
+	tcase_add_test(tc, test_fix_desc_bounds);
+	tcase_add_test(tc, test_from_quirks_desc_protocols);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -241,6 +241,20 @@ START_TEST(test_atr_buffer_too_small)
 }
 END_TEST
 
+/* A card protocol outside the reader's dwProtocols: refused, logged. */
+START_TEST(test_protocol_not_in_dwprotocols)
+{
+	info.desc.dwProtocols = 2; /* T=1 only; the card offers T=0 */
+	open_reader();
+	power_up();
+	ck_assert_int_eq(IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0,
+			     0, 0, 0),
+	    IFD_PROTOCOL_NOT_SUPPORTED);
+	ck_assert(log_stub_contains("T=0 not offered by the reader"));
+	ft_done(&ft);
+}
+END_TEST
+
 START_TEST(test_transmit_short)
 {
 	UCHAR apdu[] = {0x00, 0x84, 0x00, 0x00, 0x04};
@@ -552,6 +566,7 @@ ifdh_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_open_power_close);
+	tcase_add_test(tc, test_protocol_not_in_dwprotocols);
 	tcase_add_test(tc, test_open_fails_without_answer);
 	tcase_add_test(tc, test_bad_devname);
 	tcase_add_test(tc, test_voltage_fallback);

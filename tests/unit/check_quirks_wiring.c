@@ -221,6 +221,7 @@ END_TEST
 START_TEST(test_descriptor_overrides)
 {
 	write_file("d.quirks", ID_MATCH "set max_ifsd=64 max_data_rate=9600\n"
+				"set default_clock_khz=4000 max_clock_khz=4500\n"
 				"set ifsd_negotiation_refused no_pps\n"
 				"set data_rate_drop_above=200000\n"
 				"set extra_timeout_ms=500\n");
@@ -229,6 +230,8 @@ START_TEST(test_descriptor_overrides)
 	open_ok();
 	ck_assert_uint_eq(hold()->info.desc.dwMaxIFSD, 64);
 	ck_assert_uint_eq(hold()->info.desc.dwMaxDataRate, 9600);
+	ck_assert_uint_eq(hold()->info.desc.dwDefaultClock, 4000);
+	ck_assert_uint_eq(hold()->info.desc.dwMaximumClock, 4500);
 	ck_assert(hold()->info.desc.dwFeatures & CCID_FEAT_AUTO_IFSD);
 	ck_assert_uint_eq(hold()->info.desc.dwMaxCCIDMessageLength, 270);
 	ck_assert_uint_eq(hold()->io.max_msg, 270);
