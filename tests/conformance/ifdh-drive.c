@@ -38,6 +38,7 @@
 
 #include <debuglog.h>
 #include <ifdhandler.h>
+#include <PCSC/reader.h> /* part 10 codes; src/reader.h is another file */
 
 #define MAX_IFACES 8
 #define MAX_SLOTS 16
@@ -135,6 +136,8 @@ struct ifdh {
 	RESPONSECODE (*transmit)(DWORD, SCARD_IO_HEADER, PUCHAR, DWORD, PUCHAR,
 	    PDWORD, PSCARD_IO_HEADER);
 	RESPONSECODE (*presence)(DWORD);
+	RESPONSECODE (*control)(DWORD, DWORD, PUCHAR, DWORD, PUCHAR, DWORD,
+	    LPDWORD);
 };
 
 typedef RESPONSECODE (*poll_fn)(DWORD, int);
@@ -166,6 +169,7 @@ load_driver(const char *path)
 	SYM(power, "IFDHPowerICC");
 	SYM(transmit, "IFDHTransmitToICC");
 	SYM(presence, "IFDHICCPresence");
+	SYM(control, "IFDHControl");
 #undef SYM
 	return 0;
 }
@@ -441,6 +445,15 @@ struct result {
 	unsigned long long bytes_tx, bytes_rx;
 	double ms_total, ms_apdu_min, ms_apdu_max, ms_apdu_sum;
 	bool extended;
+	/* dwMaxAPDUDataSize the driver advertises (PC/SC v2 part 10). */
+	long max_apdu_data;
+	/* Descriptor level allows extended APDUs, the driver says short only. */
+	bool short_only;
+	/* The short sweep met the reader's message size: the largest echo
+	 * (Lc) that worked, the smallest refused, and the driver's reason. */
+	bool limited;
+	size_t limit_ok, limit_refused;
+	char limit_reason[LINE_MAX_LEN];
 	const char *events; /* ok, skipped, or what failed */
 	bool ran_poll;
 };
@@ -459,6 +472,7 @@ result_init(struct result *r, unsigned i, unsigned slot, DWORD lun)
 	r->protocol = -1;
 	r->events = "skipped";
 	r->ms_apdu_min = -1;
+	r->max_apdu_data = -1;
 }
 
 /* A failing IFDH call: refused when the driver said why, else failed. */
@@ -533,13 +547,23 @@ result_print(const struct result *r)
 		   "\"apdus_ext\": %lu, \"bytes_tx\": %llu, \"bytes_rx\": %llu, "
 		   "\"events\": \"%s\", \"polled\": %s, \"ms_total\": %.1f, "
 		   "\"ms_apdu_min\": %.3f, \"ms_apdu_avg\": %.3f, "
-		   "\"ms_apdu_max\": %.3f}\n",
+		   "\"ms_apdu_max\": %.3f, \"max_apdu_data\": %ld, "
+		   "\"short_only\": %s",
 	    r->protocol, (unsigned long)r->slots_reported,
 	    r->extended ? "true" : "false", r->apdus, r->apdus_short,
 	    r->apdus_ext, r->bytes_tx, r->bytes_rx, r->events,
 	    r->ran_poll ? "true" : "false", r->ms_total,
 	    r->ms_apdu_min < 0 ? 0 : r->ms_apdu_min,
-	    r->apdus ? r->ms_apdu_sum / (double)r->apdus : 0, r->ms_apdu_max);
+	    r->apdus ? r->ms_apdu_sum / (double)r->apdus : 0, r->ms_apdu_max,
+	    r->max_apdu_data, r->short_only ? "true" : "false");
+	if (r->limited) {
+		fprintf(f, ", \"apdu_limit\": {\"max_ok_lc\": %zu, "
+			   "\"min_refused_lc\": %zu, \"reason\": ",
+		    r->limit_ok, r->limit_refused);
+		json_str(f, r->limit_reason);
+		fprintf(f, "}");
+	}
+	fprintf(f, "}\n");
 	fflush(f);
 }
 
@@ -810,6 +834,177 @@ sweep_refused(struct result *r, struct result *keep)
 	return true;
 }
 
+/* Forget a refusal the sweep expected (after keeping what it needs). */
+static void
+clear_refusal(struct result *r)
+{
+	r->outcome = "works";
+	r->stage = "done";
+	r->rc = IFD_SUCCESS;
+	r->detail[0] = '\0';
+	r->n_reasons = 0;
+}
+
+/* The driver's reason line when it refused an APDU for the reader's
+ * message size, else NULL. */
+static const char *
+size_refusal(const struct result *r)
+{
+	unsigned i;
+
+	if (strcmp(r->outcome, "refused") != 0)
+		return NULL;
+	for (i = 0; i < r->n_reasons; i++)
+		if (strstr(r->reasons[i],
+			"does not fit dwMaxCCIDMessageLength") != NULL)
+			return r->reasons[i];
+	return NULL;
+}
+
+/*
+ * The short sweep met the reader's message size. Below the extended APDU
+ * level a reader's dwMaxCCIDMessageLength may be smaller than the 261+10
+ * bytes the largest short APDU needs (CCID rev 1.1 section 5.1 asks for
+ * that only at extended APDU level), and a short APDU cannot be split
+ * (wLevelParameter chaining exists at extended APDU level only, section
+ * 6.1.4). Pin the exact boundary: echo Lc `lo` worked, `hi` was refused;
+ * bisect so that every size up to the boundary is shown to work and the
+ * next one to be refused for its size, then check the largest short APDU
+ * is refused the same way (never sent, never a wrong answer).
+ */
+static int
+find_size_limit(struct result *r, size_t lo, size_t hi)
+{
+	const char *why = size_refusal(r);
+
+	snprintf(r->limit_reason, sizeof(r->limit_reason), "%s",
+	    why != NULL ? why : "");
+	clear_refusal(r);
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (echo(r, mid, false) == 0) {
+			lo = mid;
+			continue;
+		}
+		if (size_refusal(r) == NULL)
+			return -1;
+		hi = mid;
+		clear_refusal(r);
+	}
+	if (hi < 255) {
+		if (echo(r, 255, false) == 0) {
+			result_wrong(r, "echo", IFD_SUCCESS,
+			    "short echo of 255 bytes worked, %zu was refused "
+			    "for the reader's message size", hi);
+			return -1;
+		}
+		if (size_refusal(r) == NULL)
+			return -1;
+		clear_refusal(r);
+	}
+	r->limited = true;
+	r->limit_ok = lo;
+	r->limit_refused = hi;
+	return 0;
+}
+
+/*
+ * dwMaxAPDUDataSize as the driver advertises it (PC/SC v2 part 10,
+ * FEATURE_GET_TLV_PROPERTIES): what a client such as OpenSC reads before
+ * it sends extended APDUs. -1 when the driver does not tell.
+ */
+static long
+advertised_max_apdu(DWORD lun)
+{
+	unsigned char buf[256];
+	DWORD n = 0, code = 0, i;
+	long v = -1;
+
+	if (F.control(lun, CM_IOCTL_GET_FEATURE_REQUEST, NULL, 0, buf,
+		sizeof(buf), &n) != IFD_SUCCESS || n > sizeof(buf))
+		return -1;
+	/* Feature TLVs: tag, length 4, control code big-endian. */
+	for (i = 0; i + 6 <= n; i += 6)
+		if (buf[i] == FEATURE_GET_TLV_PROPERTIES && buf[i + 1] == 4)
+			code = (DWORD)buf[i + 2] << 24 |
+			       (DWORD)buf[i + 3] << 16 |
+			       (DWORD)buf[i + 4] << 8 | buf[i + 5];
+	n = 0;
+	if (code == 0 || F.control(lun, code, NULL, 0, buf, sizeof(buf),
+			     &n) != IFD_SUCCESS || n > sizeof(buf))
+		return -1;
+	/* Properties: tag, length, value little-endian. */
+	for (i = 0; i + 2 <= n && i + 2 + buf[i + 1] <= n; i += 2 + buf[i + 1])
+		if (buf[i] == PCSCv2_PART10_PROPERTY_dwMaxAPDUDataSize &&
+		    buf[i + 1] == 4)
+			v = (long)((unsigned long)buf[i + 2] |
+				   (unsigned long)buf[i + 3] << 8 |
+				   (unsigned long)buf[i + 4] << 16 |
+				   (unsigned long)buf[i + 5] << 24);
+	return v;
+}
+
+/*
+ * Whether the slot gets the extended sweep. A reader whose descriptor
+ * allows extended APDUs but for which the driver advertises short ones
+ * only (a quirk forced the short APDU level) must refuse an extended APDU
+ * with a reason: a client that read the advertisement never sends one.
+ */
+static int
+choose_extended(struct result *r)
+{
+	r->max_apdu_data = advertised_max_apdu(r->lun);
+	if (r->max_apdu_data < 0) {
+		result_wrong(r, "features", IFD_SUCCESS,
+		    "no dwMaxAPDUDataSize in FEATURE_GET_TLV_PROPERTIES");
+		return -1;
+	}
+	r->extended = want_extended(r->if_index, r->protocol);
+	if (!r->extended || r->max_apdu_data > 0 || O.ext >= 0)
+		return 0;
+	r->extended = false;
+	r->short_only = true;
+	reason_reset();
+	if (echo(r, 256, true) == 0) {
+		result_wrong(r, "echo", IFD_SUCCESS, "extended echo worked, "
+		    "the driver advertises short APDUs only");
+		return -1;
+	}
+	if (strcmp(r->outcome, "refused") != 0)
+		return -1;
+	clear_refusal(r);
+	return 0;
+}
+
+/* The short sweep; a size limit found on the way ends it (see above). */
+static int
+short_sweep(struct result *r, struct result *keep, bool *refused)
+{
+	size_t best = 0;
+	bool any_ok = false;
+	unsigned k;
+
+	for (k = 0; k < O.n_short && !*refused && !r->limited; k++) {
+		size_t n = O.short_sizes[k];
+
+		if (echo(r, n, false) == 0) {
+			if (!any_ok || n > best)
+				best = n;
+			any_ok = true;
+			continue;
+		}
+		if (any_ok && n > best && size_refusal(r) != NULL) {
+			if (find_size_limit(r, best, n) < 0)
+				return -1;
+			continue;
+		}
+		if (!(*refused = sweep_refused(r, keep)))
+			return -1;
+	}
+	return 0;
+}
+
 static void
 run_slot(struct result *r, unsigned sim_slot)
 {
@@ -833,13 +1028,13 @@ run_slot(struct result *r, unsigned sim_slot)
 	}
 	if (power_up(r, "power") < 0 || set_protocol(r) < 0)
 		goto out;
-	r->extended = want_extended(r->if_index, r->protocol);
-	for (it = 0; it < O.iterations && !refused; it++) {
-		for (k = 0; k < O.n_short && !refused; k++)
-			if (echo(r, O.short_sizes[k], false) < 0 &&
-			    !(refused = sweep_refused(r, &refusal)))
-				goto out;
-		for (k = 0; r->extended && k < O.n_ext && !refused; k++)
+	if (choose_extended(r) < 0)
+		goto out;
+	for (it = 0; it < O.iterations && !refused && !r->limited; it++) {
+		if (short_sweep(r, &refusal, &refused) < 0)
+			goto out;
+		for (k = 0; r->extended && k < O.n_ext && !refused &&
+		     !r->limited; k++)
 			if (echo(r, O.ext_sizes[k], true) < 0 &&
 			    !(refused = sweep_refused(r, &refusal)))
 				goto out;

@@ -35,6 +35,7 @@ TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "sim"))
 import mkprofile  # noqa: E402  (the profile generator, as a module)
 
+READERS_TSV = os.path.join(TOP, "tests", "data", "readers.tsv")
 PRELOAD = "libumockdev-preload.so.0"
 SIM_READY_TIMEOUT = 15.0
 SIM_MAX_SLOTS = 8  # tests/sim/sim.h
@@ -49,7 +50,8 @@ HEADER = ("# openccid reader-corpus conformance expectations: one row per "
           "# interface: bInterfaceNumber (dN:IF for the dump's Nth other "
           "device); proto: T=0/T=1 card in the slot, '-' when the reader "
           "offers neither.\n"
-          "# expected: works | refused:<reason> (reasons: README.md)\n")
+          "# expected: works | works:<limits of the reader> | refused:<reason> "
+          "(README.md)\n")
 COLUMNS = ["dump_file", "interface", "slot", "proto", "expected"]
 
 # The driver's documented refusals: (token, stage regex, log-line regex).
@@ -103,10 +105,40 @@ def level_of(features):
     return LEVELS.get(features & 0x70000, "other")
 
 
-def classify(res):
-    """'works', 'refused:<token>', 'refused:unclassified' or 'failed:<stage>'."""
-    if res["outcome"] == "works":
+def apdu_bytes(lc):
+    """Length of the sweep's echo APDU with Lc data bytes (case 1 at 0)."""
+    return 4 if lc == 0 else lc + 6
+
+
+def works_kind(res):
+    """'works', or 'works:<limits>' when the reader itself bounds the sweep
+    (README: "Limits of the reader"), pinned in expected.tsv like a
+    refusal: a limit that moves is unexpected."""
+    limits = []
+    if res.get("short_only"):
+        limits.append("short-apdu-only")
+    lim = res.get("apdu_limit")
+    if lim:
+        ok, ref = lim.get("max_ok_lc", -1), lim.get("min_refused_lc", -1)
+        if ref != ok + 1 or not re.search(r"does not fit dwMaxCCIDMessageLength",
+                                          lim.get("reason", "")):
+            return "failed:apdu-limit"
+        limits.append("max-apdu=%d" % apdu_bytes(ok))
+    return "works" + (":" + ",".join(limits) if limits else "")
+
+
+def column_of(c):
+    """The summary column of an expected result."""
+    if c == "works":
         return "works"
+    return "limited" if c.startswith("works:") else "refused"
+
+
+def classify(res):
+    """'works', 'works:<limits>', 'refused:<token>', 'refused:unclassified'
+    or 'failed:<stage>'."""
+    if res["outcome"] == "works":
+        return works_kind(res)
     if res["outcome"] == "refused":
         text = "\n".join([res.get("detail", "")] + res.get("reasons", []))
         for token, stage_re, line_re in REASONS:
@@ -119,36 +151,39 @@ def classify(res):
 # --------------------------------------------------------------------------
 # Units of work: one device of one dump, one protocol.
 
+def protocols_of(iface):
+    """dwProtocols bit 0 (T=0) and bit 1 (T=1). An interface offering
+    neither is tried with both: the driver refuses its descriptor unless a
+    quirk (desc_protocols) corrects the field, and then both must work."""
+    return iface["ccid"]["dwProtocols"] & 3 or 3
+
+
 class Unit:
     def __init__(self, dump, dev_index, dev, proto):
         self.dump = dump
         self.dev_index = dev_index
         self.dev = dev
-        self.proto = proto  # 0, 1 or None (the reader offers neither)
+        self.proto = proto  # 0 or 1
         self.ifaces = [i for i in dev["interfaces"] if i.get("ccid")][:5]
 
     @property
     def name(self):
         d = "" if self.dev_index == 0 else "#d%d" % self.dev_index
-        return "%s%s T=%s" % (self.dump, d, "-" if self.proto is None else self.proto)
+        return "%s%s T=%s" % (self.dump, d, self.proto)
 
     def if_label(self, ifnum):
         return str(ifnum) if self.dev_index == 0 else "d%d:%d" % (self.dev_index, ifnum)
 
     def offers(self, iface, proto):
-        p = iface["ccid"]["dwProtocols"] & 3
-        return p == 0 if proto is None else bool(p & (1 << proto))
+        return bool(protocols_of(iface) & (1 << proto))
 
     def cards(self):
         """One --card per simulated slot: the unit's protocol where the
         interface offers it, else the interface's own protocol."""
         out = []
         for i in self.ifaces:
-            p = i["ccid"]["dwProtocols"] & 3
-            if self.proto is not None and p & (1 << self.proto):
-                t = self.proto
-            else:
-                t = 1 if p & 2 or p == 0 else 0
+            p = protocols_of(i)
+            t = self.proto if p & (1 << self.proto) else (1 if p & 2 else 0)
             n = min(i["ccid"]["bMaxSlotIndex"] + 1, SIM_MAX_SLOTS)
             out += ["builtin:proto=%d" % t] * n
         return out
@@ -174,8 +209,7 @@ class Unit:
 
 def categories_of(u, iface):
     """The categories a result counts in (README's table per category)."""
-    c = ["reader list: %s" % u.list_status, "protocol: T=%s" % ("-" if u.proto is None
-                                                                else u.proto)]
+    c = ["reader list: %s" % u.list_status, "protocol: T=%d" % u.proto]
     if iface["ccid"]["bMaxSlotIndex"] >= 1:
         c.append("multi-slot")
     if len(u.ifaces) >= 2:
@@ -197,9 +231,7 @@ def units_of(row):
         if not ifaces:
             continue
         protos = sorted({t for i in ifaces for t in (0, 1)
-                         if i["ccid"]["dwProtocols"] & (1 << t)})
-        if any(i["ccid"]["dwProtocols"] & 3 == 0 for i in ifaces):
-            protos.append(None)
+                         if protocols_of(i) & (1 << t)})
         for p in protos:
             u = Unit(row["dump_file"], k, dev, p)
             u.list_status = row.get("list_status") or "not listed"
@@ -319,6 +351,47 @@ class Runner:
             if st not in (0, None) and not problem:
                 problem = "openccid-sim ended with status %s" % st
         return u, results, problem, wd, time.monotonic() - t0
+
+
+def list_entries():
+    """readers.tsv rows: (list_status, name, dump_file) of each listed reader."""
+    out = []
+    with open(READERS_TSV) as f:
+        head = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            row = dict(zip(head, line.rstrip("\n").split("\t")))
+            if row.get("dump_file"):
+                out.append((row["list_status"], row["name"], row["dump_file"]))
+    return out
+
+
+def print_list_entries(observed, expected, row_fmt):
+    """Per reader list entry (a VID:PID of the reference list and the dump
+    it names): it works when every result of its dump is as expected and
+    works; limited when some of them work up to a limit of the reader."""
+    by_dump = {}
+    for key, (c, *_rest) in observed.items():
+        by_dump.setdefault(key[0], []).append((c, expected.get(key)))
+    groups = {"reader list entries: supported + shouldwork": ("supported", "shouldwork"),
+              "reader list entries: unsupported + disabled": ("unsupported", "disabled")}
+    for title, statuses in groups.items():
+        t = {"works": 0, "limited": 0, "refused": 0, "unexpected": 0}
+        for status, name, dump in list_entries():
+            if status not in statuses or dump not in by_dump:
+                continue
+            res = by_dump[dump]
+            if any(c != want or c.startswith("failed") or c == "refused:unclassified"
+                   for c, want in res):
+                t["unexpected"] += 1
+            elif any(column_of(c) == "refused" for c, want in res):
+                t["refused"] += 1
+            elif any(column_of(c) == "limited" for c, want in res):
+                t["limited"] += 1
+            else:
+                t["works"] += 1
+        if sum(t.values()):
+            print(row_fmt % (title, t["works"], t["limited"], t["refused"], t["unexpected"],
+                             sum(t.values())))
 
 
 def tail(path, n=25):
@@ -457,7 +530,7 @@ def main():
                         continue
                     seen_ifaces.add(res["interface"])
                     key = (u.dump, u.if_label(res["interface"]), str(res["slot"]),
-                           "-" if u.proto is None else str(u.proto))
+                           str(u.proto))
                     c = classify(res)
                     if problem:
                         c = "failed:" + problem.split(":")[0]
@@ -470,7 +543,7 @@ def main():
                     if iface["bInterfaceNumber"] in seen_ifaces or not u.offers(iface, u.proto):
                         continue
                     key = (u.dump, u.if_label(iface["bInterfaceNumber"]), "0",
-                           "-" if u.proto is None else str(u.proto))
+                           str(u.proto))
                     c = "failed:" + (problem.split(":")[0] if problem else "no-result")
                     observed[key] = (c, level_of(iface["ccid"]["dwFeatures"]),
                                      {"stage": "-", "detail": problem or "no result line",
@@ -497,14 +570,15 @@ def main():
             expected[key] = "works" if bug else c
 
     # Compare.
-    table = {lv: {"works": 0, "refused": 0, "unexpected": 0} for lv in LEVEL_ORDER}
+    table = {lv: {"works": 0, "limited": 0, "refused": 0, "unexpected": 0}
+             for lv in LEVEL_ORDER}
     unexpected = []
     for key, (c, lv, res, u, wd) in sorted(observed.items()):
         want = expected.get(key)
         ok = want is not None and want == c and not c.startswith("failed") \
             and c != "refused:unclassified"
         if ok:
-            table[lv]["works" if c == "works" else "refused"] += 1
+            table[lv][column_of(c)] += 1
         else:
             table[lv]["unexpected"] += 1
             unexpected.append((key, want, c, res, wd))
@@ -521,9 +595,10 @@ def main():
     print("\nreader-corpus conformance: %d dumps, %d runs (reader x protocol), "
           "%d interface/slot/protocol results, %.0f s, -j %d"
           % (len(rows), len(units), len(observed), elapsed, a.jobs))
-    print("%-15s %7s %18s %11s %7s" % ("exchange level", "works", "refused (expected)",
-                                       "unexpected", "total"))
-    tot = {"works": 0, "refused": 0, "unexpected": 0}
+    row_fmt = "%-38s %7s %13s %18s %11s %7s"
+    print(row_fmt % ("exchange level", "works", "reader limit", "refused (expected)",
+                     "unexpected", "total"))
+    tot = {"works": 0, "limited": 0, "refused": 0, "unexpected": 0}
     for lv in LEVEL_ORDER:
         t = table[lv]
         n = sum(t.values())
@@ -531,27 +606,29 @@ def main():
             continue
         for k in tot:
             tot[k] += t[k]
-        print("%-15s %7d %18d %11d %7d" % (lv, t["works"], t["refused"], t["unexpected"], n))
-    print("%-15s %7d %18d %11d %7d" % ("all", tot["works"], tot["refused"], tot["unexpected"],
-                                       sum(tot.values())))
+        print(row_fmt % (lv, t["works"], t["limited"], t["refused"], t["unexpected"], n))
+    print(row_fmt % ("all", tot["works"], tot["limited"], tot["refused"], tot["unexpected"],
+                     sum(tot.values())))
     cats = {}
     for key, (c, lv, res, u, wd) in observed.items():
         iface = next((i for i in u.ifaces if u.if_label(i["bInterfaceNumber"]) == key[1]),
                      u.ifaces[0])
         want = expected.get(key)
         ok = want == c and not c.startswith("failed") and c != "refused:unclassified"
-        col = ("works" if c == "works" else "refused") if ok else "unexpected"
+        col = column_of(c) if ok else "unexpected"
         for cat in categories_of(u, iface):
-            cats.setdefault(cat, {"works": 0, "refused": 0, "unexpected": 0})[col] += 1
-    print("%-38s %7s %18s %11s %7s" % ("category", "works", "refused (expected)",
-                                       "unexpected", "total"))
+            cats.setdefault(cat, {"works": 0, "limited": 0, "refused": 0,
+                                  "unexpected": 0})[col] += 1
+    print(row_fmt % ("category", "works", "reader limit", "refused (expected)",
+                     "unexpected", "total"))
     for cat in sorted(cats):
         t = cats[cat]
-        print("%-38s %7d %18d %11d %7d" % (cat, t["works"], t["refused"], t["unexpected"],
-                                           sum(t.values())))
+        print(row_fmt % (cat, t["works"], t["limited"], t["refused"], t["unexpected"],
+                         sum(t.values())))
+    print_list_entries(observed, expected, row_fmt)
     reasons = {}
     for key, (c, lv, res, u, wd) in observed.items():
-        if c.startswith("refused:") and expected.get(key) == c:
+        if c != "works" and expected.get(key) == c:
             reasons[c] = reasons.get(c, 0) + 1
     for r in sorted(reasons):
         print("  %-45s %5d" % (r, reasons[r]))
@@ -570,6 +647,10 @@ def main():
                 print("      %s: %s" % (res.get("stage"), res.get("detail")))
             for line in res.get("reasons", [])[:4]:
                 print("      driver: %s" % line)
+            lim = res.get("apdu_limit")
+            if lim:
+                print("      limit: echo Lc %s works, Lc %s refused; driver: %s"
+                      % (lim.get("max_ok_lc"), lim.get("min_refused_lc"), lim.get("reason")))
             if wd and (got.startswith("failed") or got == "refused:unclassified"):
                 print("      logs: %s" % wd)
                 for line in tail(os.path.join(wd, "driver.log"), 8):

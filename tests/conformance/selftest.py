@@ -15,7 +15,9 @@ this before the corpus; any check that does not hold fails the stage):
    its msg_len_fix quirk switched off by a run-time quirks file
    (OPENCCID_QUIRKS_DIR): the 260-byte APDU its real 270-byte buffer takes
    is refused ("does not fit dwMaxCCIDMessageLength 263", libccid fact
-   R9), which differs from its expectation: exit 1.
+   R9), so its limit drops from the expected max-apdu=260 to 253: exit 1;
+5. the MySMART PAD's desc_protocols quirk set to T=1 only by a run-time
+   file: its T=0 row no longer works: exit 1, only that row listed.
 
     selftest.py --builddir DIR
 """
@@ -34,6 +36,9 @@ QUIRK_DUMP = "Identiv_uTrust_3720_Contactless_Reader.txt"
 QUIRK_OFF = ("# self-test: the SCM message-length quirk switched off\n"
              "match vid=04e6 pid=5612\nset msg_len_fix_to=263\n")
 QUIRK_OFF_LINE = "APDU of 260 bytes does not fit dwMaxCCIDMessageLength 263"
+PROTO_DUMP = "MySmartPad.txt"
+PROTO_T1_ONLY = ("# self-test: the MySMART PAD's dwProtocols fix cut to T=1\n"
+                 "match vid=09be pid=0002\nset desc_protocols=0x2\n")
 
 
 def rows(path):
@@ -117,16 +122,26 @@ def main():
         rc, out = run(b, QUIRK_DUMP, EXPECTED, os.path.join(tmp, "wq1"),
                       env={"OPENCCID_QUIRKS_DIR": qdir})
         bad = [l for l in out.splitlines() if re.match(r"^  %s if 0 slot 0 T=[01]: "
-                                                       r"expected refused:apdu-261-exceeds-270"
-                                                       r"-byte-messages, got refused:apdu-exceeds"
-                                                       r"-max-message-length$"
+                                                       r"expected works:max-apdu=260, "
+                                                       r"got works:max-apdu=253$"
                                                        % re.escape(QUIRK_DUMP), l)]
         check("%s without its msg_len_fix quirk: runner exits 1, both protocols "
-              "refused at 260 bytes (%r)" % (QUIRK_DUMP, QUIRK_OFF_LINE),
+              "limited to 253 bytes, 260 refused (%r)" % (QUIRK_DUMP, QUIRK_OFF_LINE),
               rc == 1 and len(bad) == 2 and QUIRK_OFF_LINE in out, out)
         rc, out = run(b, QUIRK_DUMP, EXPECTED, os.path.join(tmp, "wq2"),
                       env={"OPENCCID_QUIRKS_DIR": os.path.join(tmp, "empty.d")})
         check("%s with its quirk: runner exits 0" % QUIRK_DUMP, rc == 0, out)
+
+        pdir = os.path.join(tmp, "proto.d")
+        os.makedirs(pdir)
+        with open(os.path.join(pdir, "selftest.quirks"), "w") as f:
+            f.write(PROTO_T1_ONLY)
+        rc, out = run(b, PROTO_DUMP, EXPECTED, os.path.join(tmp, "wp"),
+                      env={"OPENCCID_QUIRKS_DIR": pdir})
+        listed = re.findall(r"^  %s if 1 slot 0 T=([01]): expected works, got "
+                            % re.escape(PROTO_DUMP), out, re.M)
+        check("%s with desc_protocols=0x2: runner exits 1, only its T=0 row listed"
+              % PROTO_DUMP, rc == 1 and listed == ["0"], out)
     finally:
         if not failures:
             shutil.rmtree(tmp, ignore_errors=True)

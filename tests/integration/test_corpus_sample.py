@@ -22,6 +22,8 @@ import subprocess
 import sys
 import time
 
+import struct
+
 import pytest
 from smartcard import scard
 
@@ -46,6 +48,9 @@ POWER_REFUSALS = {"character-level-not-supported", "tpdu-level-not-supported",
                   "protocol-not-offered"}
 ECHO_REFUSALS = {"apdu-exceeds-max-message-length", "apdu-261-exceeds-270-byte-messages",
                  "extended-apdu-not-supported"}
+CM_IOCTL_GET_FEATURE_REQUEST = scard.SCARD_CTL_CODE(3400)
+FEATURE_GET_TLV_PROPERTIES = 0x12
+PROPERTY_DWMAXAPDUDATASIZE = 0x0A
 
 
 def _load():
@@ -64,14 +69,14 @@ def _level(iface):
 
 def _expectations(unit):
     """{(interface label, slot): expected} of the unit (its protocol)."""
-    p = "-" if unit.proto is None else str(unit.proto)
-    return {(k[1], k[2]): v for k, v in EXPECT.items() if k[0] == unit.dump and k[3] == p}
+    return {(k[1], k[2]): v for k, v in EXPECT.items()
+            if k[0] == unit.dump and k[3] == str(unit.proto)}
 
 
 def _units():
     for r in ROWS:
         for u in corpus.units_of(r):
-            if u.dev_index == 0 and u.proto is not None:
+            if u.dev_index == 0:
                 yield r, u
 
 
@@ -138,11 +143,25 @@ CATEGORIES = {
     and u.ifaces[0]["ccid"]["dwMaxCCIDMessageLength"] == 263 and u.proto == 1,
     # Quirk firmware_min_bcd: refused at open.
     "quirk-firmware": lambda r, u: _listed(r),
+    # Quirks desc_protocols + clocks: a pre-standard descriptor whose
+    # dwProtocols offers neither T=0 nor T=1 as read (MySMART PAD).
+    "quirk-desc-protocols": lambda r, u: _listed(r) and _single(u)
+    and u.ifaces[0]["ccid"]["dwProtocols"] & 3 == 0,
+    # Readers that bound the sweep themselves (expected.tsv works:<limit>):
+    # messages too small for the largest short APDU, at TPDU level with a
+    # T=0 card and at short APDU level; a quirk forcing short APDUs.
+    "reader-limit-tpdu-t0": lambda r, u: _listed(r) and _level(u.ifaces[0]) == "tpdu"
+    and u.proto == 0,
+    "reader-limit-short-apdu": lambda r, u: _listed(r) and _single(u)
+    and _level(u.ifaces[0]) == "short_apdu"
+    and u.ifaces[0]["ccid"]["dwMaxCCIDMessageLength"] != 263,
+    "quirk-short-apdu-only": lambda r, u: _listed(r) and _single(u),
     "unsupported": lambda r, u: _left_out(r, "unsupported") and u.proto == 1,
     "disabled": lambda r, u: _left_out(r, "disabled") and u.proto == 1,
 }
-WANT = {"character": None, "quirk-msg-len": None, "quirk-firmware": "refused:firmware",
-        "unsupported": None, "disabled": None}
+WANT = {"character": None, "quirk-msg-len": "works:max-apdu=", "quirk-firmware": "refused:firmware",
+        "reader-limit-tpdu-t0": "works:max-apdu=", "reader-limit-short-apdu": "works:max-apdu=",
+        "quirk-short-apdu-only": "works:short-apdu-only", "unsupported": None, "disabled": None}
 
 
 def _sample():
@@ -213,6 +232,56 @@ def _echo_sweep(card, sizes, extended):
     return None
 
 
+def _limits(want):
+    """{'max-apdu': N, 'short-apdu-only': True} of a works:<limits> row."""
+    out = {}
+    if want.startswith("works:"):
+        for item in want.split(":", 1)[1].split(","):
+            k, _eq, v = item.partition("=")
+            out[k] = int(v) if v else True
+    return out
+
+
+def _max_apdu_data(card):
+    """dwMaxAPDUDataSize the driver advertises (PC/SC v2 part 10), as a
+    client such as OpenSC reads it before it sends extended APDUs."""
+    rv, resp = scard.SCardControl(card.handle, CM_IOCTL_GET_FEATURE_REQUEST, [])
+    assert rv == scard.SCARD_S_SUCCESS, harness.scard_err(rv)
+    b = bytes(resp)
+    codes = {b[i]: struct.unpack(">I", b[i + 2:i + 6])[0] for i in range(0, len(b) - 5, 6)}
+    rv, tlv = scard.SCardControl(card.handle, codes[FEATURE_GET_TLV_PROPERTIES], [])
+    assert rv == scard.SCARD_S_SUCCESS, harness.scard_err(rv)
+    tlv, i = bytes(tlv), 0
+    while i + 2 <= len(tlv):
+        if tlv[i] == PROPERTY_DWMAXAPDUDATASIZE:
+            return struct.unpack("<I", tlv[i + 2:i + 6])[0]
+        i += 2 + tlv[i + 1]
+    raise AssertionError("no dwMaxAPDUDataSize in %s" % tlv.hex())
+
+
+def _limited_sweep(lb, card, name, limits):
+    """A reader that bounds the sweep: every short APDU up to its limit
+    works byte-exact, the next size is refused with the driver's reason
+    (never sent), the largest short APDU too, and the reader stays usable;
+    a short-APDU-only reader says so to clients and refuses an extended
+    APDU."""
+    top = limits.get("max-apdu", 261) - 6
+    sizes = [n for n in SHORT_SIZES if n <= top] + [top]
+    failed = _echo_sweep(card, sizes, False)
+    assert failed is None, "%s: echo of %d bytes failed: %s" % (name, *failed)
+    if "max-apdu" in limits:
+        for n in (top + 1, 255):
+            assert _echo_sweep(card, [n], False) is not None, \
+                "%s: echo of %d bytes worked above the reader's limit" % (name, n)
+        _wait_log(lb, r"does not fit dwMaxCCIDMessageLength")
+    if limits.get("short-apdu-only"):
+        assert _max_apdu_data(card) == 0, "%s: advertises extended APDUs" % name
+        assert _echo_sweep(card, [256], True) is not None, \
+            "%s: an extended APDU worked on a short-APDU-only reader" % name
+        _wait_log(lb, r"is not a short APDU")
+    assert _echo_sweep(card, [16], False) is None
+
+
 def _local_dropdir(cfg, tmp_path, row):
     """The documented way to use a reader the shipped list leaves out
     (README "Bring up a new reader"): a local list, Info.plist regenerated
@@ -255,6 +324,7 @@ def test_corpus_sample(lab, cfg, tmp_path, monkeypatch, category):
     prof = tmp_path / "reader.profile"
     prof.write_text(unit.profile_text())
     token = want.split(":", 1)[1] if want.startswith("refused:") else None
+    limits = _limits(want)
 
     if token in OPEN_REFUSALS:
         lb = lab.start(profile=str(prof), cards=unit.cards(), wait_reader=False)
@@ -285,6 +355,10 @@ def test_corpus_sample(lab, cfg, tmp_path, monkeypatch, category):
         assert card.protocol == want_proto, "%s: protocol %d" % (name, card.protocol)
         _n, _state, _p, atr = card.status()
         assert atr == _atr(unit.proto), "%s: ATR %s" % (name, harness.hexs(atr))
+        if limits:
+            _limited_sweep(lb, card, name, limits)
+            card.disconnect()
+            continue
         failed = _echo_sweep(card, SHORT_SIZES, False)
         if failed is None and extended:
             failed = _echo_sweep(card, EXT_SIZES, True)
