@@ -955,13 +955,16 @@ static int
 choose_extended(struct result *r)
 {
 	r->max_apdu_data = advertised_max_apdu(r->lun);
+	r->extended = want_extended(r->if_index, r->protocol);
+	/* --ext yes/no: the benchmark drives the reference driver too. */
+	if (O.ext >= 0)
+		return 0;
 	if (r->max_apdu_data < 0) {
 		result_wrong(r, "features", IFD_SUCCESS,
 		    "no dwMaxAPDUDataSize in FEATURE_GET_TLV_PROPERTIES");
 		return -1;
 	}
-	r->extended = want_extended(r->if_index, r->protocol);
-	if (!r->extended || r->max_apdu_data > 0 || O.ext >= 0)
+	if (!r->extended || r->max_apdu_data > 0)
 		return 0;
 	r->extended = false;
 	r->short_only = true;
