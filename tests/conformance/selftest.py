@@ -73,6 +73,16 @@ def run(builddir, dump, expected, workdir, env=None, json_path=None):
     return r.returncode, r.stdout
 
 
+def run_with_quirks(builddir, dump, quirks_text, workdir):
+    """run() with a run-time quirks file (OPENCCID_QUIRKS_DIR) holding
+    quirks_text: how a user overrides a built-in row."""
+    qdir = workdir + ".quirks.d"
+    os.makedirs(qdir)
+    with open(os.path.join(qdir, "selftest.quirks"), "w") as f:
+        f.write(quirks_text)
+    return run(builddir, dump, EXPECTED, workdir, env={"OPENCCID_QUIRKS_DIR": qdir})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", required=True)
@@ -115,12 +125,7 @@ def main():
         check("run-corpus.py --break: the altered expectation is reported (exit 0)",
               r.returncode == 0 and "self-test PASSED" in r.stdout, r.stdout)
 
-        qdir = os.path.join(tmp, "quirks.d")
-        os.makedirs(qdir)
-        with open(os.path.join(qdir, "selftest.quirks"), "w") as f:
-            f.write(QUIRK_OFF)
-        rc, out = run(b, QUIRK_DUMP, EXPECTED, os.path.join(tmp, "wq1"),
-                      env={"OPENCCID_QUIRKS_DIR": qdir})
+        rc, out = run_with_quirks(b, QUIRK_DUMP, QUIRK_OFF, os.path.join(tmp, "wq1"))
         bad = [l for l in out.splitlines() if re.match(r"^  %s if 0 slot 0 T=[01]: "
                                                        r"expected works:max-apdu=260, "
                                                        r"got works:max-apdu=253$"
@@ -132,12 +137,7 @@ def main():
                       env={"OPENCCID_QUIRKS_DIR": os.path.join(tmp, "empty.d")})
         check("%s with its quirk: runner exits 0" % QUIRK_DUMP, rc == 0, out)
 
-        pdir = os.path.join(tmp, "proto.d")
-        os.makedirs(pdir)
-        with open(os.path.join(pdir, "selftest.quirks"), "w") as f:
-            f.write(PROTO_T1_ONLY)
-        rc, out = run(b, PROTO_DUMP, EXPECTED, os.path.join(tmp, "wp"),
-                      env={"OPENCCID_QUIRKS_DIR": pdir})
+        rc, out = run_with_quirks(b, PROTO_DUMP, PROTO_T1_ONLY, os.path.join(tmp, "wp"))
         listed = re.findall(r"^  %s if 1 slot 0 T=([01]): expected works, got "
                             % re.escape(PROTO_DUMP), out, re.M)
         check("%s with desc_protocols=0x2: runner exits 1, only its T=0 row listed"
