@@ -9,6 +9,10 @@
  * parser takes untrusted files: every line, field and count is bounded
  * and anything unknown, repeated or out of range is refused with the
  * line number.
+ *
+ * trace_fmt.c writes (the recorder's side), trace_parse.c reads (the
+ * replay's side); both take their words from trace_names.c so that they
+ * cannot drift apart.
  */
 #ifndef OPENCCID_TRACE_FMT_H
 #define OPENCCID_TRACE_FMT_H
