@@ -11,15 +11,13 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "err.h"
+#include "file_read.h"
 #include "log.h"
 #include "plist.h"
 
@@ -91,45 +89,6 @@ drvconf_driver_options(void)
 	return (uint32_t)atomic_load(&driver_options);
 }
 
-/* Whole file into a fresh buffer, at most PLIST_MAX_SIZE bytes. */
-static int
-read_file(const char *path, uint8_t **out, size_t *len)
-{
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t have = 0;
-	ssize_t n;
-	int fd, rc = OC_OK;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return errno == ENOENT ? OC_ENODEV : OC_EIO;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-	    (unsigned long long)st.st_size > (unsigned long long)PLIST_MAX_SIZE) {
-		rc = OC_ERANGE;
-		goto out;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		rc = OC_ENOMEM;
-		goto out;
-	}
-	/* Bounded by the size seen at fstat(): a growing file is cut. */
-	while (have < (size_t)st.st_size) {
-		n = read(fd, buf + have, (size_t)st.st_size - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
-	*out = buf;
-	*len = have;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return rc;
-}
-
 int
 drvconf_load(const char *path)
 {
@@ -138,9 +97,13 @@ drvconf_load(const char *path)
 	size_t len = 0;
 	int rc;
 
-	if ((rc = read_file(path, &buf, &len)) != OC_OK) {
+	/* A symbolic link is refused: pcscd runs as root, and only the
+	 * bundle's own file, installed with it, configures the driver. */
+	rc = file_read_whole(path, PLIST_MAX_SIZE, FILE_READ_NOFOLLOW, &buf,
+	    &len);
+	if (rc != OC_OK) {
 		OC_LOG_CRIT("%s: cannot read (%s); default configuration",
-		    path, oc_strerror(rc));
+		    path, file_read_strerror(rc));
 		return rc;
 	}
 	rc = plist_read_config(buf, len, &cfg);

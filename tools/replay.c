@@ -14,20 +14,17 @@
 #include "config.h"
 #endif
 
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <ifdhandler.h>
 
 #include "capabilities.h"
 #include "err.h"
+#include "file_read.h"
 #include "log.h"
 #include "reader.h"
 #include "trace_fmt.h"
@@ -73,38 +70,6 @@ struct replay {
 	size_t out_len;
 	unsigned calls;
 };
-
-static int
-read_whole(const char *path, char **text, size_t *len)
-{
-	struct stat st;
-	char *buf;
-	size_t have = 0;
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-	    (unsigned long long)st.st_size > TRACE_MAX_FILE ||
-	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		errno = EFBIG;
-		return -1;
-	}
-	while (have < (size_t)st.st_size) {
-		n = read(fd, buf + have, (size_t)st.st_size - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-	}
-	close(fd);
-	*text = buf;
-	*len = have;
-	return 0;
-}
 
 /* The usb_info usb_open() filled, rebuilt from the header. */
 static int
@@ -405,16 +370,23 @@ static int
 load(struct replay *rp, const char *path)
 {
 	char err[300] = "";
-	char *text = NULL;
+	uint8_t *text = NULL;
 	size_t len = 0;
-	int rc = 0;
+	int rc;
 
-	if (read_whole(path, &text, &len) != 0) {
-		fprintf(stderr, "openccid-replay: %s: %s\n", path,
-		    strerror(errno));
+	rc = file_read_whole(path, TRACE_MAX_FILE, 0, &text, &len);
+	if (rc != OC_OK) {
+		fprintf(stderr, "openccid-replay: %s: %s", path,
+		    file_read_strerror(rc));
+		if (rc == OC_ERANGE)
+			fprintf(stderr, " (a trace has at most %u bytes)",
+			    TRACE_MAX_FILE);
+		fprintf(stderr, "\n");
 		return 2;
 	}
-	if (trace_parse(text, len, &rp->t, err, sizeof(err)) != OC_OK ||
+	rc = 0;
+	if (trace_parse((const char *)text, len, &rp->t, err, sizeof(err)) !=
+		OC_OK ||
 	    info_from_header(&rp->t.dev, &rp->info, err, sizeof(err)) !=
 		OC_OK) {
 		printf("%s: FAIL: %s\n", path, err);
