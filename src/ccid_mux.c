@@ -55,18 +55,6 @@ mux_free_bufs(struct ccid_mux *m)
 	free(m);
 }
 
-/* Deadlines are monotonic: a clock step must not stretch them. */
-static void
-cond_init_monotonic(pthread_cond_t *c)
-{
-	pthread_condattr_t ca;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &ca);
-	pthread_condattr_destroy(&ca);
-}
-
 int
 ccid_mux_new(struct ccid_io *io, unsigned nslots)
 {
@@ -88,7 +76,7 @@ ccid_mux_new(struct ccid_io *io, unsigned nslots)
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->credit, NULL);
 	for (i = 0; i < m->nslots; i++)
-		cond_init_monotonic(&m->mb[i].cond);
+		oc_clock_cond_init(&m->mb[i].cond);
 	io->mux = m;
 	return OC_OK;
 }
@@ -141,10 +129,8 @@ ccid_mux_wake(struct ccid_io *io)
 static void
 wait_until(struct ccid_mux *m, struct ccid_mbox *b, uint64_t deadline)
 {
-	struct timespec ts;
+	struct timespec ts = oc_clock_timespec(deadline);
 
-	ts.tv_sec = (time_t)(deadline / 1000u);
-	ts.tv_nsec = (long)(deadline % 1000u) * 1000000L;
 	b->waiting = true;
 	(void)pthread_cond_timedwait(&b->cond, &m->lock, &ts);
 	b->waiting = false;

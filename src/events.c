@@ -11,22 +11,18 @@
 #include <time.h>
 
 #include "ccid_msg.h"
+#include "clock.h"
 #include "err.h"
 #include "log.h"
 
 void
 events_init(struct events *ev, unsigned nslots)
 {
-	pthread_condattr_t ca;
-
 	memset(ev, 0, sizeof(*ev));
 	ev->nslots = nslots > CCID_MAX_SLOTS ? CCID_MAX_SLOTS : nslots;
 	pthread_mutex_init(&ev->lock, NULL);
-	pthread_condattr_init(&ca);
 	/* Deadlines must not move with the wall clock. */
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&ev->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	oc_clock_cond_init(&ev->cond);
 }
 
 void
@@ -99,32 +95,13 @@ events_apply(struct events *ev, const uint8_t *buf, size_t len)
 	return rc;
 }
 
-static struct timespec
-deadline_after(unsigned ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += (time_t)(ms / 1000);
-	t.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
-
-/* Milliseconds left until d, 0 when past. */
+/* Milliseconds left until end (oc_clock_ms() scale), 0 when past. */
 static unsigned
-remaining_ms(const struct timespec *d)
+remaining_ms(uint64_t end)
 {
-	struct timespec now;
-	long long ms;
+	uint64_t now = oc_clock_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long long)(d->tv_sec - now.tv_sec) * 1000 +
-	    (d->tv_nsec - now.tv_nsec) / 1000000L;
-	return ms > 0 ? (unsigned)ms : 0;
+	return end > now ? (unsigned)(end - now) : 0;
 }
 
 /* What the interrupt read returned, with the lock held again. */
@@ -180,8 +157,9 @@ int
 events_poll(struct events *ev, const struct transport *tr, unsigned slot,
     unsigned timeout_ms)
 {
-	struct timespec end;
+	struct timespec end_ts;
 	struct events_slot *s;
+	uint64_t end;
 	unsigned ms;
 	int rc;
 
@@ -191,7 +169,8 @@ events_poll(struct events *ev, const struct transport *tr, unsigned slot,
 	pthread_mutex_lock(&ev->lock);
 	if (ev->broken && timeout_ms > EVENTS_FALLBACK_MS)
 		timeout_ms = EVENTS_FALLBACK_MS;
-	end = deadline_after(timeout_ms);
+	end = oc_clock_ms() + timeout_ms;
+	end_ts = oc_clock_timespec(end);
 	for (;;) {
 		if (ev->gone) {
 			rc = OC_ENODEV;
@@ -207,7 +186,7 @@ events_poll(struct events *ev, const struct transport *tr, unsigned slot,
 			rc = OC_OK;
 			break;
 		}
-		if ((ms = remaining_ms(&end)) == 0) {
+		if ((ms = remaining_ms(end)) == 0) {
 			rc = ev->broken ? OC_OK : OC_ETIMEDOUT;
 			break;
 		}
@@ -215,7 +194,7 @@ events_poll(struct events *ev, const struct transport *tr, unsigned slot,
 			read_pipe(ev, tr, slot, ms);
 		else
 			(void)pthread_cond_timedwait(&ev->cond, &ev->lock,
-			    &end);
+			    &end_ts);
 	}
 	pthread_mutex_unlock(&ev->lock);
 	return rc;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "err.h"
 
 struct trace_replay {
@@ -45,7 +46,6 @@ struct trace_replay *
 trace_replay_new(const struct trace *t)
 {
 	struct trace_replay *rp = calloc(1, sizeof(*rp));
-	pthread_condattr_t ca;
 	size_t i, n = t->n + 1;
 
 	if (rp == NULL)
@@ -80,10 +80,7 @@ trace_replay_new(const struct trace *t)
 	rp->intr_before[t->n] = rp->nintr;
 	rp->absorbed = true;
 	pthread_mutex_init(&rp->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&rp->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	oc_clock_cond_init(&rp->cond);
 	return rp;
 }
 
@@ -255,29 +252,16 @@ rp_bulk_in(void *ctx, uint8_t *buf, size_t cap, size_t *got,
 	return rc;
 }
 
-static void
-deadline_after(struct timespec *d, unsigned ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, d);
-	d->tv_sec += (time_t)(ms / 1000);
-	d->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (d->tv_nsec >= 1000000000L) {
-		d->tv_sec++;
-		d->tv_nsec -= 1000000000L;
-	}
-}
-
 static int
 rp_intr_in(void *ctx, uint8_t *buf, size_t cap, size_t *got,
     unsigned timeout_ms)
 {
 	struct trace_replay *rp = ctx;
 	const struct trace_record *r;
-	struct timespec end;
+	struct timespec end = oc_clock_timespec(oc_clock_ms() + timeout_ms);
 	int rc = OC_ETIMEDOUT;
 
 	*got = 0;
-	deadline_after(&end, timeout_ms);
 	pthread_mutex_lock(&rp->lock);
 	/* Back for more: what the last message carried is filed. */
 	rp->absorbed = true;
@@ -439,7 +423,7 @@ trace_replay_sync(struct trace_replay *rp, size_t idx, unsigned timeout_ms)
 
 	if ((rc = trace_replay_check_at(rp, idx)) != OC_OK)
 		return rc;
-	deadline_after(&end, timeout_ms);
+	end = oc_clock_timespec(oc_clock_ms() + timeout_ms);
 	pthread_mutex_lock(&rp->lock);
 	while (!rp->failed && (rp->ipos < want || !rp->absorbed))
 		if (pthread_cond_timedwait(&rp->cond, &rp->lock, &end) != 0)

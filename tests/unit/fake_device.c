@@ -165,8 +165,7 @@ fd_bulk_in(void *ctx, uint8_t *buf, size_t cap, size_t *got,
 			return OC_ETIMEDOUT;
 		}
 		until = earliest < end ? earliest : end;
-		ts.tv_sec = (time_t)(until / 1000u);
-		ts.tv_nsec = (long)(until % 1000u) * 1000000L;
+		ts = oc_clock_timespec(until);
 		(void)pthread_cond_timedwait(&fd->cond, &fd->lock, &ts);
 	}
 	if (fd->gone) {
@@ -243,14 +242,9 @@ static const struct transport_ops fd_ops = {
 void
 fd_init(struct fake_device *fd, struct transport *tr, unsigned max_busy)
 {
-	pthread_condattr_t ca;
-
 	memset(fd, 0, sizeof(*fd));
 	pthread_mutex_init(&fd->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&fd->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	oc_clock_cond_init(&fd->cond);
 	fd->max_busy = max_busy;
 	tr->ops = &fd_ops;
 	tr->ctx = fd;
