@@ -270,6 +270,9 @@ reader_quirks_for(const struct usb_info *info, uint32_t driver_options,
 	quirks_lookup(t, info->vid, info->pid, info->bcdDevice,
 	    info->interface, qs);
 	pthread_mutex_unlock(&table_lock);
+	/* Which interface the rows below belong to (composite devices). */
+	OC_LOG_INFO("quirk rows of usb:%04x/%04x bcdDevice %04x interface %u:",
+	    info->vid, info->pid, info->bcdDevice, info->interface);
 	quirks_glue_log(qs);
 	if (quirks_glue_check_firmware(qs, info, driver_options) != OC_OK)
 		return OC_ENOTSUP;

@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "sim"))
 import mkprofile  # noqa: E402  (the profile generator, as a module)
 
 READERS_TSV = os.path.join(TOP, "tests", "data", "readers.tsv")
+QUIRKS_DIR = os.path.join(TOP, "quirks")
 PRELOAD = "libumockdev-preload.so.0"
 SIM_READY_TIMEOUT = 15.0
 SIM_MAX_SLOTS = 8  # tests/sim/sim.h
@@ -51,8 +52,10 @@ HEADER = ("# openccid reader-corpus conformance expectations: one row per "
           "device); proto: T=0/T=1 card in the slot, '-' when the reader "
           "offers neither.\n"
           "# expected: works | works:<limits of the reader> | refused:<reason> "
-          "(README.md)\n")
-COLUMNS = ["dump_file", "interface", "slot", "proto", "expected"]
+          "(README.md)\n"
+          "# quirks: the reader-specific rows of quirks/*.quirks the driver "
+          "applied to the interface ('-': none)\n")
+COLUMNS = ["dump_file", "interface", "slot", "proto", "expected", "quirks"]
 
 # The driver's documented refusals: (token, stage regex, log-line regex).
 # A refusal whose log lines match none of these is 'unclassified', which
@@ -394,6 +397,101 @@ def print_list_entries(observed, expected, row_fmt):
                              sum(t.values())))
 
 
+# --------------------------------------------------------------------------
+# Quirk rows: which reader-specific entries of quirks/*.quirks the driver
+# applied, from its info-level log ("quirk rows of usb:... interface N:",
+# then one "matched quirks/FILE:LINE: key[=value]" line per key).
+
+HEADER_RE = re.compile(r"quirk rows of usb:[0-9a-f]{4}/[0-9a-f]{4} "
+                       r"bcdDevice [0-9a-f]{4} interface (\d+):")
+MATCHED_RE = re.compile(r"matched quirks/([\w.-]+\.quirks):(\d+): (\S+)")
+_quirk_files = {}
+
+
+def quirk_file(name):
+    if name not in _quirk_files:
+        try:
+            with open(os.path.join(QUIRKS_DIR, name)) as f:
+                _quirk_files[name] = f.read().split("\n")
+        except OSError:
+            _quirk_files[name] = []
+    return _quirk_files[name]
+
+
+def match_tokens(line):
+    toks = line.split("#", 1)[0].split()
+    return toks[1:] if toks and toks[0] == "match" else None
+
+
+def is_generic(tokens):
+    """A row for every reader (`match any`, `vid=* pid=*`), not one reader's."""
+    return "any" in tokens or "vid=*" in tokens
+
+
+def entry_of(name, set_line):
+    """(match line number, its tokens) of the entry a `set` line belongs to."""
+    lines = quirk_file(name)
+    for n in range(min(set_line, len(lines)), 0, -1):
+        toks = match_tokens(lines[n - 1])
+        if toks is not None:
+            return n, toks
+    return None, []
+
+
+def specific_entries():
+    """Every reader-specific entry of the built-in files: {(file, line)}."""
+    out = set()
+    for name in sorted(os.listdir(QUIRKS_DIR)):
+        if name.endswith(".quirks"):
+            for n, line in enumerate(quirk_file(name), 1):
+                toks = match_tokens(line)
+                if toks is not None and not is_generic(toks):
+                    out.add((name, n))
+    return out
+
+
+def applied_quirks(driver_log):
+    """({interface: {'key[=value]', ...}}, {(file, match line)}) of the
+    reader-specific built-in rows the driver's log shows it applied."""
+    per_if, entries, cur = {}, set(), None
+    try:
+        f = open(driver_log, errors="replace")
+    except OSError:
+        return per_if, entries
+    with f:
+        for line in f:
+            m = HEADER_RE.search(line)
+            if m:
+                cur = int(m.group(1))
+                per_if.setdefault(cur, set())
+                continue
+            m = MATCHED_RE.search(line)
+            if m is None or cur is None:
+                continue
+            at, toks = entry_of(m.group(1), int(m.group(2)))
+            if at is not None and not is_generic(toks):
+                per_if[cur].add(m.group(3))
+                entries.add((m.group(1), at))
+    return per_if, entries
+
+
+def quirks_text(keys):
+    return ",".join(sorted(keys)) or "-"
+
+
+def print_quirk_coverage(seen, only, verbose):
+    """How much of the quirk table the corpus exercises: reader-specific
+    entries some dump's reader got (the rest are for readers without a
+    dump, or for conditions no dump meets, e.g. another firmware)."""
+    entries = specific_entries()
+    print("reader-specific quirk entries matched by the corpus's readers: %d of %d%s"
+          % (len(seen & entries), len(entries), " (--only run)" if only else ""))
+    if verbose:
+        for name, line in sorted(entries - seen):
+            print("  not matched: quirks/%s:%d: %s"
+                  % (name, line, quirk_file(name)[line - 1].strip()))
+
+
 def tail(path, n=25):
     try:
         with open(path, "rb") as f:
@@ -403,10 +501,9 @@ def tail(path, n=25):
     return lines[-n:]
 
 
-def load_expected(path):
-    exp = {}
+def _expected_rows(path):
     if not os.path.exists(path):
-        return exp
+        return
     with open(path) as f:
         for n, line in enumerate(f, 1):
             if not line.strip() or line.startswith("#"):
@@ -416,17 +513,26 @@ def load_expected(path):
                 continue
             if len(cols) != len(COLUMNS):
                 raise SystemExit("%s:%d: %d columns, want %d" % (path, n, len(cols), len(COLUMNS)))
-            exp[tuple(cols[:4])] = cols[4]
-    return exp
+            yield cols
 
 
-def write_expected(path, rows):
+def load_expected(path):
+    """{(dump, interface, slot, proto): expected outcome}"""
+    return {tuple(c[:4]): c[4] for c in _expected_rows(path)}
+
+
+def load_expected_quirks(path):
+    """{(dump, interface, slot, proto): expected quirk rows}"""
+    return {tuple(c[:4]): c[5] for c in _expected_rows(path)}
+
+
+def write_expected(path, rows, quirks):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write(HEADER)
         f.write("\t".join(COLUMNS) + "\n")
         for key in sorted(rows, key=lambda k: (k[0], k[1], int(k[2]), k[3])):
-            f.write("\t".join(list(key) + [rows[key]]) + "\n")
+            f.write("\t".join(list(key) + [rows[key], quirks.get(key, "-")]) + "\n")
     os.replace(tmp, path)
 
 
@@ -491,6 +597,8 @@ def main():
     if a.only:
         rows = [r for r in rows if re.search(a.only, r["dump_file"])]
     expected = load_expected(a.expected)
+    expected_quirks = load_expected_quirks(a.expected)
+    entries_seen = set()  # reader-specific quirk entries the corpus applied
     broken_key = None
     if a.self_test:
         # Alter one expectation on purpose: the first dump expected to work.
@@ -522,6 +630,8 @@ def main():
             for fut in concurrent.futures.as_completed(futs):
                 u, results, problem, wd, secs = fut.result()
                 done += 1
+                qrows, qentries = applied_quirks(os.path.join(wd, "driver.log"))
+                entries_seen |= qentries
                 seen_ifaces = set()
                 for res in results:
                     iface = next((i for i in u.ifaces
@@ -534,6 +644,7 @@ def main():
                     c = classify(res)
                     if problem:
                         c = "failed:" + problem.split(":")[0]
+                    res["quirks"] = quirks_text(qrows.get(res["interface"], ()))
                     observed[key] = (c, level_of(iface["ccid"]["dwFeatures"]), res, u, wd)
                     if jsonl:
                         jsonl.write(json.dumps(dict(res, dump=u.dump, key=list(key),
@@ -577,11 +688,15 @@ def main():
         want = expected.get(key)
         ok = want is not None and want == c and not c.startswith("failed") \
             and c != "refused:unclassified"
-        if ok:
-            table[lv][column_of(c)] += 1
-        else:
-            table[lv]["unexpected"] += 1
+        got_q, want_q = res.get("quirks", "-"), expected_quirks.get(key)
+        if ok and not a.update_expected and got_q != want_q:
+            # The quirk table changed what this reader gets.
+            ok = False
+            unexpected.append((key, "quirk rows %s" % want_q, "quirk rows %s" % got_q,
+                               res, wd))
+        elif not ok:
             unexpected.append((key, want, c, res, wd))
+        table[lv][column_of(c) if ok else "unexpected"] += 1
     if not a.update_expected:
         for key in sorted(set(expected) - set(observed)):
             if a.only and not re.search(a.only, key[0]):
@@ -614,9 +729,13 @@ def main():
         iface = next((i for i in u.ifaces if u.if_label(i["bInterfaceNumber"]) == key[1]),
                      u.ifaces[0])
         want = expected.get(key)
-        ok = want == c and not c.startswith("failed") and c != "refused:unclassified"
+        ok = want == c and not c.startswith("failed") and c != "refused:unclassified" \
+            and (a.update_expected or res.get("quirks", "-") == expected_quirks.get(key))
         col = column_of(c) if ok else "unexpected"
-        for cat in categories_of(u, iface):
+        cat_list = categories_of(u, iface)
+        if res.get("quirks", "-") != "-":
+            cat_list.append("reader-specific quirk rows applied")
+        for cat in cat_list:
             cats.setdefault(cat, {"works": 0, "limited": 0, "refused": 0,
                                   "unexpected": 0})[col] += 1
     print(row_fmt % ("category", "works", "reader limit", "refused (expected)",
@@ -626,6 +745,7 @@ def main():
         print(row_fmt % (cat, t["works"], t["limited"], t["refused"], t["unexpected"],
                          sum(t.values())))
     print_list_entries(observed, expected, row_fmt)
+    print_quirk_coverage(entries_seen, a.only, a.verbose)
     reasons = {}
     for key, (c, lv, res, u, wd) in observed.items():
         if c != "works" and expected.get(key) == c:
@@ -664,14 +784,16 @@ def main():
             for k in [k for k in new if re.search(a.only, k[0])]:
                 del new[k]
         bugs = 0
+        new_quirks = dict(expected_quirks)
         for key, (c, lv, res, u, wd) in observed.items():
+            new_quirks[key] = res.get("quirks", "-")
             if c.startswith("failed") or c == "refused:unclassified":
                 # A driver bug is never an expectation: keep it red.
                 new[key] = "works"
                 bugs += 1
             else:
                 new[key] = c
-        write_expected(a.expected, new)
+        write_expected(a.expected, new, new_quirks)
         print("\nwrote %s: %d rows (%d driver bugs kept as 'works', still failing)"
               % (a.expected, len(new), bugs))
 

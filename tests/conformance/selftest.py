@@ -17,7 +17,11 @@ this before the corpus; any check that does not hold fails the stage):
    is refused ("does not fit dwMaxCCIDMessageLength 263", libccid fact
    R9), so its limit drops from the expected max-apdu=260 to 253: exit 1;
 5. the MySMART PAD's desc_protocols quirk set to T=1 only by a run-time
-   file: its T=0 row no longer works: exit 1, only that row listed.
+   file: its T=0 row no longer works: exit 1, only that row listed with a
+   changed outcome;
+6. the quirks column: the Kobil EMV CAP's reader-specific rows
+   (force_level=short_apdu) altered to none in a copy of expected.tsv:
+   exit 1, both rows listed as "expected quirk rows -".
 
     selftest.py --builddir DIR
 """
@@ -37,6 +41,7 @@ QUIRK_OFF = ("# self-test: the SCM message-length quirk switched off\n"
              "match vid=04e6 pid=5612\nset msg_len_fix_to=263\n")
 QUIRK_OFF_LINE = "APDU of 260 bytes does not fit dwMaxCCIDMessageLength 263"
 PROTO_DUMP = "MySmartPad.txt"
+QUIRKS_DUMP = "Kobil_EMV_CAP.txt"
 PROTO_T1_ONLY = ("# self-test: the MySMART PAD's dwProtocols fix cut to T=1\n"
                  "match vid=09be pid=0002\nset desc_protocols=0x2\n")
 
@@ -52,13 +57,11 @@ def rows(path):
     return out
 
 
-def write_altered(path, key, new):
+def write_altered(path, pick, edit):
+    """A copy of expected.tsv at path with edit(cols) for the rows pick(cols)."""
     with open(path, "w") as f:
         for cols, line in rows(EXPECTED):
-            if cols and tuple(cols[:4]) == key:
-                f.write("\t".join(cols[:4] + [new]) + "\n")
-            else:
-                f.write(line)
+            f.write("\t".join(edit(cols)) + "\n" if cols and pick(cols) else line)
 
 
 def run(builddir, dump, expected, workdir, env=None, json_path=None):
@@ -108,7 +111,8 @@ def main():
             rc, out = run(b, key[0], EXPECTED, os.path.join(tmp, "w%da" % n))
             check("%s as expected (%s): runner exits 0" % (label, cols[4]), rc == 0, out)
             alt = os.path.join(tmp, "expected-%d.tsv" % n)
-            write_altered(alt, key, new)
+            write_altered(alt, lambda c, key=key: tuple(c[:4]) == key,
+                          lambda c, new=new: c[:4] + [new] + c[5:])
             rc, out = run(b, key[0], alt, os.path.join(tmp, "w%db" % n))
             listed = re.search(r"^  %s if %s slot %s T=%s: expected %s, got %s$"
                                % (re.escape(key[0]), key[1], key[2], re.escape(key[3]),
@@ -140,8 +144,16 @@ def main():
         rc, out = run_with_quirks(b, PROTO_DUMP, PROTO_T1_ONLY, os.path.join(tmp, "wp"))
         listed = re.findall(r"^  %s if 1 slot 0 T=([01]): expected works, got "
                             % re.escape(PROTO_DUMP), out, re.M)
-        check("%s with desc_protocols=0x2: runner exits 1, only its T=0 row listed"
-              % PROTO_DUMP, rc == 1 and listed == ["0"], out)
+        check("%s with desc_protocols=0x2: runner exits 1, only its T=0 row listed "
+              "with a changed outcome" % PROTO_DUMP, rc == 1 and listed == ["0"], out)
+
+        alt = os.path.join(tmp, "expected-quirks.tsv")
+        write_altered(alt, lambda c: c[0] == QUIRKS_DUMP, lambda c: c[:5] + ["-"])
+        rc, out = run(b, QUIRKS_DUMP, alt, os.path.join(tmp, "wk"))
+        listed = re.findall(r"^  %s if 0 slot 0 T=([01]): expected quirk rows -, got quirk "
+                            r"rows force_level=short_apdu$" % re.escape(QUIRKS_DUMP), out, re.M)
+        check("%s with its quirks column altered to '-': runner exits 1, both rows listed"
+              % QUIRKS_DUMP, rc == 1 and sorted(listed) == ["0", "1"], out)
     finally:
         if not failures:
             shutil.rmtree(tmp, ignore_errors=True)
