@@ -10,6 +10,9 @@ Usage: gen-info-plist.py --version V [--log-level 0x0003]
                          [--driver-options 0x0000] -o OUT LIST [LIST...]
 Later lists may add readers; a VID:PID listed twice is an error, so a local
 list cannot silently rename a reader of the shipped list.
+
+Also a module: openccid-readers (tools/openccid-readers.in) imports the
+installed copy ($(pkgdatadir)/gen-info-plist.py) for the same rules.
 """
 import argparse
 import re
@@ -24,25 +27,54 @@ class ListError(Exception):
     pass
 
 
-def read_list(path, seen):
+def parse_lines(lines, path, seen):
+    """Readers of one list given as lines; path names it in errors.
+    seen maps (vid, pid) to the path:line that listed it first."""
     readers = []
-    with open(path, encoding='utf-8') as f:
-        for lineno, raw in enumerate(f, 1):
-            line = raw.rstrip('\n')
-            if not line.strip() or line.lstrip().startswith('#'):
-                continue
-            m = LINE_RE.match(line)
-            if not m:
-                raise ListError(f'{path}:{lineno}: expected "vvvv:pppp<TAB>status<TAB>name", got {line!r}')
-            vid, pid, _status, name = m.groups()
-            if any(ord(c) < 0x20 for c in name):
-                raise ListError(f'{path}:{lineno}: control character in reader name')
-            key = (vid, pid)
-            if key in seen:
-                raise ListError(f'{path}:{lineno}: {vid}:{pid} already listed at {seen[key]}')
-            seen[key] = f'{path}:{lineno}'
-            readers.append((vid, pid, name))
+    for lineno, raw in enumerate(lines, 1):
+        line = raw.rstrip('\n')
+        if not line.strip() or line.lstrip().startswith('#'):
+            continue
+        m = LINE_RE.match(line)
+        if not m:
+            raise ListError(f'{path}:{lineno}: expected "vvvv:pppp<TAB>status<TAB>name", got {line!r}')
+        vid, pid, _status, name = m.groups()
+        if any(ord(c) < 0x20 or ord(c) == 0x7f for c in name):
+            raise ListError(f'{path}:{lineno}: control character in reader name')
+        key = (vid, pid)
+        if key in seen:
+            raise ListError(f'{path}:{lineno}: {vid}:{pid} already listed at {seen[key]}')
+        seen[key] = f'{path}:{lineno}'
+        readers.append((vid, pid, name))
     return readers
+
+
+def read_list(path, seen):
+    with open(path, encoding='utf-8') as f:
+        return parse_lines(f, path, seen)
+
+
+def write_atomic(path, text, mode=0o644):
+    """Replace path with text so that a reader (pcscd) sees the old file or
+    the whole new one, never a part: a temporary file in the same directory,
+    flushed to disk, renamed over it."""
+    import os
+    import tempfile
+    d = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix='.' + os.path.basename(path) + '.', dir=d)
+    try:
+        with os.fdopen(fd, 'w', encoding='utf-8') as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def render(readers, version, log_level, driver_options):
@@ -110,11 +142,11 @@ def main(argv):
         print('gen-info-plist: no readers listed', file=sys.stderr)
         return 1
     text = render(readers, args.version, args.log_level, args.driver_options)
-    tmp = args.output + '.tmp'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        f.write(text)
-    import os
-    os.replace(tmp, args.output)
+    try:
+        write_atomic(args.output, text)
+    except OSError as e:
+        print(f'gen-info-plist: {args.output}: {e.strerror}', file=sys.stderr)
+        return 1
     return 0
 
 

@@ -9,6 +9,10 @@
 # the tests FAIL, never skip):
 #   OPENCCID_DROPDIR       directory holding the ifd-*.bundle dirs pcscd loads
 #                          (make check-integration: the staged drop dir)
+#   OPENCCID_READERS_TOOL  the installed openccid-readers (test_corpus_sample.py
+#                          adds readers the shipped list leaves out with it)
+#   OPENCCID_READERS_ROOT  the DESTDIR it is installed below (default: none,
+#                          an installed package)
 #   OPENCCID_SIM           the built openccid-sim binary
 #   OPENCCID_SIM_PROFILES  profile directory (default tests/sim/profiles)
 #   OPENCCID_PCSCD_GROUP  group the unprivileged pcscd runs in, as given to

@@ -15,11 +15,9 @@ first dump, by file name, that fits the category.
 
 import importlib.util
 import os
-import plistlib
 import re
 import shutil
 import subprocess
-import sys
 import time
 
 import struct
@@ -284,31 +282,32 @@ def _limited_sweep(lb, card, name, limits):
 
 def _local_dropdir(cfg, tmp_path, row):
     """The documented way to use a reader the shipped list leaves out
-    (README "Bring up a new reader"): a local list, Info.plist regenerated
-    with bundle/gen-info-plist.py, in a private copy of the drop dir."""
+    (README "Bring up a new reader"): the installed openccid-readers adds
+    it to a local list and regenerates Info.plist, here in a private copy
+    of the drop dir with a private local-lists directory."""
     vid, pid = row["vid"], row["pid"]
     with open(READERS_LIST) as f:
         assert not re.search(r"^%s:%s\t" % (vid, pid), f.read(), re.M), \
             "%s:%s (%s) is in bundle/readers.list" % (vid, pid, row.get("list_status"))
+    tool = os.environ.get("OPENCCID_READERS_TOOL", "")
+    assert tool and os.access(tool, os.X_OK), \
+        "OPENCCID_READERS_TOOL=%r is not the installed openccid-readers (run.sh)" % tool
+    root = os.environ.get("OPENCCID_READERS_ROOT", "")
     drop = tmp_path / "drop"
     shutil.copytree(cfg.dropdir, drop, symlinks=True)
     for _b, _lib, pl in harness.bundle_plists(str(drop)):
         assert "0x%s" % vid not in [v.lower() for v in pl.get("ifdVendorID", [])] or \
             "0x%s" % pid not in [p.lower() for p in pl.get("ifdProductID", [])], \
             "the shipped Info.plist claims %s:%s" % (vid, pid)
-    (bundle,) = [b for b in os.listdir(drop) if b.startswith("ifd-")]
-    plist = drop / bundle / "Contents" / "Info.plist"
-    with open(plist, "rb") as f:
-        pl = plistlib.load(f)
-    local = tmp_path / "local.list"
-    local.write_text("%s:%s\tlocal\t%s\n" % (vid, pid, row.get("list_name") or row["dump_file"]))
-    gen = os.path.join(TOP, "bundle", "gen-info-plist.py")
-    r = subprocess.run([sys.executable, gen, "--version", pl["CFBundleVersion"],
-                        "--log-level", pl.get("ifdLogLevel", "0x0003"),
-                        "--driver-options", pl.get("ifdDriverOptions", "0x0000"),
-                        "-o", str(plist), READERS_LIST, str(local)],
+    name = row.get("list_name") or row["dump_file"]
+    base = [tool] + (["--root", root] if root else []) + \
+        ["--dropdir", str(drop), "--readers-dir", str(tmp_path / "readers.d")]
+    r = subprocess.run(base + ["add", "%s:%s" % (vid, pid), name],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert r.returncode == 0, r.stdout
+    r = subprocess.run(base + ["list", "--local"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert r.returncode == 0 and r.stdout == "%s:%s\tlocal\t%s\n" % (vid, pid, name), r.stdout
     return str(drop)
 
 
