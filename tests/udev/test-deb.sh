@@ -1,7 +1,8 @@
 #!/bin/bash
 # Build the openccid Debian package, install it into this system with
 # dpkg -i, check that the bundle, the udev rules and the group landed where
-# they belong, run lintian, then purge the package again.
+# they belong, run lintian, check that a local reader added with
+# openccid-readers survives a reinstall (postinst), then purge the package.
 #
 # Changes the system (as root): not part of make check; scripts/test calls
 # it. Idempotent: a leftover openccid package from an interrupted run is
@@ -24,6 +25,7 @@ for tool in dpkg-buildpackage dh lintian git dpkg-query getent; do
 done
 
 group_created=no
+readersd_created=no
 work=$(mktemp -d /tmp/openccid-deb.XXXXXX)
 cleanup() {
 	local rc=$?
@@ -32,6 +34,9 @@ cleanup() {
 	fi
 	if [ "$group_created" = yes ] && getent group pcscd >/dev/null; then
 		groupdel pcscd || echo "test-deb: could not remove group pcscd" >&2
+	fi
+	if [ "$readersd_created" = yes ]; then
+		rm -rf /etc/openccid/readers.d; rmdir /etc/openccid 2>/dev/null || true
 	fi
 	[ "${OPENCCID_DEB_KEEP:-0}" = 1 ] && echo "test-deb: kept $work" || rm -rf "$work"
 	exit $rc
@@ -98,11 +103,33 @@ if [ -n "${OPENCCID_SIM:-}" ]; then
 	step "integration suite against the installed driver"
 	mkdir "$work/drop"
 	cp -a "$dropdir/ifd-openccid.bundle" "$work/drop/"
-	OPENCCID_DROPDIR="$work/drop" "$SRC/tests/integration/run.sh" \
+	OPENCCID_DROPDIR="$work/drop" OPENCCID_READERS_TOOL=/usr/sbin/openccid-readers \
+	    "$SRC/tests/integration/run.sh" \
 	    ${OPENCCID_DEB_PYTEST_ARGS:-} >"$work/integration.log" 2>&1 ||
 	    { tail -60 "$work/integration.log"; fail "integration suite failed on the installed package"; }
 	tail -1 "$work/integration.log"
 fi
+
+step "local readers survive an upgrade (openccid-readers, postinst)"
+tool=/usr/sbin/openccid-readers
+[ -x "$tool" ] && dpkg -S "$tool" >/dev/null 2>&1 || fail "$tool not installed by the package"
+[ -f /usr/share/openccid/readers.list ] || fail "shipped reader list not installed"
+readersd=/etc/openccid/readers.d
+[ ! -e "$readersd" ] || fail "$readersd exists already; this test would change it"
+readersd_created=yes
+"$tool" add fff0:0001 openccid test-deb reader || fail "openccid-readers add"
+grep -q '<string>openccid test-deb reader</string>' "$bundle/Info.plist" ||
+    fail "added reader not in Info.plist"
+"$tool" list --local | grep -qx "$(printf 'fff0:0001\tlocal\topenccid test-deb reader')" ||
+    fail "openccid-readers list --local does not show the added reader"
+! "$tool" add 08e6:3438 Renamed 2>/dev/null || fail "a shipped VID:PID was accepted"
+dpkg -i "$deb" >"$work/upgrade.log" 2>&1 || { cat "$work/upgrade.log"; fail "reinstall failed"; }
+grep -q '<string>openccid test-deb reader</string>' "$bundle/Info.plist" ||
+    fail "local reader lost after reinstalling the package (postinst)"
+"$tool" remove fff0:0001 || fail "openccid-readers remove"
+! grep -q 'openccid test-deb reader' "$bundle/Info.plist" || fail "removed reader still listed"
+rm -rf /etc/openccid/readers.d; rmdir /etc/openccid 2>/dev/null || true
+readersd_created=no
 
 step "dpkg --purge $PKG"
 dpkg --purge "$PKG" >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "purge failed"; }
