@@ -118,6 +118,9 @@ void
 ccid_io_dump(const struct ccid_io *io, bool quiet, const char *dir,
     const uint8_t *msg, size_t len)
 {
+	/* Off (the usual case): nothing to look at, see oc_log_hex(). */
+	if ((oc_log_get_level() & OC_LOG_MASK_COMM) == 0)
+		return;
 	/* Presence polling would flood COMM logs: needs PERIODIC too. */
 	if (quiet && (oc_log_get_level() & OC_LOG_MASK_PERIODIC) == 0)
 		return;
