@@ -55,6 +55,7 @@ int
 ccid_msg_encode(
     const struct ccid_cmd *cmd, uint8_t *out, size_t cap, size_t *out_len)
 {
+	uint8_t hdr[CCID_HDR_LEN];
 	struct oc_wbuf w;
 	int rc;
 
@@ -70,12 +71,19 @@ ccid_msg_encode(
 	if (cap < CCID_HDR_LEN || cmd->data_len > cap - CCID_HDR_LEN)
 		return OC_ENOSPC;
 
+	/*
+	 * The header is built in a local array and written in one piece:
+	 * one bounds check instead of seven calls per message (make bench).
+	 */
+	hdr[0] = cmd->type;
+	le32_store(&hdr[1], (uint32_t)cmd->data_len);
+	hdr[5] = cmd->slot;
+	hdr[6] = cmd->seq;
+	hdr[7] = cmd->p[0];
+	hdr[8] = cmd->p[1];
+	hdr[9] = cmd->p[2];
 	wbuf_init(&w, out, cap);
-	if ((rc = wbuf_put_u8(&w, cmd->type)) != 0 ||
-	    (rc = wbuf_put_le32(&w, (uint32_t)cmd->data_len)) != 0 ||
-	    (rc = wbuf_put_u8(&w, cmd->slot)) != 0 ||
-	    (rc = wbuf_put_u8(&w, cmd->seq)) != 0 ||
-	    (rc = wbuf_put_bytes(&w, cmd->p, sizeof(cmd->p))) != 0)
+	if ((rc = wbuf_put_bytes(&w, hdr, sizeof(hdr))) != 0)
 		return rc;
 	if (cmd->data_len > 0 &&
 	    (rc = wbuf_put_bytes(&w, cmd->data, cmd->data_len)) != 0)
@@ -171,6 +179,7 @@ ccid_msg_decode_reply(
     const uint8_t *buf, size_t len, size_t max_len, struct ccid_reply *out)
 {
 	struct ccid_reply r;
+	const uint8_t *hdr;
 	struct oc_cur c;
 	size_t avail;
 	int rc;
@@ -178,14 +187,20 @@ ccid_msg_decode_reply(
 	if (buf == NULL || out == NULL)
 		return OC_EINVAL;
 	cur_init(&c, buf, len);
-	if ((rc = cur_get_u8(&c, &r.type)) != 0 ||
-	    (rc = cur_get_le32(&c, &r.dwLength)) != 0 ||
-	    (rc = cur_get_u8(&c, &r.slot)) != 0 ||
-	    (rc = cur_get_u8(&c, &r.seq)) != 0 ||
-	    (rc = cur_get_u8(&c, &r.bStatus)) != 0 ||
-	    (rc = cur_get_u8(&c, &r.bError)) != 0 ||
-	    (rc = cur_get_u8(&c, &r.specific)) != 0)
+	/*
+	 * The whole header is borrowed with one bounds check (OC_ETRUNC
+	 * if short) and its fields read from it: seven cursor calls per
+	 * reply cost more than the rest of the decode (make bench).
+	 */
+	if ((rc = cur_get_view(&c, &hdr, CCID_HDR_LEN)) != 0)
 		return rc;
+	r.type = hdr[0];
+	r.dwLength = le32_load(&hdr[1]);
+	r.slot = hdr[5];
+	r.seq = hdr[6];
+	r.bStatus = hdr[7];
+	r.bError = hdr[8];
+	r.specific = hdr[9];
 	if (!is_rdr_to_pc_bulk(r.type))
 		return OC_EPROTO;
 	if (r.dwLength > max_len)
