@@ -1,5 +1,6 @@
 /*
- * openccid - bounds-checked byte cursor (see bytes.h).
+ * openccid - bounds-checked byte cursor (see bytes.h, where the checks
+ * cur_want() and wbuf_want() are inline).
  *
  * Every check is written as "n > len - off" with off <= len as an
  * invariant, so no addition can wrap on a hostile length.
@@ -12,36 +13,10 @@
 
 #include "err.h"
 
-void
-cur_init(struct oc_cur *c, const uint8_t *buf, size_t len)
-{
-	c->buf = buf;
-	c->len = buf != NULL ? len : 0;
-	c->off = 0;
-}
-
-size_t
-cur_remaining(const struct oc_cur *c)
-{
-	/* A cursor whose fields were corrupted reports nothing left. */
-	if (c->off > c->len)
-		return 0;
-	return c->len - c->off;
-}
-
 const uint8_t *
 cur_ptr(const struct oc_cur *c)
 {
 	if (c->buf == NULL || c->off > c->len)
-		return NULL;
-	return c->buf + c->off;
-}
-
-/* Borrow n bytes without moving: the one place that checks a read. */
-static const uint8_t *
-cur_want(const struct oc_cur *c, size_t n)
-{
-	if (c->buf == NULL || c->off > c->len || n > c->len - c->off)
 		return NULL;
 	return c->buf + c->off;
 }
@@ -123,41 +98,12 @@ cur_get_bytes(struct oc_cur *c, uint8_t *dst, size_t n)
 }
 
 int
-cur_get_view(struct oc_cur *c, const uint8_t **p, size_t n)
-{
-	const uint8_t *q = cur_want(c, n);
-
-	if (q == NULL)
-		return OC_ETRUNC;
-	*p = q;
-	c->off += n;
-	return OC_OK;
-}
-
-int
 cur_skip(struct oc_cur *c, size_t n)
 {
 	if (cur_want(c, n) == NULL)
 		return OC_ETRUNC;
 	c->off += n;
 	return OC_OK;
-}
-
-void
-wbuf_init(struct oc_wbuf *w, uint8_t *buf, size_t cap)
-{
-	w->buf = buf;
-	w->cap = buf != NULL ? cap : 0;
-	w->len = 0;
-}
-
-/* Room for n more bytes, or NULL: the one place that checks a write. */
-static uint8_t *
-wbuf_want(const struct oc_wbuf *w, size_t n)
-{
-	if (w->buf == NULL || w->len > w->cap || n > w->cap - w->len)
-		return NULL;
-	return w->buf + w->len;
 }
 
 int
@@ -207,22 +153,6 @@ wbuf_put_le32(struct oc_wbuf *w, uint32_t v)
 		return OC_ENOSPC;
 	le32_store(p, v);
 	w->len += 4;
-	return OC_OK;
-}
-
-int
-wbuf_put_bytes(struct oc_wbuf *w, const uint8_t *src, size_t n)
-{
-	uint8_t *p = wbuf_want(w, n);
-
-	if (p == NULL)
-		return OC_ENOSPC;
-	if (n > 0) {
-		if (src == NULL)
-			return OC_EINVAL;
-		memmove(p, src, n);
-	}
-	w->len += n;
 	return OC_OK;
 }
 
