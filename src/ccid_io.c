@@ -114,13 +114,11 @@ ccid_io_hide_out_payload(struct ccid_io *io, uint8_t slot, bool hide)
 		atomic_fetch_and(&io->hide_out_slots, ~bit);
 }
 
-void
-ccid_io_dump(const struct ccid_io *io, bool quiet, const char *dir,
+/* Not inlined: its register saves would be paid even with COMM off. */
+__attribute__((noinline)) static void
+dump_on(const struct ccid_io *io, bool quiet, const char *dir,
     const uint8_t *msg, size_t len)
 {
-	/* Off (the usual case): nothing to look at, see oc_log_hex(). */
-	if ((oc_log_get_level() & OC_LOG_MASK_COMM) == 0)
-		return;
 	/* Presence polling would flood COMM logs: needs PERIODIC too. */
 	if (quiet && (oc_log_get_level() & OC_LOG_MASK_PERIODIC) == 0)
 		return;
@@ -132,6 +130,15 @@ ccid_io_dump(const struct ccid_io *io, bool quiet, const char *dir,
 		return;
 	}
 	oc_log_ccid(dir, msg, len, io->level);
+}
+
+void
+ccid_io_dump(const struct ccid_io *io, bool quiet, const char *dir,
+    const uint8_t *msg, size_t len)
+{
+	/* Off (the usual case): nothing to look at, see oc_log_hex(). */
+	if ((oc_log_get_level() & OC_LOG_MASK_COMM) != 0)
+		dump_on(io, quiet, dir, msg, len);
 }
 
 int

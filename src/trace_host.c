@@ -37,8 +37,12 @@ tag_is_pointer(uint32_t tag)
 	    tag == TAG_IFD_STOP_POLLING_THREAD;
 }
 
-/* The "call" record of trace_call_begin(), once c->t is known. */
-static void
+/*
+ * The "call" record of trace_call_begin(), once c->t is known. Not
+ * inlined, like record_ret(): its register saves would be paid by every
+ * call that is not recorded.
+ */
+__attribute__((noinline)) static void
 record_call(struct trace_call *c, unsigned long lun, enum trace_op op,
     uint32_t a, uint32_t b, const uint8_t *in, size_t in_len, size_t cap)
 {
@@ -92,7 +96,7 @@ trace_call_begin(struct trace_call *c, struct reader *r, unsigned long lun,
 		record_call(c, lun, op, a, b, in, in_len, cap);
 }
 
-static void
+__attribute__((noinline)) static void
 record_ret(struct trace_call *c, long ifd, const uint8_t *out,
     size_t out_len)
 {
