@@ -63,8 +63,17 @@ class Session:
 
     def __init__(self, dump, iface=0, flags=0, ops=0, ctrl=0, proto=0,
                  power=0, slots=0, ext_lc=0, rx_cap=0, options=0,
-                 iproto=0, loglevel=0x07):
+                 iproto=0, loglevel=0x07, vid=None, pid=None, bcd=None,
+                 pin_support=None):
         desc, self.vid, self.pid, self.bcd = FIX[(dump, iface)]
+        # another device's IDs (the quirk rows it matches) on this one's
+        # descriptor, or another bPINSupport (offset 52, CCID rev 1.1
+        # table 5.1-1)
+        self.vid = self.vid if vid is None else vid
+        self.pid = self.pid if pid is None else pid
+        self.bcd = self.bcd if bcd is None else bcd
+        if pin_support is not None:
+            desc = desc[:52] + bytes([pin_support]) + desc[53:]
         self.extra = desc
         self.flags, self.ops, self.ctrl, self.proto = flags, ops, ctrl, proto
         self.power, self.slots, self.ext_lc = power, slots, ext_lc
@@ -75,10 +84,15 @@ class Session:
         self.pinm = b""
         self.esc = b""
         self.stream = bytearray()
+        # quirk zlp_before_write: the driver reads a ZLP before each
+        # command
+        self.zlp_each = False
 
     # device records
     def reply(self, data=b"", status=0x00, error=0, specific=0, flags=0,
               mtype=0, extra=b""):
+        if self.zlp_each:
+            self.stream.append(ZLP)
         self.stream += bytes([REPLY, mtype, status, error, specific, flags])
         self.stream += struct.pack("<H", len(data)) + data + extra
         return self
@@ -136,24 +150,27 @@ def t1_block(nad, pcb, inf=b""):
     return b + bytes([lrc(b)])
 
 
-def pin_verify_struct(apdu):
-    """PIN_VERIFY_STRUCTURE (PC/SC v2 part 10 2.5.2), little-endian."""
+def pin_verify_struct(apdu, evc=0x02, nmsg=0x01, block=0x04,
+                      big_endian=False):
+    """PIN_VERIFY_STRUCTURE (PC/SC v2 part 10 2.5.2), little-endian (or,
+    as some middleware sends it, network order)."""
+    e = ">" if big_endian else "<"
     return bytes([
         30, 0,        # bTimeOut, bTimeOut2
         0x82,         # bmFormatString: BCD, right justified, units bytes
-        0x04,         # bmPINBlockString
+        block,        # bmPINBlockString
         0x00,         # bmPINLengthFormat
-    ]) + struct.pack("<H", 0x0408) + bytes([
-        0x02,         # bEntryValidationCondition: validation key
-        0x01,         # bNumberMessage
-    ]) + struct.pack("<H", 0x0409) + bytes([0, 0, 0, 0]) + \
-        struct.pack("<I", len(apdu)) + apdu
+    ]) + struct.pack(e + "H", 0x0408) + bytes([
+        evc,          # bEntryValidationCondition (0x02: validation key)
+        nmsg,         # bNumberMessage
+    ]) + struct.pack(e + "H", 0x0409) + bytes([0, 0, 0, 0]) + \
+        struct.pack(e + "I", len(apdu)) + apdu
 
 
-def pin_modify_struct(apdu):
+def pin_modify_struct(apdu, evc=0x02, nmsg=0x03):
     """PIN_MODIFY_STRUCTURE (part 10 2.5.3)."""
     return bytes([30, 0, 0x82, 0x04, 0x00, 0, 8]) + \
-        struct.pack("<H", 0x0408) + bytes([0x03, 0x02, 0x03]) + \
+        struct.pack("<H", 0x0408) + bytes([0x03, evc, nmsg]) + \
         struct.pack("<H", 0x0409) + bytes([0, 1, 2, 0, 0, 0]) + \
         struct.pack("<I", len(apdu)) + apdu
 
@@ -316,6 +333,259 @@ def faults_session():
     return s
 
 
+# ---- PIN pad quirk rows (quirks/pinpad.quirks) ----------------------------
+# control mask bits of the harness (fuzz_driver.c controls())
+C_FEATURES, C_TLV, C_PIN_PROPS, C_VERIFY, C_MODIFY, C_ESCAPE = (
+    0x01, 0x02, 0x04, 0x08, 0x10, 0x20)
+C_PIN_ALL = C_FEATURES | C_TLV | C_PIN_PROPS | C_VERIFY | C_MODIFY
+VERIFY_CMD = bytes.fromhex("0020008108") + bytes(8)
+MODIFY_CMD = bytes.fromhex("0024008110") + bytes(16)
+SECURE_ERR = 0x40          # bmCommandStatus 1: failed
+
+
+def first_iface(dump):
+    return min(i for (d, i) in FIX if d == dump)
+
+
+def pin_session(dump, proto=None, ctrl=C_PIN_ALL, verify=None, modify=None,
+                **kw):
+    """A PIN pad reader, opened, powered, negotiated (TPDU level: proto 0
+    or 1), then the part 10 controls; the caller adds the Secure answers
+    and power down."""
+    ops = OP_POWER | OP_CONTROL | (OP_PROTO if proto is not None else 0)
+    zlp_each = kw.pop("zlp_each", False)
+    s = Session(dump, iface=first_iface(dump), ops=ops, ctrl=ctrl,
+                proto=proto or 0, power=4, **kw)
+    s.zlp_each = zlp_each
+    s.pinv = verify if verify is not None else pin_verify_struct(VERIFY_CMD)
+    s.pinm = modify if modify is not None else pin_modify_struct(MODIFY_CMD)
+    s.reply()                          # open: GetSlotStatus
+    if proto == 1:
+        s.reply(ATR_T1)
+        s.ctrl_answer(struct.pack("<I", 4000))
+        s.ctrl_answer(struct.pack("<I", 10752))
+        s.reply(bytes.fromhex("1100FE00FE0000"), mtype=0x82)
+        s.reply(t1_block(0, 0xE1, b"\xfe"))  # S(IFS response): 254
+    elif proto == 0:
+        s.reply(ATR_T01)
+        s.reply(bytes.fromhex("1100000A00"), mtype=0x82)
+    else:
+        s.reply(ATR_T0)
+    return s
+
+
+def features(data):
+    """Gemalto firmware features (Escape 6A): byte 3 is the
+    bEntryValidationCondition the keypad supports."""
+    return lambda s: s.reply(data, mtype=0x83)
+
+
+def pin_gempc_session():
+    """GemPC Pinpad, bcdDevice 0x0100 (K2, K3, K4, K10, K12 with the bcd
+    row): validation 00 (K1, then K3), bNumberMessage FF (K2: 01), the
+    firmware features asked before each Secure (K4), Modify with one
+    message but all indexes (K10); TLV and PIN properties 4..8, 0x02."""
+    s = pin_session("GemPCPinpad.txt", proto=0,
+                    verify=pin_verify_struct(VERIFY_CMD, evc=0x00,
+                                             nmsg=0xFF),
+                    modify=pin_modify_struct(MODIFY_CMD, nmsg=0x01))
+    features(bytes.fromhex("0000000207"))(s)  # keypad: key only
+    s.reply(OK_SW)                     # Secure: verify
+    features(bytes.fromhex("00000001"))(s)    # no common bit: kept
+    s.reply(bytes.fromhex("6983"))     # Secure: modify
+    s.reply(status=0x01)
+    return s
+
+
+def pin_gempc_v2_session():
+    """GemPC Pinpad v2 (bcdDevice 0x0211: not the K12 bcd row) on T=1:
+    the features Escape fails, the Secure's answer is a T=1 block after
+    an S(WTX request) (pinpad.c unwrap_t1); modify: a status word the
+    reader made up (two bytes, no block)."""
+    s = pin_session("GemPCPinpadv2.txt", proto=1)
+    s.reply(status=0x40, error=0x0A, mtype=0x83)  # Escape: failed
+    s.reply(t1_block(0, 0xC3, b"\x02"))  # S(WTX request)
+    s.reply(t1_block(0, 0x00, OK_SW))    # I(0): 90 00
+    s.reply(b"", mtype=0x83)             # Escape: too short
+    s.reply(bytes.fromhex("6402"))       # new PINs differ
+    s.reply(status=0x01)
+    return s
+
+
+def pin_vega_session():
+    """VEGA-ALPHA (K2, K3, K10, K12): validation 0x05 becomes 0x02,
+    bNumberMessage 00 becomes 01, Modify with bMsgIndex2/3."""
+    s = pin_session("Vega-Alpha.txt", proto=0,
+                    verify=pin_verify_struct(VERIFY_CMD, evc=0x05,
+                                             nmsg=0x00),
+                    modify=pin_modify_struct(MODIFY_CMD, nmsg=0x00))
+    s.reply(OK_SW)
+    s.reply(OK_SW)
+    s.reply(status=0x01)
+    return s
+
+
+def pin_spr532_session():
+    """SCM SPR532 (K7, K8): a Verify without PIN block and a case 1 APDU
+    is preceded by Escape 80 02 00; Modify with bNumberMessage 0 and all
+    indexes. The verify is in network order (some middleware)."""
+    s = pin_session("SPR532.txt", proto=0,
+                    verify=pin_verify_struct(bytes.fromhex("00200081"),
+                                             block=0x00, big_endian=True),
+                    modify=pin_modify_struct(MODIFY_CMD, nmsg=0x02))
+    s.reply(mtype=0x83)                # Escape 80 02 00
+    s.reply(OK_SW)
+    s.reply(OK_SW)
+    s.reply(status=0x01)
+    return s
+
+
+def pin_st2000_session():
+    """Cherry ST-2000 (K8, K13, K16) on T=1: PIN 0..25, validation 0x02
+    in both properties; verify times out and modify is cancelled on the
+    keypad (part 10 status words 64 00 and 64 01)."""
+    s = pin_session("CherrySmartTerminalST2XXX.txt", proto=1)
+    s.reply(status=SECURE_ERR, error=0xF0)   # PIN entry timed out
+    s.reply(status=SECURE_ERR, error=0xEF)   # cancelled
+    s.reply(status=0x01)
+    return s
+
+
+def pin_malformed_session():
+    """Cherry ST-2000 on T=1, things going wrong: the verify's answer is an
+    I-block with the wrong N(S) (the driver resynchronises), the modify
+    structure has bNumberMessage 5 (rejected before the reader)."""
+    s = pin_session("CherrySmartTerminalST2XXX.txt", proto=1,
+                    ctrl=C_VERIFY | C_MODIFY,
+                    modify=pin_modify_struct(MODIFY_CMD, nmsg=0x05))
+    s.reply(t1_block(0, 0x40, OK_SW))    # I(1), expected I(0)
+    s.reply(status=0x01)
+    return s
+
+
+def pin_xx44_session():
+    """Cherry XX44 (K9; K1 generic): validation 0x09 (undefined bits)
+    becomes 0x02, Modify's bNumberMessage 1 becomes 3; a failed Secure
+    (bError not a keypad one)."""
+    s = pin_session("CherryXX44.txt",
+                    verify=pin_verify_struct(VERIFY_CMD, evc=0x09),
+                    modify=pin_modify_struct(MODIFY_CMD, nmsg=0x01))
+    s.reply(OK_SW)
+    s.reply(status=SECURE_ERR, error=0xFE)   # ICC mute
+    s.reply(status=0x01)
+    return s
+
+
+def pin_kc1000_session():
+    """Cherry KC 1000 SC (K11, K14): Modify bNumberMessage 00 becomes FF;
+    PIN 0..32 in the properties."""
+    s = pin_session("Cherry_KC_1000_SC.txt",
+                    modify=pin_modify_struct(MODIFY_CMD, nmsg=0x00))
+    s.reply(OK_SW)
+    s.reply(OK_SW)
+    s.reply(status=0x01)
+    return s
+
+
+def pin_omnikey3821_session():
+    """HID OMNIKEY 3821 (K15): PIN 1..31; it has an LCD (wLcdLayout)."""
+    s = pin_session("CardMan3821.txt", ctrl=C_FEATURES | C_TLV |
+                    C_PIN_PROPS | C_VERIFY)
+    s.reply(OK_SW)
+    s.reply(status=0x01)
+    return s
+
+
+def pin_dell_session(dump, zlp_each=False, flags=0):
+    """Dell keyboards (K5, K6): bNumberMessage becomes 00 and the verify
+    waits 250 ms (on the harness's virtual clock); the SK-3106 swaps
+    wPINMaxExtraDigit."""
+    def make():
+        s = pin_session(dump, proto=0, zlp_each=zlp_each, flags=flags,
+                        ctrl=C_FEATURES | C_TLV | C_PIN_PROPS | C_VERIFY,
+                        verify=pin_verify_struct(VERIFY_CMD, nmsg=0x01))
+        s.reply(OK_SW)
+        s.reply(status=0x01)
+        return s
+    return make
+
+
+def pin_disabled_session(dump, **kw):
+    """Q3, Q4, Q5, Q10: the PIN pad is not used (it leaks the PIN, or is
+    not there): bPINSupport becomes 0, no PIN feature, verify and modify
+    refused without a Secure."""
+    def make():
+        s = pin_session(dump, **kw)
+        s.reply(status=0x01)
+        return s
+    return make
+
+
+def pin_refused_session():
+    """A PIN verify before the card is powered, then a TPDU reader that
+    did not negotiate a protocol, then a character-level reader."""
+    s = Session("GemPCPinpad.txt", ops=OP_CONTROL,
+                ctrl=C_VERIFY | C_MODIFY)
+    s.pinv = pin_verify_struct(VERIFY_CMD)
+    s.pinm = pin_modify_struct(MODIFY_CMD)
+    s.reply()
+    return s
+
+
+def pin_unnegotiated_session():
+    s = pin_session("SPR532.txt", ctrl=C_VERIFY)
+    s.reply(status=0x01)
+    return s
+
+
+def pin_char_session():
+    s = pin_session("BIFIT_iBank2key.txt", ctrl=C_VERIFY | C_PIN_PROPS,
+                    pin_support=0x03)
+    s.reply(status=0x01)
+    return s
+
+
+PIN_SEEDS = {
+    "pin_gempc": pin_gempc_session,
+    "pin_gempc_v2": pin_gempc_v2_session,
+    "pin_vega": pin_vega_session,
+    "pin_spr532": pin_spr532_session,
+    "pin_st2000": pin_st2000_session,
+    "pin_xx44": pin_xx44_session,
+    "pin_malformed": pin_malformed_session,
+    "pin_kc1000": pin_kc1000_session,
+    "pin_omnikey3821": pin_omnikey3821_session,
+    "pin_dell_scrk": pin_dell_session("DellSCRK.txt", zlp_each=True),
+    # class 0xFF, descriptor type 0xFF
+    "pin_dell_sk3106": pin_dell_session("DellSK-3106.txt", flags=HF_VENDOR),
+    "pin_refused_unpowered": pin_refused_session,
+    "pin_refused_unnegotiated": pin_unnegotiated_session,
+    "pin_refused_char": pin_char_session,
+    # Q3: the PIN also goes to the host
+    "pin_leaks_hp": pin_disabled_session("HPUSBSmartCardKeyboard.txt",
+                                         proto=0),
+    "pin_leaks_hp_kus": pin_disabled_session("HP_kus-0133.txt", proto=0),
+    "pin_leaks_fujitsu": pin_disabled_session(
+        "FujitsuTechnologySolutions_SmartCase_KB_SCR_eSIG.txt", proto=0),
+    "pin_leaks_chicony": pin_disabled_session(
+        "Chicony_HP_Skylab_USB_Smartcard_Keyboard.txt", proto=0),
+    # Q4, Q5, Q10: no PIN pad there; the OMNIKEYs' own descriptors say
+    # bPINSupport 0, so they are given 0x03 to reach the row
+    "pin_absent_ltc31": pin_disabled_session("LTC31v2.txt", proto=0),
+    "pin_absent_aviator": pin_disabled_session("HID_Aviator.txt"),
+    "pin_absent_omnikey3x21": pin_disabled_session(
+        "HID_Global_OMNIKEY_3x21_Smart_Card_Reader.txt", pin_support=0x03),
+    "pin_absent_omnikey6121": pin_disabled_session(
+        "HID_Global_OMNIKEY_6121_Smart_Card_Reader.txt", pin_support=0x03),
+    "pin_absent_cherry1144": pin_disabled_session(
+        "Cherry_SmartTerminal_1144.txt"),
+    "pin_absent_d323": pin_disabled_session(
+        "Fujitsu_Smartcard_Reader_D323.txt"),
+    "pin_absent_minilector": pin_disabled_session("bit4id_minilector.txt",
+                                                  proto=0),
+}
+
+
 SEEDS = {
     "apdu": apdu_session,
     "extended": extended_session,
@@ -328,6 +598,7 @@ SEEDS = {
     "pinpad": pinpad_session,
     "faults": faults_session,
 }
+SEEDS.update(PIN_SEEDS)
 
 
 def main(argv):
