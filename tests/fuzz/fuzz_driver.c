@@ -502,8 +502,11 @@ fz_now(void)
  */
 static _Thread_local bool fz_running;
 
+/* libc's parameter names are reserved identifiers: ours differ. */
+// NOLINTBEGIN(readability-inconsistent-declaration-parameter-name)
 int
 nanosleep(const struct timespec *req, struct timespec *rem)
+// NOLINTEND(readability-inconsistent-declaration-parameter-name)
 {
 	if (!fz_running)
 		return (int)syscall(SYS_nanosleep, req, rem);
