@@ -1,5 +1,6 @@
 /*
- * openccid - the trace parser (see trace_fmt.h, tests/traces/README.md).
+ * openccid - the trace parser (see trace_fmt.h, tests/traces/README.md):
+ * the record and header-line grammar over the field reader (trace_fields.c).
  *
  * Traces are untrusted input (openccid-replay reads the ones users send;
  * tests/fuzz/fuzz_trace.c): every line, field, number and count is
@@ -19,286 +20,8 @@
 
 #include "bytes.h"
 #include "err.h"
+#include "trace_fields.h"
 #include "trace_names.h"
-
-/* The most fields a line has (the device header line: 11). */
-#define TRACE_MAX_TOKENS 12
-#define TRACE_MAX_MS 1000000000000ull /* 31 years: a sane bound */
-
-/* One key=value of the current line; used marks it as understood. */
-struct token {
-	const char *key, *val;
-	size_t klen, vlen;
-	bool used;
-};
-
-/*
- * The line being parsed (not NUL-terminated: it points into the caller's
- * text) and its fields; err receives "line N: why" for the caller.
- */
-struct parser {
-	const char *line;
-	size_t len;
-	unsigned lineno;
-	struct token tok[TRACE_MAX_TOKENS];
-	size_t ntok;
-	char *err;
-	size_t errcap;
-};
-
-static int
-perr(struct parser *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-perr(struct parser *p, const char *fmt, ...)
-{
-	char why[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	if (p->err != NULL && p->errcap > 0)
-		(void)snprintf(p->err, p->errcap, "line %u: %s", p->lineno,
-		    why);
-	return OC_EINVAL;
-}
-
-/* Unsigned number, hex or decimal, at most max; no sign, no prefix. */
-static bool
-parse_num(const char *s, size_t n, bool hex, unsigned long long max,
-    unsigned long long *v)
-{
-	unsigned long long x = 0;
-	unsigned base = hex ? 16 : 10;
-	size_t i;
-
-	if (n == 0 || n > 16)
-		return false;
-	for (i = 0; i < n; i++) {
-		int d = oc_hex_digit(s[i]);
-
-		if (d < 0 || (unsigned)d >= base ||
-		    (unsigned long long)d > max)
-			return false;
-		if (x > (max - (unsigned)d) / base)
-			return false;
-		x = x * base + (unsigned)d;
-	}
-	*v = x;
-	return true;
-}
-
-/* The index of s[0..n) in names[0..count), which must match whole. */
-static bool
-name_index(const char *const *names, size_t count, const char *s, size_t n,
-    size_t *idx)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0) {
-			*idx = i;
-			return true;
-		}
-	return false;
-}
-
-/* Split "key=value key=value" (single spaces) into p->tok. */
-static int
-tokenize(struct parser *p, const char *s, size_t n)
-{
-	size_t i = 0, start, eq;
-
-	p->ntok = 0;
-	while (i < n) {
-		if (p->ntok == TRACE_MAX_TOKENS)
-			return perr(p, "too many fields");
-		start = i;
-		eq = SIZE_MAX;
-		while (i < n && s[i] != ' ') {
-			if (s[i] == '=' && eq == SIZE_MAX)
-				eq = i;
-			i++;
-		}
-		if (eq == SIZE_MAX || eq == start)
-			return perr(p, "field %zu is not key=value",
-			    p->ntok + 1);
-		p->tok[p->ntok] = (struct token){s + start, s + eq + 1,
-		    eq - start, i - eq - 1, false};
-		p->ntok++;
-		if (i < n) {
-			i++; /* the space */
-			if (i == n || s[i] == ' ')
-				return perr(p, "stray space");
-		}
-	}
-	return OC_OK;
-}
-
-/* The value of key, NULL if absent; duplicates were refused earlier. */
-static struct token *
-tok_find(struct parser *p, const char *key)
-{
-	size_t i, kl = strlen(key);
-
-	for (i = 0; i < p->ntok; i++)
-		if (p->tok[i].klen == kl && memcmp(p->tok[i].key, key, kl) == 0)
-			return &p->tok[i];
-	return NULL;
-}
-
-static int
-tok_check_dups(struct parser *p)
-{
-	size_t i, j;
-
-	for (i = 0; i < p->ntok; i++)
-		for (j = i + 1; j < p->ntok; j++)
-			if (p->tok[i].klen == p->tok[j].klen &&
-			    memcmp(p->tok[i].key, p->tok[j].key,
-				p->tok[i].klen) == 0)
-				return perr(p, "field %.*s repeated",
-				    (int)p->tok[i].klen, p->tok[i].key);
-	return OC_OK;
-}
-
-static int
-tok_unused(struct parser *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->ntok; i++)
-		if (!p->tok[i].used)
-			return perr(p, "unknown field %.*s",
-			    (int)(p->tok[i].klen > 32 ? 32 : p->tok[i].klen),
-			    p->tok[i].key);
-	return OC_OK;
-}
-
-static int
-get_num(struct parser *p, const char *key, bool hex, unsigned long long max,
-    unsigned long long *v)
-{
-	struct token *t = tok_find(p, key);
-
-	if (t == NULL)
-		return perr(p, "missing %s=", key);
-	t->used = true;
-	if (!parse_num(t->val, t->vlen, hex, max, v))
-		return perr(p, "bad %s= (want %s at most %llx)", key,
-		    hex ? "hex" : "decimal", max);
-	return OC_OK;
-}
-
-static int
-get_rc(struct parser *p, bool required, int *rc)
-{
-	struct token *t = tok_find(p, "rc");
-	size_t i;
-
-	*rc = OC_OK;
-	if (t == NULL)
-		return required ? perr(p, "missing rc=") : OC_OK;
-	t->used = true;
-	if (!name_index(trace_rc_names, TRACE_NRCS, t->val, t->vlen, &i))
-		return perr(p, "unknown rc=");
-	*rc = -(int)i;
-	return OC_OK;
-}
-
-/*
- * Hex with "??" wildcards into a fresh buffer: bytes then the known
- * mask (n each). wild_ok false: wildcards refused (header fields).
- */
-static int
-get_hex(struct parser *p, const struct token *t, bool wild_ok, size_t max,
-    uint8_t **out, size_t *n)
-{
-	size_t i, len;
-	uint8_t *b;
-
-	if (t->vlen % 2 != 0)
-		return perr(p, "odd number of hex digits");
-	len = t->vlen / 2;
-	if (len > max)
-		return perr(p, "more than %zu bytes", max);
-	if ((b = malloc(2 * len + 1)) == NULL)
-		return OC_ENOMEM;
-	for (i = 0; i < len; i++) {
-		char c0 = t->val[2 * i], c1 = t->val[2 * i + 1];
-		int hi = oc_hex_digit(c0), lo = oc_hex_digit(c1);
-
-		if (c0 == '?' && c1 == '?' && wild_ok) {
-			b[i] = 0;
-			b[len + i] = 0;
-		} else if (hi >= 0 && lo >= 0) {
-			b[i] = (uint8_t)(hi << 4 | lo);
-			b[len + i] = 1;
-		} else {
-			free(b);
-			return perr(p, "bad hex byte %zu", i);
-		}
-	}
-	*out = b;
-	*n = len;
-	return OC_OK;
-}
-
-/* data= into the record (optional unless required). */
-static int
-get_data(struct parser *p, struct trace_record *r, bool required)
-{
-	struct token *t = tok_find(p, "data");
-	uint8_t *b = NULL;
-	size_t n = 0;
-	int rc;
-
-	if (t == NULL)
-		return required ? perr(p, "missing data=") : OC_OK;
-	t->used = true;
-	if ((rc = get_hex(p, t, true, TRACE_MAX_DATA, &b, &n)) != OC_OK)
-		return rc;
-	r->data = b;
-	r->known = b + n;
-	r->data_len = n;
-	r->has_data = true;
-	return OC_OK;
-}
-
-static int
-get_op(struct parser *p, enum trace_op *op)
-{
-	struct token *t = tok_find(p, "op");
-	size_t i;
-
-	if (t == NULL)
-		return perr(p, "missing op=");
-	t->used = true;
-	if (!name_index(trace_op_names, TRACE_OP_COUNT, t->val, t->vlen, &i))
-		return perr(p, "unknown op=");
-	*op = (enum trace_op)i;
-	return OC_OK;
-}
-
-/* ifd=: a RESPONSECODE, decimal, maybe negative (it is a long). */
-static int
-get_ifd(struct parser *p, long *v)
-{
-	struct token *t = tok_find(p, "ifd");
-	unsigned long long x;
-	bool neg;
-
-	if (t == NULL)
-		return perr(p, "missing ifd=");
-	t->used = true;
-	neg = t->vlen > 0 && t->val[0] == '-';
-	if (!parse_num(t->val + neg, t->vlen - neg, false, 0x7fffffffull, &x))
-		return perr(p, "bad ifd=");
-	*v = neg ? -(long)x : (long)x;
-	return OC_OK;
-}
 
 static int
 parse_io(struct parser *p, struct trace_record *r)
@@ -307,17 +30,17 @@ parse_io(struct parser *p, struct trace_record *r)
 
 	switch (r->kind) {
 	case TRACE_OUT:
-		if ((rc = get_rc(p, false, &r->rc)) != OC_OK)
+		if ((rc = tf_get_rc(p, false, &r->rc)) != OC_OK)
 			return rc;
-		return get_data(p, r, true);
+		return tf_get_data(p, r, true);
 	case TRACE_IN:
 	case TRACE_INTR:
-		if ((rc = get_rc(p, false, &r->rc)) != OC_OK ||
-		    (rc = get_data(p, r, false)) != OC_OK)
+		if ((rc = tf_get_rc(p, false, &r->rc)) != OC_OK ||
+		    (rc = tf_get_data(p, r, false)) != OC_OK)
 			return rc;
 		/* Either what was read, or why nothing was. */
 		if ((r->rc == OC_OK) != r->has_data)
-			return perr(p, "%s wants data= or an error rc=",
+			return tf_err(p, "%s wants data= or an error rc=",
 			    trace_kind_name(r->kind));
 		return OC_OK;
 	default:
@@ -331,15 +54,15 @@ parse_ctl(struct parser *p, struct trace_record *r)
 	unsigned long long type = 0, req = 0, value = 0, len = 0;
 	int rc;
 
-	if ((rc = get_num(p, "type", true, 0xff, &type)) != OC_OK ||
-	    (rc = get_num(p, "req", true, 0xff, &req)) != OC_OK ||
-	    (rc = get_num(p, "value", true, 0xffff, &value)) != OC_OK ||
-	    (rc = get_num(p, "len", false, 0xffff, &len)) != OC_OK ||
-	    (rc = get_rc(p, true, &r->rc)) != OC_OK ||
-	    (rc = get_data(p, r, true)) != OC_OK)
+	if ((rc = tf_get_num(p, "type", true, 0xff, &type)) != OC_OK ||
+	    (rc = tf_get_num(p, "req", true, 0xff, &req)) != OC_OK ||
+	    (rc = tf_get_num(p, "value", true, 0xffff, &value)) != OC_OK ||
+	    (rc = tf_get_num(p, "len", false, 0xffff, &len)) != OC_OK ||
+	    (rc = tf_get_rc(p, true, &r->rc)) != OC_OK ||
+	    (rc = tf_get_data(p, r, true)) != OC_OK)
 		return rc;
 	if (r->data_len > len)
-		return perr(p, "ctl data longer than len=");
+		return tf_err(p, "ctl data longer than len=");
 	r->type = (uint8_t)type;
 	r->req = (uint8_t)req;
 	r->value = (uint16_t)value;
@@ -350,16 +73,16 @@ parse_ctl(struct parser *p, struct trace_record *r)
 static int
 parse_halt(struct parser *p, struct trace_record *r)
 {
-	struct token *t = tok_find(p, "ep");
+	struct token *t = tf_find(p, "ep");
 
 	if (t == NULL)
-		return perr(p, "missing ep=");
+		return tf_err(p, "missing ep=");
 	t->used = true;
 	if (t->vlen == 2 && memcmp(t->val, "in", 2) == 0)
 		r->ep_in = true;
 	else if (!(t->vlen == 3 && memcmp(t->val, "out", 3) == 0))
-		return perr(p, "ep= is in or out");
-	return get_rc(p, true, &r->rc);
+		return tf_err(p, "ep= is in or out");
+	return tf_get_rc(p, true, &r->rc);
 }
 
 static int
@@ -368,23 +91,23 @@ parse_host(struct parser *p, struct trace_record *r)
 	unsigned long long slot = 0, a = 0, b = 0, cap = 0;
 	int rc;
 
-	if ((rc = get_op(p, &r->op)) != OC_OK ||
-	    (rc = get_num(p, "slot", false, 0xffff, &slot)) != OC_OK)
+	if ((rc = tf_get_op(p, &r->op)) != OC_OK ||
+	    (rc = tf_get_num(p, "slot", false, 0xffff, &slot)) != OC_OK)
 		return rc;
 	r->slot = (uint32_t)slot;
 	if (r->kind == TRACE_RET) {
-		if ((rc = get_ifd(p, &r->ifd)) != OC_OK)
+		if ((rc = tf_get_ifd(p, &r->ifd)) != OC_OK)
 			return rc;
-		return get_data(p, r, true);
+		return tf_get_data(p, r, true);
 	}
-	if ((rc = get_num(p, "a", true, 0xffffffff, &a)) != OC_OK ||
-	    (rc = get_num(p, "b", true, 0xffffffff, &b)) != OC_OK ||
-	    (rc = get_num(p, "cap", false, TRACE_MAX_DATA, &cap)) != OC_OK)
+	if ((rc = tf_get_num(p, "a", true, 0xffffffff, &a)) != OC_OK ||
+	    (rc = tf_get_num(p, "b", true, 0xffffffff, &b)) != OC_OK ||
+	    (rc = tf_get_num(p, "cap", false, TRACE_MAX_DATA, &cap)) != OC_OK)
 		return rc;
 	r->a = (uint32_t)a;
 	r->b = (uint32_t)b;
 	r->cap = (uint32_t)cap;
-	return get_data(p, r, true);
+	return tf_get_data(p, r, true);
 }
 
 /*
@@ -400,20 +123,20 @@ parse_record_head(struct parser *p, struct trace_record *r, uint64_t prev_ms,
 	size_t n = p->len, kind;
 
 	if ((sp1 = memchr(s, ' ', n)) == NULL ||
-	    !parse_num(s, (size_t)(sp1 - s), false, TRACE_MAX_MS, &ms))
-		return perr(p, "expected \"<ms> <kind> ...\"");
+	    !tf_num(s, (size_t)(sp1 - s), false, TRACE_MAX_MS, &ms))
+		return tf_err(p, "expected \"<ms> <kind> ...\"");
 	if (ms < prev_ms)
-		return perr(p, "time goes backwards");
+		return tf_err(p, "time goes backwards");
 	r->ms = ms;
 	s = sp1 + 1;
 	n -= (size_t)(sp1 - p->line) + 1;
 	sp2 = memchr(s, ' ', n);
-	if (!name_index(trace_kind_names, TRACE_NKINDS, s,
+	if (!tf_name_index(trace_kind_names, TRACE_NKINDS, s,
 		sp2 != NULL ? (size_t)(sp2 - s) : n, &kind))
-		return perr(p, "unknown record kind");
+		return tf_err(p, "unknown record kind");
 	r->kind = (enum trace_kind)kind;
 	if (sp2 == NULL)
-		return perr(p, "record without fields");
+		return tf_err(p, "record without fields");
 	*fields = sp2 + 1;
 	*fields_len = n - (size_t)(sp2 - s) - 1;
 	return OC_OK;
@@ -450,12 +173,12 @@ parse_record(struct parser *p, struct trace_record *r, uint64_t prev_ms)
 	r->line = p->lineno;
 	if ((rc = parse_record_head(p, r, prev_ms, &fields, &fields_len)) !=
 		OC_OK ||
-	    (rc = tokenize(p, fields, fields_len)) != OC_OK ||
-	    (rc = tok_check_dups(p)) != OC_OK)
+	    (rc = tf_tokenize(p, fields, fields_len)) != OC_OK ||
+	    (rc = tf_check_dups(p)) != OC_OK)
 		return rc;
 	rc = parse_fields(p, r);
 	if (rc == OC_OK)
-		rc = tok_unused(p);
+		rc = tf_unused(p);
 	if (rc != OC_OK) {
 		free((void *)(uintptr_t)r->data);
 		r->data = NULL;
@@ -483,7 +206,7 @@ parse_device(struct parser *p, struct trace_device *d)
 	int rc;
 
 	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if ((rc = get_num(p, f[i].key, f[i].hex, f[i].max, &v[i])) !=
+		if ((rc = tf_get_num(p, f[i].key, f[i].hex, f[i].max, &v[i])) !=
 		    OC_OK)
 			return rc;
 	d->vid = (uint16_t)v[0];
@@ -497,7 +220,7 @@ parse_device(struct parser *p, struct trace_device *d)
 	d->has_intr = v[8] != 0;
 	d->desc_after_endpoints = v[9] != 0;
 	d->driver_options = (uint32_t)v[10];
-	return tok_unused(p);
+	return tf_unused(p);
 }
 
 /* key=hex into a fixed buffer (NUL-terminated when str). */
@@ -505,20 +228,20 @@ static int
 get_fixed(struct parser *p, const char *key, uint8_t *dst, size_t max,
     size_t *n, bool str)
 {
-	struct token *t = tok_find(p, key);
+	struct token *t = tf_find(p, key);
 	uint8_t *b = NULL;
 	size_t len = 0, i;
 	int rc;
 
 	if (t == NULL)
-		return perr(p, "missing %s=", key);
+		return tf_err(p, "missing %s=", key);
 	t->used = true;
-	if ((rc = get_hex(p, t, false, max, &b, &len)) != OC_OK)
+	if ((rc = tf_get_hex(p, t, false, max, &b, &len)) != OC_OK)
 		return rc;
 	for (i = 0; str && i < len; i++)
 		if (b[i] == 0) {
 			free(b);
-			return perr(p, "NUL inside %s=", key);
+			return tf_err(p, "NUL inside %s=", key);
 		}
 	if (len > 0)
 		memcpy(dst, b, len);
@@ -542,7 +265,7 @@ parse_strings(struct parser *p, struct trace_device *d)
 	    (rc = get_fixed(p, "serial", (uint8_t *)d->serial, TRACE_STR_MAX,
 		 NULL, true)) != OC_OK)
 		return rc;
-	return tok_unused(p);
+	return tf_unused(p);
 }
 
 /* "device ...", "desc ...", "strings ...": in this order, once each. */
@@ -555,9 +278,9 @@ parse_header_line(struct parser *p, struct trace_device *d, unsigned idx)
 
 	if (p->len <= wl + 1 || memcmp(p->line, words[idx], wl) != 0 ||
 	    p->line[wl] != ' ')
-		return perr(p, "expected the \"%s\" header line", words[idx]);
-	if ((rc = tokenize(p, p->line + wl + 1, p->len - wl - 1)) != OC_OK ||
-	    (rc = tok_check_dups(p)) != OC_OK)
+		return tf_err(p, "expected the \"%s\" header line", words[idx]);
+	if ((rc = tf_tokenize(p, p->line + wl + 1, p->len - wl - 1)) != OC_OK ||
+	    (rc = tf_check_dups(p)) != OC_OK)
 		return rc;
 	switch (idx) {
 	case 0:
@@ -566,7 +289,7 @@ parse_header_line(struct parser *p, struct trace_device *d, unsigned idx)
 		if ((rc = get_fixed(p, "data", d->desc, TRACE_DESC_MAX,
 			 &d->desc_len, false)) != OC_OK)
 			return rc;
-		return tok_unused(p);
+		return tf_unused(p);
 	default:
 		return parse_strings(p, d);
 	}
@@ -578,11 +301,11 @@ check_chars(struct parser *p)
 	size_t i;
 
 	if (p->len > TRACE_MAX_LINE)
-		return perr(p, "line longer than %u bytes", TRACE_MAX_LINE);
+		return tf_err(p, "line longer than %u bytes", TRACE_MAX_LINE);
 	for (i = 0; i < p->len; i++)
 		if ((unsigned char)p->line[i] < 0x20 ||
 		    (unsigned char)p->line[i] > 0x7e)
-			return perr(p, "control or non-ASCII byte");
+			return tf_err(p, "control or non-ASCII byte");
 	return OC_OK;
 }
 
@@ -595,7 +318,7 @@ push_record(struct parser *p, struct trace *t, size_t *alloc,
 
 	if (t->n == TRACE_MAX_RECORDS) {
 		free((void *)(uintptr_t)r->data);
-		return perr(p, "more than %u records", TRACE_MAX_RECORDS);
+		return tf_err(p, "more than %u records", TRACE_MAX_RECORDS);
 	}
 	if (t->n == *alloc) {
 		na = *alloc == 0 ? 64 : *alloc * 2;
@@ -603,7 +326,7 @@ push_record(struct parser *p, struct trace *t, size_t *alloc,
 			na = TRACE_MAX_RECORDS;
 		if ((nr = realloc(t->rec, na * sizeof(*nr))) == NULL) {
 			free((void *)(uintptr_t)r->data);
-			return perr(p, "out of memory");
+			return tf_err(p, "out of memory");
 		}
 		t->rec = nr;
 		*alloc = na;
@@ -624,7 +347,7 @@ parse_line(struct parser *p, struct trace *t, size_t *alloc, unsigned *hdr)
 	if (p->lineno == 1) {
 		if (p->len != sizeof(version) - 1 ||
 		    memcmp(p->line, version, p->len) != 0)
-			return perr(p, "not \"%s\"", version);
+			return tf_err(p, "not \"%s\"", version);
 		return OC_OK;
 	}
 	if (p->len > 0 && p->line[0] == '#')
@@ -656,7 +379,7 @@ trace_parse(const char *text, size_t len, struct trace *t, char *err,
 		err[0] = '\0';
 	if (text == NULL || len > TRACE_MAX_FILE) {
 		p.lineno = 0;
-		(void)perr(&p, "no text, or more than %u bytes",
+		(void)tf_err(&p, "no text, or more than %u bytes",
 		    TRACE_MAX_FILE);
 		return OC_EINVAL;
 	}
@@ -670,7 +393,7 @@ trace_parse(const char *text, size_t len, struct trace *t, char *err,
 	}
 	if (rc == OC_OK && hdr < 3) {
 		p.lineno++;
-		rc = perr(&p, "trace ends inside its header");
+		rc = tf_err(&p, "trace ends inside its header");
 	}
 	if (rc != OC_OK)
 		trace_free(t);
