@@ -19,7 +19,8 @@ import re
 import sys
 from xml.sax.saxutils import escape
 
-LINE_RE = re.compile(r'^([0-9a-f]{4}):([0-9a-f]{4})\t(supported|shouldwork|local)\t(.+)$')
+LINE_RE = re.compile(r'^([0-9a-f]{4}):([0-9a-f]{4})\t(supported|shouldwork|unsupported|local)'
+                     r'\t([^\t]+)(?:\t([^\t]+))?$')
 HEX_RE = re.compile(r'^0x[0-9a-fA-F]{1,8}$')
 
 
@@ -27,8 +28,9 @@ class ListError(Exception):
     pass
 
 
-def parse_lines(lines, path, seen):
-    """Readers of one list given as lines; path names it in errors.
+def parse_entries(lines, path, seen):
+    """Readers of one list given as lines, as (vid, pid, status, name, note)
+    with note None unless status is "unsupported"; path names it in errors.
     seen maps (vid, pid) to the path:line that listed it first."""
     readers = []
     for lineno, raw in enumerate(lines, 1):
@@ -37,16 +39,26 @@ def parse_lines(lines, path, seen):
             continue
         m = LINE_RE.match(line)
         if not m:
-            raise ListError(f'{path}:{lineno}: expected "vvvv:pppp<TAB>status<TAB>name", got {line!r}')
-        vid, pid, _status, name = m.groups()
-        if any(ord(c) < 0x20 or ord(c) == 0x7f for c in name):
-            raise ListError(f'{path}:{lineno}: control character in reader name')
+            raise ListError(f'{path}:{lineno}: expected "vvvv:pppp<TAB>status<TAB>name[<TAB>note]", got {line!r}')
+        vid, pid, status, name, note = m.groups()
+        if any(ord(c) < 0x20 or ord(c) == 0x7f for c in name + (note or '')):
+            raise ListError(f'{path}:{lineno}: control character in reader name or note')
+        # The note is the reason shown for a reader known not to work
+        # fully: every "unsupported" reader has one, no other has.
+        if (status == 'unsupported') != (note is not None):
+            raise ListError(f'{path}:{lineno}: a note (fourth column) goes with status '
+                            f'"unsupported" and only with it')
         key = (vid, pid)
         if key in seen:
             raise ListError(f'{path}:{lineno}: {vid}:{pid} already listed at {seen[key]}')
         seen[key] = f'{path}:{lineno}'
-        readers.append((vid, pid, name))
+        readers.append((vid, pid, status, name, note))
     return readers
+
+
+def parse_lines(lines, path, seen):
+    """As parse_entries, as (vid, pid, name): what Info.plist needs."""
+    return [(v, p, n) for v, p, _s, n, _note in parse_entries(lines, path, seen)]
 
 
 def read_list(path, seen):

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Tests of the Info.plist generator: real list, merges, malformed input."""
+import importlib
 import os
 import plistlib
 import subprocess
@@ -10,6 +11,9 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, 'gen-info-plist.py')
 LIST = os.path.join(HERE, 'readers.list')
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # nothing written into the source tree
+gen = importlib.import_module('gen-info-plist')
 
 
 def run(lists, *extra):
@@ -37,24 +41,42 @@ class GenInfoPlist(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(d['CFBundleExecutable'], 'libopenccid.so')
         self.assertEqual(d['ifdLogLevel'], '0x0003')
-        self.assertEqual(len(d['ifdVendorID']), 613)
-        self.assertEqual(len(d['ifdProductID']), 613)
-        self.assertEqual(len(d['ifdFriendlyName']), 613)
+        self.assertEqual(len(d['ifdVendorID']), 642)
+        self.assertEqual(len(d['ifdProductID']), 642)
+        self.assertEqual(len(d['ifdFriendlyName']), 642)
         i = d['ifdProductID'].index('0x3438')
         self.assertEqual(d['ifdVendorID'][i], '0x08E6')
         self.assertEqual(d['ifdFriendlyName'][i], 'Gemalto USB Shell Token V2')
         # names with XML specials survive escaping
         self.assertIn('Giesecke & Devrient GmbH StarSign CUT S', d['ifdFriendlyName'])
 
-    def test_no_unsupported_readers(self):
+    def test_claims_the_reference_list_but_disabled(self):
+        """Info.plist claims exactly the reference list's VID:PIDs less the
+        disabled ones, each with the reference's status and name, and every
+        "unsupported" one with a reason (issue 25: a user switching from
+        the reference driver keeps every reader it claimed)."""
         with open(os.path.join(HERE, '..', 'tests', 'data', 'readers.tsv'), encoding='utf-8') as f:
             rows = [l.rstrip('\n').split('\t') for l in f][1:]
-        excluded = {(r[0], r[1]) for r in rows if r[3] in ('unsupported', 'disabled')}
+        ref = {(r[0], r[1]): (r[3], r[2]) for r in rows}
+        self.assertEqual(len(ref), len(rows), 'a VID:PID twice in readers.tsv')
+        want = {k for k, (st, _n) in ref.items() if st != 'disabled'}
+        disabled = {k for k, (st, _n) in ref.items() if st == 'disabled'}
+        self.assertEqual((len(want), len(disabled)), (642, 14))
         p, d = run([LIST])
-        listed = set(zip((v[2:].lower() for v in d['ifdVendorID']),
-                         (v[2:].lower() for v in d['ifdProductID'])))
-        self.assertTrue(excluded)
-        self.assertFalse(listed & excluded)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        claimed = list(zip((v[2:].lower() for v in d['ifdVendorID']),
+                           (v[2:].lower() for v in d['ifdProductID'])))
+        self.assertEqual(len(claimed), len(set(claimed)))
+        self.assertEqual(sorted(set(claimed) - want), [], 'claimed, not in the reference list')
+        self.assertEqual(sorted(want - set(claimed)), [], 'in the reference list, not claimed')
+        with open(LIST, encoding='utf-8') as f:
+            entries = gen.parse_entries(f, LIST, {})
+        for vid, pid, status, name, note in entries:
+            self.assertEqual((status, name), ref[(vid, pid)], f'{vid}:{pid}')
+            self.assertEqual(note is not None, status == 'unsupported', f'{vid}:{pid}')
+            if note:
+                self.assertTrue(note.startswith('the reference list marks it unsupported'), note)
+        self.assertEqual(sum(1 for e in entries if e[2] == 'unsupported'), 29)
 
     def test_local_list_merges(self):
         with tempfile.TemporaryDirectory() as t:
@@ -70,6 +92,11 @@ class GenInfoPlist(unittest.TestCase):
                '8e6:3438\tsupported\tshort vid\n',
                '08e6:3438 supported spaces not tabs\n',
                '08e6:3438\tgreat\tunknown status\n',
+               '08e6:3438\tunsupported\tno reason given\n',
+               '08e6:3438\tsupported\tname\ta note without unsupported\n',
+               '08e6:3438\tunsupported\tname\t\n',
+               '08e6:3438\tunsupported\tname\tnote\textra column\n',
+               '08e6:3438\tunsupported\tname\tctl\x01in note\n',
                '08e6:3438\tsupported\t\n',
                '08e6:3438\tsupported\tctl\x01char\n',
                'garbage\n']

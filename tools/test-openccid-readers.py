@@ -113,8 +113,12 @@ class InstalledTool(unittest.TestCase):
 
     def test_list_shipped(self):
         out = self.ok('list').splitlines()
-        self.assertEqual(len(out), 613)
+        self.assertEqual(len(out), 642)
         self.assertIn('08e6:3438\tsupported\tGemalto USB Shell Token V2', out)
+        # an unsupported reader is claimed and shown with its reason
+        self.assertIn('0a5c:5800\tunsupported\tBroadcom Corp 5880\tthe reference list marks '
+                      'it unsupported; laptop chip whose vendor does not support its '
+                      'contactless part on Linux', out)
         self.assertEqual(self.ok('list', '--local'), '')
 
     def test_add_list_remove(self):
@@ -122,18 +126,18 @@ class InstalledTool(unittest.TestCase):
         local = os.path.join(self.local_dir(), 'local.list')
         self.assertEqual(read(local), '1234:abcd\tlocal\tExample Reader 1\n')
         pl, readers = self.plist_readers()
-        self.assertEqual(len(readers), 614)
+        self.assertEqual(len(readers), 643)
         self.assertIn(('0x1234', '0xABCD', 'Example Reader 1'), readers)
         self.assertEqual(self.ok('list', '--local'), '1234:abcd\tlocal\tExample Reader 1\n')
         self.assertIn('1234:abcd\tlocal\tExample Reader 1', self.ok('list').splitlines())
         # the line openccid-probe prints, from stdin, into a list of its own
         self.ok('add', '--list', 'lab.list', '--from', '-',
                 stdin='# from openccid-probe show\n4321:0001\tlocal\tLab Reader\n')
-        self.assertEqual(len(self.plist_readers()[1]), 615)
+        self.assertEqual(len(self.plist_readers()[1]), 644)
         self.ok('remove', '1234:abcd')
         self.assertEqual(read(local), '')
         _pl, readers = self.plist_readers()
-        self.assertEqual(len(readers), 614)
+        self.assertEqual(len(readers), 643)
         self.assertNotIn('1234:abcd', self.ok('list'))
         self.assertEqual(self.ok('list', '--local'), '4321:0001\tlocal\tLab Reader\n')
         self.fails('remove', '1234:abcd', msg='1234:abcd: in no local list')

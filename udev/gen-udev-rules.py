@@ -30,7 +30,9 @@ import sys
 
 HEX4 = re.compile(r'^[0-9a-fA-F]{4}$')
 GROUP_RE = re.compile(r'^[a-z_][a-z0-9_-]{0,31}$')
-READER_RE = re.compile(r'^([0-9a-f]{4}):([0-9a-f]{4})\t(supported|shouldwork|local)\t(.+)$')
+# bundle/readers.list lines (bundle/gen-info-plist.py has the full rules)
+READER_RE = re.compile(r'^([0-9a-f]{4}):([0-9a-f]{4})\t(supported|shouldwork|unsupported|local)'
+                       r'\t([^\t]+)(?:\t[^\t]+)?$')
 VENDOR_CLASS = 'vendor_class_ccid'
 NO_AUTOSUSPEND = 'no_autosuspend'
 PERSIST_OFF = 'usb_persist_off'
