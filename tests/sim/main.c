@@ -296,7 +296,8 @@ static char *control_command(char *line)
 		goto done;
 	}
 	sim_log("control: %s", line);
-	if (!strcmp(w[0], "card-remove") || !strcmp(w[0], "card-insert")) {
+	if (!strcmp(w[0], "card-remove") || !strcmp(w[0], "card-insert") ||
+	    !strcmp(w[0], "card-swap")) {
 		unsigned long g = 0, slot;
 		struct ccid_iface *ci;
 		char *end = NULL;
@@ -321,9 +322,11 @@ static char *control_command(char *line)
 			out = g_strdup_printf("err slot %lu has no card (spec none)", g);
 			goto done;
 		}
-		if (w[0][5] == 'r')
+		/* card-swap: out and in under one lock, so no presence poll
+		 * can see the slot empty (a swap between two polls). */
+		if (w[0][5] != 'i')
 			ccid_card_remove(ci, (unsigned)slot);
-		else
+		if (w[0][5] != 'r')
 			ccid_card_insert(ci, (unsigned)slot);
 		usbfs_kick();
 		sim_lock_give();
