@@ -1,7 +1,7 @@
 #!/bin/sh
 # openccid - static analysis: cppcheck and clang-tidy over src/.
 #
-# usage: tests/lint.sh [FILE.c ...]     (default: every src/*.c)
+# usage: tests/lint.sh [FILE.c ...]     (default: every src/*/*.c)
 # env:   OPENCCID_BUILD_DIR  a configured build tree whose config.h to use
 #                            (default: an empty stand-in; the sources need
 #                            nothing from it to be analysed)
@@ -19,7 +19,7 @@ tidy=${CLANG_TIDY:-clang-tidy}
 if [ $# -gt 0 ]; then
 	files="$*"
 else
-	files=$(ls src/*.c)
+	files=$(ls src/*/*.c)
 fi
 
 tmp=$(mktemp -d)

@@ -1,6 +1,6 @@
 /*
  * openccid tools - pcscd's log functions (log_msg, log_xxd), which the
- * driver's src/log.c calls, for programs that run the driver's code
+ * driver's src/base/log.c calls, for programs that run the driver's code
  * outside pcscd: the lines go to standard error when enabled.
  */
 #ifndef OPENCCID_TOOLS_PCSCD_LOG_H

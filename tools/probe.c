@@ -14,10 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atr.h"
-#include "bytes.h"
-#include "ccid_desc.h"
-#include "err.h"
+#include "card/atr.h"
+#include "base/bytes.h"
+#include "codec/ccid_desc.h"
+#include "base/err.h"
 #include "probe.h"
 
 #define HEX_MAX 512

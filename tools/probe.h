@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "atr.h"
-#include "ccid_desc.h"
-#include "quirks.h"
-#include "transport.h"
+#include "card/atr.h"
+#include "codec/ccid_desc.h"
+#include "quirks/quirks.h"
+#include "transport/transport.h"
 
 struct usb_probe_iface;
 

@@ -1,6 +1,6 @@
 /*
  * openccid-probe - live USB devices, through the driver's own transport
- * (src/usb.c), descriptor parser and quirk table.
+ * (src/transport/usb.c), descriptor parser and quirk table.
  *
  *   openccid-probe list [--json] [-s BUS:DEV] [-d VID:PID] [-q DIR]
  *   openccid-probe show [--json] [--power] [-s BUS:DEV] [-d VID:PID] [-q DIR]
@@ -20,12 +20,12 @@
 #include <string.h>
 
 
-#include "ccid_desc.h"
-#include "discovery.h"
-#include "err.h"
-#include "log.h"
-#include "quirks.h"
-#include "usb.h"
+#include "codec/ccid_desc.h"
+#include "quirks/discovery.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "quirks/quirks.h"
+#include "transport/usb.h"
 
 #define LIST_MAX     256 /* dwords in a clock or rate list (bNum is a byte) */
 #define DESCRIBE_MAX 8192

@@ -1,7 +1,7 @@
 /*
  * openccid-probe show --power: each slot's card powered through the
- * driver's own command code (src/ccid_cmd.c, src/power_on.c), its ATR
- * kept for the decode, then powered off again.
+ * driver's own command code (src/ccid/ccid_cmd.c, src/reader/power_on.c),
+ * its ATR kept for the decode, then powered off again.
  */
 #include "config.h"
 
@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccid_cmd.h"
-#include "ccid_msg.h"
-#include "err.h"
-#include "power_on.h"
+#include "ccid/ccid_cmd.h"
+#include "codec/ccid_msg.h"
+#include "base/err.h"
+#include "reader/power_on.h"
 
 /* Section 6.2.6 bmICCStatus */
 #define ICC_STATUS(b) ((b) & 0x03u)

@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "discovery.h"
-#include "usb.h"
+#include "quirks/discovery.h"
+#include "transport/usb.h"
 
 #define ICCD_A_PROTOCOL 1 /* bInterfaceProtocol of ICCD version A */
 #define ICCD_B_PROTOCOL 2 /* bInterfaceProtocol of ICCD version B */

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "quirks.h"
+#include "base/err.h"
+#include "quirks/quirks.h"
 
 static struct quirk_table table;
 static char text[QUIRKS_MAX_FILE_SIZE + 1];

@@ -3,7 +3,7 @@
  *
  * For each TRACE: the reader is rebuilt from the trace header with
  * reader_open_with_transport() over the replay transport
- * (src/trace_replay.h), the recorded IFDH calls are issued in order
+ * (src/transport/trace_replay.h), the recorded IFDH calls are issued in order
  * through the same IFDH* entry points pcscd calls, and every result (IFD
  * code, ATR, response bytes; "??" matches anything) must match the
  * trace, which must be consumed whole. Prints PASS or FAIL with the
@@ -22,15 +22,15 @@
 
 #include <ifdhandler.h>
 
-#include "capabilities.h"
-#include "err.h"
-#include "file_read.h"
-#include "log.h"
-#include "reader.h"
-#include "trace_fmt.h"
+#include "ifd/capabilities.h"
+#include "base/err.h"
+#include "base/file_read.h"
+#include "base/log.h"
+#include "reader/reader.h"
+#include "codec/trace_fmt.h"
 #include "pcscd_log.h"
-#include "trace_replay.h"
-#include "usb.h"
+#include "transport/trace_replay.h"
+#include "transport/usb.h"
 
 #define REPLAY_LUN 0x0UL
 #define REPLAY_SYNC_MS 5000  /* interrupt data the driver must read */

@@ -21,7 +21,7 @@ the device, a superset. Class-0xFF readers that are not in
 bundle/readers.list get no rule (pcscd never hands them to openccid); the
 generated file names them in a comment. Any line this script cannot
 understand is an error with file:line; the driver's own parser
-(src/quirks_parse.c) is the strict validator of everything else.
+(src/quirks/quirks_parse.c) is the strict validator of everything else.
 """
 import argparse
 import os

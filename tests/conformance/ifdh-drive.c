@@ -38,7 +38,8 @@
 
 #include <debuglog.h>
 #include <ifdhandler.h>
-#include <PCSC/reader.h> /* part 10 codes; src/reader.h is another file */
+/* part 10 codes; src/reader/reader.h is another file */
+#include <PCSC/reader.h>
 
 #define MAX_IFACES 8
 #define MAX_SLOTS 16

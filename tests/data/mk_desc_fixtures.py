@@ -5,7 +5,7 @@ Reads descriptors.jsonl (one real reader dump per line, see
 /work/shared/data/README.md), rebuilds the 54-byte class descriptor of every
 CCID interface of every device from its fields, laid out little-endian as in
 CCID rev 1.1 table 5.1-1, and states what ccid_desc_parse() must do with it
-according to the rules documented in src/ccid_desc.h.
+according to the rules documented in src/codec/ccid_desc.h.
 
 Output (ccid_desc_fixtures.txt), one interface per line, space separated:
 
@@ -60,7 +60,7 @@ FIELDS = [
 LAYOUT = "<" + "".join(f for _, f in FIELDS)
 assert struct.calcsize(LAYOUT) == 54
 
-# Caps and warning bits, as in src/ccid_desc.h.
+# Caps and warning bits, as in src/codec/ccid_desc.h.
 MAX_SLOTS = 16
 MAX_CLOCKS = 64
 MAX_RATES = 64
@@ -82,7 +82,7 @@ LEVELS = {
 
 
 def verdict(c, allow_vendor):
-    """Expected result and the fields as returned, per src/ccid_desc.h."""
+    """Expected result and the fields as returned, per src/codec/ccid_desc.h."""
     out = dict(c)
     if c["bLength"] < 54:
         return "EINVAL", None, out, 0

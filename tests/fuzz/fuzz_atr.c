@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atr.h"
-#include "err.h"
+#include "card/atr.h"
+#include "base/err.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,6 +1,6 @@
 /*
  * openccid - libFuzzer harness for the whole driver above a fuzzed
- * transport: the IFDH entry points (src/ifdhandler.c), the reader table,
+ * transport: the IFDH entry points (src/ifd/ifdhandler.c), the reader table,
  * slots, CCID commands, the T=0/T=1 engines, negotiation, part 10
  * features and the PIN pad, capabilities and card events, with every
  * device reply taken from the input. The host side runs a fixed sequence
@@ -52,16 +52,16 @@
 #include <ifdhandler.h>
 #include <PCSC/reader.h>
 
-#include "capabilities.h"
-#include "ccid_desc.h"
-#include "ccid_msg.h"
-#include "devname.h"
-#include "drvconf.h"
-#include "err.h"
-#include "log.h"
-#include "quirks.h"
-#include "reader.h"
-#include "usb.h"
+#include "ifd/capabilities.h"
+#include "codec/ccid_desc.h"
+#include "codec/ccid_msg.h"
+#include "codec/devname.h"
+#include "ifd/drvconf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "quirks/quirks.h"
+#include "reader/reader.h"
+#include "transport/usb.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -6,7 +6,7 @@
  * Input: [flags | structure bytes]; flags bit 0 Modify, bit 1 a T=1
  * prologue, bits 2-3 which quirk row applies.
  *
- * fuzz-srcs: src/pcsc_features.c src/pinpad.c
+ * fuzz-srcs: src/ifd/pcsc_features.c src/reader/pinpad.c
  * fuzz-ldflags: -I/usr/include/PCSC
  */
 #include <stdarg.h>
@@ -15,15 +15,15 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "capabilities.h"
-#include "ccid_cmd.h"
-#include "drvconf.h"
-#include "err.h"
-#include "log.h"
-#include "pcsc_features.h"
-#include "pinpad.h"
-#include "quirks.h"
-#include "xfr_tpdu.h"
+#include "ifd/capabilities.h"
+#include "ccid/ccid_cmd.h"
+#include "ifd/drvconf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "ifd/pcsc_features.h"
+#include "reader/pinpad.h"
+#include "quirks/quirks.h"
+#include "reader/xfr_tpdu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "err.h"
-#include "plist.h"
+#include "base/err.h"
+#include "codec/plist.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atr.h"
-#include "err.h"
-#include "pps.h"
+#include "card/atr.h"
+#include "base/err.h"
+#include "card/pps.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "quirks.h"
+#include "base/err.h"
+#include "quirks/quirks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

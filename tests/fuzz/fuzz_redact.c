@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccid_desc.h"
-#include "ccid_msg.h"
-#include "err.h"
-#include "redact.h"
+#include "codec/ccid_desc.h"
+#include "codec/ccid_msg.h"
+#include "base/err.h"
+#include "codec/redact.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

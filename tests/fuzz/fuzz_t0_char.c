@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "t0_char.h"
+#include "base/err.h"
+#include "card/t0_char.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

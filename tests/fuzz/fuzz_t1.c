@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "t1.h"
+#include "base/err.h"
+#include "card/t1.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

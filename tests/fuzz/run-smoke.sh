@@ -28,14 +28,16 @@ cc=${CLANG:-clang}
 codec="err bytes devname ccid_desc ccid_msg atr redact quirks_keys quirks_parse quirks quirks_describe plist t1 t0 t0_char pps trace_names trace_fmt trace_fields trace_parse"
 srcs=
 for m in $codec; do
-	[ -f "$top/src/$m.c" ] && srcs="$srcs $top/src/$m.c"
+	for f in "$top"/src/*/"$m".c; do
+		[ -f "$f" ] && srcs="$srcs $f"
+	done
 done
 
-# "fuzz-srcs: @driver" stands for the rest of the driver: every src/*.c
+# "fuzz-srcs: @driver" stands for the rest of the driver: every src/*/*.c
 # but the codecs above and usb.c (a harness brings its own transport), so
 # that a new driver file needs no harness edit.
 driver=
-for f in "$top"/src/*.c; do
+for f in "$top"/src/*/*.c; do
 	m=$(basename "$f" .c)
 	case " $codec usb " in
 	*" $m "*) ;;
@@ -47,7 +49,7 @@ mkdir -p "$out/include" "$out/gen"
 # The codec sources include config.h first; they need nothing from it.
 : >"$out/include/config.h"
 # Generated sources a harness may name ("fuzz-gen-srcs:"), built the way
-# src/quirks.am builds them.
+# src/quirks/quirks.am builds them.
 python3 "$top/tools/embed-quirks.py" "$out/gen/quirks_builtin.c" \
     "$top"/quirks/*.quirks
 

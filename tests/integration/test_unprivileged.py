@@ -32,7 +32,8 @@ USER = "pcscd"
 # proto=0: the built-in card's T=0 ATR, 3B 0A "OPENCCID00" (tests/sim).
 CARD = "builtin:proto=0"
 ATR = bytes([0x3B, 0x0A]) + b"OPENCCID00"
-# What src/usb.c logs when libusb_open() fails with LIBUSB_ERROR_ACCESS.
+# What src/transport/usb.c logs when libusb_open() fails with
+# LIBUSB_ERROR_ACCESS.
 DENIED = ("cannot open {node}: permission denied; the pcscd user needs "
           "read-write access (udev rules: group {group})")
 

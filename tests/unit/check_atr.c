@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atr.h"
-#include "err.h"
+#include "card/atr.h"
+#include "base/err.h"
 
 struct atr_case {
 	const char *name;

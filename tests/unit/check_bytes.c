@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "err.h"
+#include "base/bytes.h"
+#include "base/err.h"
 
 static const uint8_t sample[] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
 

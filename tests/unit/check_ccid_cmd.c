@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccid_cmd.h"
-#include "ccid_msg.h"
-#include "err.h"
+#include "ccid/ccid_cmd.h"
+#include "codec/ccid_msg.h"
+#include "base/err.h"
 #include "fake_transport.h"
-#include "log.h"
+#include "base/log.h"
 #include "log_stub.h"
 
 #define MAX_MSG 271 /* 10 + 261: a short-APDU reader */

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "ccid_desc.h"
-#include "err.h"
+#include "base/bytes.h"
+#include "codec/ccid_desc.h"
+#include "base/err.h"
 
 #ifndef TEST_DATA_DIR
 #define TEST_DATA_DIR "tests/data"

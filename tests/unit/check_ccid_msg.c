@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccid_msg.h"
-#include "err.h"
+#include "codec/ccid_msg.h"
+#include "base/err.h"
 
 #define MAX_DATA 271 /* a typical dwMaxCCIDMessageLength minus header */
 

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "ccid_cmd.h"
-#include "clock.h"
-#include "err.h"
+#include "ccid/ccid_cmd.h"
+#include "base/clock.h"
+#include "base/err.h"
 #include "fake_device.h"
-#include "log.h"
+#include "base/log.h"
 #include "log_stub.h"
 
 #define MAX_MSG 271

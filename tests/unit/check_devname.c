@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devname.h"
-#include "err.h"
+#include "codec/devname.h"
+#include "base/err.h"
 
 /* Parse from an exact-size heap copy so ASan sees any over-read. */
 static int

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccid_desc.h"
-#include "discovery.h"
-#include "err.h"
+#include "codec/ccid_desc.h"
+#include "quirks/discovery.h"
+#include "base/err.h"
 
 static uint8_t desc[CCID_DESC_LEN];
 static uint8_t vdesc[CCID_DESC_LEN];

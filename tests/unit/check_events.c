@@ -15,13 +15,13 @@
 
 #include <ifdhandler.h>
 
-#include "ccid_desc.h"
-#include "err.h"
+#include "codec/ccid_desc.h"
+#include "base/err.h"
 #include "fake_transport.h"
 #include "ifdh_fixture.h"
-#include "log.h"
+#include "base/log.h"
 #include "log_stub.h"
-#include "usb.h"
+#include "transport/usb.h"
 
 #define LUN 0x20000UL
 #define LUN1 (LUN | 1)

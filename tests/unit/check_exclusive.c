@@ -17,12 +17,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "ccid_desc.h"
-#include "err.h"
-#include "log.h"
+#include "codec/ccid_desc.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "log_stub.h"
-#include "reader.h"
-#include "usb.h"
+#include "reader/reader.h"
+#include "transport/usb.h"
 
 #define ROUNDS 150
 #define LUN_A 0x00000UL

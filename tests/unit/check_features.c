@@ -19,18 +19,18 @@
 #include <ifdhandler.h>
 #include <PCSC/reader.h>
 
-#include "ccid_desc.h"
-#include "ccid_msg.h"
-#include "drvconf.h"
-#include "err.h"
+#include "codec/ccid_desc.h"
+#include "codec/ccid_msg.h"
+#include "ifd/drvconf.h"
+#include "base/err.h"
 #include "fake_transport.h"
-#include "pcsc_features.h"
-#include "log.h"
+#include "ifd/pcsc_features.h"
+#include "base/log.h"
 #include "log_stub.h"
-#include "negotiate.h"
-#include "pinpad.h"
-#include "quirks.h"
-#include "usb.h"
+#include "reader/negotiate.h"
+#include "reader/pinpad.h"
+#include "quirks/quirks.h"
+#include "transport/usb.h"
 
 #define LUN 0x30000UL
 #define DEVNAME "usb:08e6/3478:libudev:0:/dev/bus/usb/001/009"

@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "file_read.h"
+#include "base/err.h"
+#include "base/file_read.h"
 
 static const char dir_template[] = "/tmp/oc-file-read-XXXXXX";
 static char dir[sizeof(dir_template)] = "/tmp/oc-file-read-XXXXXX";

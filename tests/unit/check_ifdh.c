@@ -16,12 +16,12 @@
 #include <ifdhandler.h>
 #include <PCSC/reader.h>
 
-#include "ccid_desc.h"
-#include "err.h"
+#include "codec/ccid_desc.h"
+#include "base/err.h"
 #include "fake_transport.h"
-#include "log.h"
+#include "base/log.h"
 #include "log_stub.h"
-#include "usb.h"
+#include "transport/usb.h"
 
 #define LUN 0x10000UL /* reader 1, slot 0 */
 #define DEVNAME "usb:072f/90cc:libudev:0:/dev/bus/usb/001/005"

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "plist.h"
+#include "base/err.h"
+#include "codec/plist.h"
 
 static int
 read_str(const char *s, struct plist_config *cfg)

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atr.h"
-#include "err.h"
-#include "pps.h"
+#include "card/atr.h"
+#include "base/err.h"
+#include "card/pps.h"
 
 /* GemPC Key / GemPC Twin: GET_DATA_RATES at 4000 kHz. */
 static const uint32_t gempc_rates[] = {10753, 14337, 15625, 17204, 20833, 21505,

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "quirks.h"
+#include "base/err.h"
+#include "quirks/quirks.h"
 
 static struct quirk_table tab;
 static char err[512];

@@ -16,15 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ccid_desc.h"
-#include "err.h"
+#include "codec/ccid_desc.h"
+#include "base/err.h"
 #include "fake_transport.h"
-#include "log.h"
+#include "base/log.h"
 #include "log_stub.h"
-#include "quirks_glue.h"
-#include "reader.h"
-#include "slot.h"
-#include "usb.h"
+#include "reader/quirks_glue.h"
+#include "reader/reader.h"
+#include "reader/slot.h"
+#include "transport/usb.h"
 
 #define LUN 0x10000UL
 #define STATUS_CMD "65 00000000 00 ?? 00 0000"

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccid_msg.h"
-#include "err.h"
-#include "redact.h"
+#include "codec/ccid_msg.h"
+#include "base/err.h"
+#include "codec/redact.h"
 
 static const uint8_t pin_ascii[] = {'1', '2', '3', '4', '5', '6'};
 /* ISO 9564 format 2 PIN block for 123456 */

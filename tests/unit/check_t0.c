@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "t0.h"
+#include "base/err.h"
+#include "card/t0.h"
 
 struct step {
 	const char *tx;

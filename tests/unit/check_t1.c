@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "atr.h"
-#include "err.h"
-#include "t1.h"
+#include "card/atr.h"
+#include "base/err.h"
+#include "card/t1.h"
 
 struct step {
 	const char *tx; /* expected block without EDC */

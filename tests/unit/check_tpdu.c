@@ -20,17 +20,17 @@
 #include <ifdhandler.h>
 #include <PCSC/reader.h>
 
-#include "ccid_desc.h"
-#include "err.h"
+#include "codec/ccid_desc.h"
+#include "base/err.h"
 #include "fake_transport.h"
 #include "ifdh_fixture.h"
-#include "log.h"
+#include "base/log.h"
 #include "log_stub.h"
-#include "negotiate.h"
-#include "reader.h"
-#include "usb.h"
-#include "t0_char.h"
-#include "xfr_tpdu.h"
+#include "reader/negotiate.h"
+#include "reader/reader.h"
+#include "transport/usb.h"
+#include "card/t0_char.h"
+#include "reader/xfr_tpdu.h"
 
 #define LUN      0x20000UL
 #define DEVNAME  "usb:08e6/3438:libudev:0:/dev/bus/usb/001/007"

@@ -13,15 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ccid_msg.h"
-#include "err.h"
+#include "codec/ccid_msg.h"
+#include "base/err.h"
 #include "fake_transport.h"
 #include "log_stub.h"
-#include "redact.h"
-#include "trace_fmt.h"
-#include "trace_rec.h"
-#include "trace_replay.h"
-#include "usb.h"
+#include "codec/redact.h"
+#include "codec/trace_fmt.h"
+#include "transport/trace_rec.h"
+#include "transport/trace_replay.h"
+#include "transport/usb.h"
 
 /* libocc_core's ifdhandler.c calls usb_open(); never used here. */
 int

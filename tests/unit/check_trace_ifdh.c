@@ -20,16 +20,16 @@
 #include <ifdhandler.h>
 #include <PCSC/reader.h>
 
-#include "ccid_desc.h"
-#include "err.h"
+#include "codec/ccid_desc.h"
+#include "base/err.h"
 #include "fake_transport.h"
 #include "ifdh_fixture.h"
-#include "log.h"
+#include "base/log.h"
 #include "log_stub.h"
-#include "pcsc_features.h"
-#include "trace_fmt.h"
-#include "trace_rec.h"
-#include "usb.h"
+#include "ifd/pcsc_features.h"
+#include "codec/trace_fmt.h"
+#include "transport/trace_rec.h"
+#include "transport/usb.h"
 
 #define LUN 0x10000UL
 #define EXCHANGES (FT_MAX_STEPS / 2)

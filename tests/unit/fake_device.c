@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "ccid_msg.h"
-#include "clock.h"
-#include "err.h"
+#include "codec/ccid_msg.h"
+#include "base/clock.h"
+#include "base/err.h"
 
 static void
 put_le32(uint8_t *p, uint32_t v)

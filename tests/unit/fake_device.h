@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "transport.h"
+#include "transport/transport.h"
 
 #define FD_SLOTS 8
 #define FD_QUEUE 64

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "err.h"
+#include "base/err.h"
 
 #define SEQ_OFF 6
 

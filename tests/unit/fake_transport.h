@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "transport.h"
+#include "transport/transport.h"
 
 #define FT_MAX_STEPS 128
 #define FT_MAX_INTR 16

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccid_desc.h"
-#include "err.h"
-#include "log.h"
+#include "codec/ccid_desc.h"
+#include "base/err.h"
+#include "base/log.h"
 #include "log_stub.h"
 
 struct ifdh_fixture fx;
 
-/* Replaces src/usb.c, which the test programs do not link. */
+/* Replaces src/transport/usb.c, which the test programs do not link. */
 int
 usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *info)

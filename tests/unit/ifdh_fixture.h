@@ -13,8 +13,8 @@
 #include <ifdhandler.h>
 
 #include "fake_transport.h"
-#include "transport.h"
-#include "usb.h"
+#include "transport/transport.h"
+#include "transport/usb.h"
 
 struct ifdh_fixture {
 	struct fake_transport ft;

@@ -3,9 +3,9 @@
 
 A key the parser accepts but no code reads would be a workaround that
 does nothing while the data says it is there. For each key of
-src/quirks_keys.c this test looks for a reader of it: driver code naming
-QUIRK_<KEY> in src/ (the quirk table's own files aside) or the udev rule
-generator naming the key. A key with no reader must be listed in
+src/quirks/quirks_keys.c this test looks for a reader of it: driver code
+naming QUIRK_<KEY> in src/ (the quirk table's own files aside) or the udev
+rule generator naming the key. A key with no reader must be listed in
 quirks/README.md, section "Keys the driver does not read", with the
 reason; a key listed there that has a reader fails too (the list stays
 true).
@@ -25,7 +25,7 @@ def read(path):
 
 
 def keys():
-    text = read(os.path.join(TOP, "src", "quirks_keys.c"))
+    text = read(os.path.join(TOP, "src", "quirks", "quirks_keys.c"))
     table = text[text.index("quirk_keys[QUIRK_KEY_COUNT]"):]
     table = table[:table.index("};")]
     return re.findall(r'(?:[A-Z]\(|\{)"([a-z0-9_]+)"', table)
@@ -34,7 +34,7 @@ def keys():
 def readers(key):
     found = []
     sym = re.compile(r"\bQUIRK_%s\b" % key.upper())
-    for path in sorted(glob.glob(os.path.join(TOP, "src", "*.c"))):
+    for path in sorted(glob.glob(os.path.join(TOP, "src", "*", "*.c"))):
         if os.path.basename(path) not in TABLE_FILES and sym.search(read(path)):
             found.append(os.path.relpath(path, TOP))
     udev = os.path.join(TOP, "udev", "gen-udev-rules.py")
@@ -54,7 +54,8 @@ def listed_unread():
 def main():
     all_keys = keys()
     if len(all_keys) < 40:
-        sys.exit("FAIL: read only %d keys from src/quirks_keys.c" % len(all_keys))
+        sys.exit("FAIL: read only %d keys from src/quirks/quirks_keys.c"
+                 % len(all_keys))
     unread = listed_unread()
     bad = 0
     for k in all_keys:
