@@ -88,7 +88,7 @@ void ccid_drop_replies(struct ccid_iface *ci)
 	ci->wtx_forever = false;
 }
 
-struct sim_msg *ccid_take_reply(struct ccid_iface *ci, int64_t now, int64_t *next_due)
+static struct sim_msg *take_queued(struct ccid_iface *ci, int64_t now, int64_t *next_due)
 {
 	*next_due = 0;
 	/* the first due message; held ones (late-reply, wtx N) may be
@@ -128,6 +128,29 @@ struct sim_msg *ccid_take_reply(struct ccid_iface *ci, int64_t now, int64_t *nex
 		return m;
 	}
 	return NULL;
+}
+
+/*
+ * zlp-every: a zero-length transfer every ARG ms while the host reads
+ * (xHCI readers send such stray ZLPs, LAB-NOTES), between the answers;
+ * a wedged or silent reader sends nothing at all.
+ */
+struct sim_msg *ccid_take_reply(struct ccid_iface *ci, int64_t now, int64_t *next_due)
+{
+	bool zlps = fault_armed(FAULT_ZLP_EVERY) && !ci->wedged &&
+		    now >= ci->silent_until;
+	struct sim_msg *m;
+
+	if (zlps && ci->zlp_next <= now) {
+		(void)fault_take(FAULT_ZLP_EVERY, -1, NULL);
+		ci->zlp_next = now + fault_arg(FAULT_ZLP_EVERY) * 1000;
+		*next_due = 0;
+		return msg_new(0);
+	}
+	m = take_queued(ci, now, next_due);
+	if (!m && zlps && (!*next_due || ci->zlp_next < *next_due))
+		*next_due = ci->zlp_next;
+	return m;
 }
 
 static struct sim_capture *capture; /* ccid_char.c runs a card layer */
@@ -447,6 +470,14 @@ void ccid_reset(struct ccid_iface *ci)
 	ccid_drop_replies(ci);
 	free(ci->intr_extra);
 	ci->intr_extra = NULL;
+	/* a reset reboots wedged firmware; what it held back is gone */
+	ci->wedged = false;
+	while (ci->deferred) {
+		struct sim_msg *m = ci->deferred;
+
+		ci->deferred = m->next;
+		free(m);
+	}
 }
 
 void ccid_abort(struct ccid_iface *ci, uint8_t slot, uint8_t seq)
@@ -1207,6 +1238,53 @@ static void fail_with(struct ccid_iface *ci, const uint8_t *msg, uint8_t error)
 	reply(ci, resp_type(msg[0]), msg, ST_FAILED | st, error, 0, NULL, 0);
 }
 
+/*
+ * Persistent bulk-IN silence: `silent` (for ARG ms from the command that
+ * fires it) and `wedge` (until a USB reset). The command is counted and
+ * never answered; what was queued is lost.
+ */
+static bool swallowed(struct ccid_iface *ci, int type, int64_t now)
+{
+	long arg;
+
+	if (fault_take(FAULT_WEDGE, type, NULL)) {
+		ci->wedged = true;
+		ccid_drop_replies(ci);
+	} else if (fault_take(FAULT_SILENT, type, &arg)) {
+		ci->silent_until = now + arg * 1000;
+		ccid_drop_replies(ci);
+	}
+	if (!ci->wedged && now >= ci->silent_until)
+		return false;
+	sim_stats.cmd[type]++;
+	return true;
+}
+
+/*
+ * reply-after-next: the answers of one command are held back until the
+ * host sends another command (an Abort does not count: the host gave up
+ * on the first); they go out just before that command's answers, as the
+ * late reply to a timed-out command reaches a host waiting for the next.
+ */
+static void defer_or_release(struct ccid_iface *ci, int type, struct sim_msg **out)
+{
+	struct sim_msg **tail;
+
+	if (ci->deferred && type != 0x72) {
+		for (tail = &ci->deferred; *tail; tail = &(*tail)->next)
+			;
+		*tail = *out;
+		*out = ci->deferred;
+		ci->deferred = NULL;
+	}
+	if (*out && fault_take(FAULT_REPLY_AFTER_NEXT, type, NULL)) {
+		for (tail = &ci->deferred; *tail; tail = &(*tail)->next)
+			;
+		*tail = *out;
+		*out = NULL;
+	}
+}
+
 void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 {
 	struct sim_msg **mark, *fresh, *m, *out = NULL, **otail = &out;
@@ -1221,6 +1299,8 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 	type = msg[0];
 	/* a new command ends a wtx-forever (the host gave up waiting) */
 	ci->wtx_forever = false;
+	if (swallowed(ci, type, now))
+		return;
 	if (fault_take(FAULT_NO_REPLY, type, NULL)) {
 		sim_stats.cmd[type]++;
 		return;
@@ -1254,6 +1334,10 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 	} else if (fault_take(FAULT_SLOT_BUSY, type, NULL)) {
 		sim_stats.cmd[type]++;
 		fail_with(ci, msg, 0xe0);
+	} else if (fault_take(FAULT_NO_ICC, type, NULL)) {
+		/* "no ICC present" although the card is there: no interrupt */
+		sim_stats.cmd[type]++;
+		reply(ci, resp_type(msg[0]), msg, ST_FAILED | 2, ERR_ICC_MUTE, 0, NULL, 0);
 	} else {
 		handle_cmd(ci, msg, len);
 	}
@@ -1373,6 +1457,8 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 					put_le32(m->data + 1, get_le32(m->data + 1) + 1);
 				else if (blen == 1)
 					put_le32(m->data + 1, get_le32(m->data + 1) - 1);
+				else if (blen == 2)
+					put_le32(m->data + 1, get_le32(m->data + 1) + 64);
 				if (over) {
 					uint32_t max = ci->desc->ccid.dwMaxCCIDMessageLength;
 					size_t dl = max >= 10 ? max - 9 : 1;
@@ -1400,6 +1486,7 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 			}
 		}
 	}
+	defer_or_release(ci, type, &out);
 	while ((m = out)) {
 		out = m->next;
 		enqueue(ci, m);

@@ -16,10 +16,11 @@
 #include <string.h>
 
 enum { DF_SLOTS255, DF_MSGLEN0, DF_MSGLENMAX, DF_RATES, DF_CLOCKS, DF_SHORT,
-       DF_TOTAL_SHORT, DF_TOTAL_LONG };
+       DF_TOTAL_SHORT, DF_TOTAL_LONG, DF_CUT20, DF_TOTAL_CUT20 };
 
 #define CFG_OFF 18 /* the configuration descriptor follows the device's */
 #define SHORT_BLEN 40
+#define CUT_KEEP 20 /* cut20, total-cut20: class descriptor bytes left */
 
 /* Offset of the last CCID class descriptor (type 0x21) or 0 if none. */
 static size_t last_class_desc(const uint8_t *b, size_t len)
@@ -53,7 +54,7 @@ void descfault_apply(struct sim_device *dev)
 	c = b + CFG_OFF;
 	total = get_le16(c + 2);
 	at = last_class_desc(b, len);
-	if (kind <= DF_SHORT && !at) {
+	if ((kind <= DF_SHORT || kind >= DF_CUT20) && !at) {
 		sim_log("desc fault: no class descriptor to break");
 		return;
 	}
@@ -85,6 +86,20 @@ void descfault_apply(struct sim_device *dev)
 	case DF_TOTAL_SHORT:
 		/* the last 10 bytes are outside wTotalLength (cut endpoints) */
 		put_le16(c + 2, (uint16_t)(total - 10));
+		break;
+	case DF_CUT20:
+		/* bLength still 54, only 20 of its bytes there: what follows
+		 * (endpoints) moves up, wTotalLength matches the bytes */
+		memmove(b + at + CUT_KEEP, b + at + 54, len - at - 54);
+		len -= 54 - CUT_KEEP;
+		put_le16(c + 2, (uint16_t)(total - (54 - CUT_KEEP)));
+		dev->descriptors_len = len;
+		break;
+	case DF_TOTAL_CUT20:
+		/* the configuration ends 20 bytes into the class descriptor;
+		 * the kernel keeps wTotalLength bytes, so the rest is gone */
+		put_le16(c + 2, (uint16_t)(at + CUT_KEEP - CFG_OFF));
+		dev->descriptors_len = at + CUT_KEEP;
 		break;
 	case DF_TOTAL_LONG:
 		/* claims 64 bytes more than the device returns */

@@ -1,13 +1,15 @@
 /*
- * Named faults, armed from the control socket (`fault NAME [ARG] [count=K]
- * [cmd=TYPE]`), listed by `faults`, counted in stats.faults_fired.
+ * Named faults, armed from the control socket (`fault NAME [ARG] [count=K |
+ * until-clear] [cmd=TYPE]`), listed by `faults`, counted in
+ * stats.faults_fired.
  *
  * One row of fault_table per scenario: its name, what its argument means
  * and its bounds. The code that makes a fault happen asks fault_take() at
  * the one place where that fault can strike (ccid.c: replies, T=1 blocks,
  * card calls; usbfs.c: endpoints, control requests). A fault fires at most
  * `count` times (default 1; for the "N blocks" faults ARG is the count),
- * then disarms itself.
+ * then disarms itself; `until-clear` (and the F_PERSIST rows) make it fire
+ * on every chance until `fault clear`: real firmware stays broken a while.
  */
 #include "sim.h"
 
@@ -21,6 +23,7 @@
 #define A_HEX 2	 /* hex bytes (sw) */
 #define A_WORD 3 /* one of the words in `words` */
 #define F_COUNT_ARG 1 /* ARG is the number of times it fires */
+#define F_PERSIST 2   /* armed until `fault clear`, whatever count= says */
 
 static const struct fault_def {
 	const char *name;
@@ -54,8 +57,8 @@ static const struct fault_def {
 		"answer with bSlot + 1" },
 	[FAULT_WRONG_TYPE] = { "wrong-type", A_NONE, 0, 0, 0, NULL, 0,
 		"answer with another bMessageType (0x80 <-> 0x81, others -> 0x80)" },
-	[FAULT_BAD_LENGTH] = { "bad-length", A_WORD, 0, 0, 1, "long|short", 0,
-		"dwLength one larger (long) or smaller (short) than the data sent" },
+	[FAULT_BAD_LENGTH] = { "bad-length", A_WORD, 0, 0, 2, "long|short|plus64", 0,
+		"dwLength one larger (long), one smaller (short) or 64 larger (plus64) than the data sent" },
 	[FAULT_OVERSIZE] = { "oversize", A_NONE, 0, 0, 0, NULL, 0,
 		"answer with dwLength = dwMaxCCIDMessageLength - 9 (and that much data)" },
 	[FAULT_TRUNCATE] = { "truncate", A_NUM, 7, 0, 9, NULL, 0,
@@ -90,17 +93,28 @@ static const struct fault_def {
 		"the next CCID class control request (ABORT, GET_CLOCK_FREQUENCIES, GET_DATA_RATES) stalls" },
 	[FAULT_PPS_REJECT] = { "pps-reject", A_NONE, 0, 0, 0, NULL, 0,
 		"the card answers the next PPS request with PPSS only (no PPS0 echo: refused)" },
-	[FAULT_DESC] = { "desc", A_WORD, 0, 0, 7,
-		"slots255|msglen0|msglenmax|rates|clocks|short|total-short|total-long", 0,
-		"armed before `plug`: the next plug presents a broken descriptor (last interface's class descriptor: bMaxSlotIndex 255, dwMaxCCIDMessageLength 0 or 0xFFFFFFFF, bNumDataRatesSupported/bNumClockSupported 4 more than GET_DATA_RATES/GET_CLOCK_FREQUENCIES return, bLength 40 (cut); or wTotalLength 10 short / 64 long)" },
+	[FAULT_DESC] = { "desc", A_WORD, 0, 0, 9,
+		"slots255|msglen0|msglenmax|rates|clocks|short|total-short|total-long|cut20|total-cut20", 0,
+		"armed before `plug`: the next plug presents a broken descriptor (last interface's class descriptor: bMaxSlotIndex 255, dwMaxCCIDMessageLength 0 or 0xFFFFFFFF, bNumDataRatesSupported/bNumClockSupported 4 more than GET_DATA_RATES/GET_CLOCK_FREQUENCIES return, bLength 40 (cut), bLength 54 with only 20 bytes present (cut20); or wTotalLength 10 short / 64 long / ending 20 bytes into the class descriptor (total-cut20))" },
 	[FAULT_REPLY_DATA] = { "reply-data", A_WORD, 0, 0, 2, "short|long|empty", 0,
 		"the answer's data one byte shorter, one byte (FF) longer, or empty, dwLength matching (use cmd=Secure for PIN pad answers)" },
 	[FAULT_IN_ERROR] = { "in-error", A_WORD, 0, 0, 2, "babble|proto|crc", 0,
 		"the bulk-IN transfer carrying the next answer fails: -EOVERFLOW (babble), -EPROTO (bit-stuff/protocol error) or -EILSEQ (CRC); the answer is lost" },
+	[FAULT_SILENT] = { "silent", A_NUM, 5000, 1, 600000, NULL, 0,
+		"from the next command on, bulk-IN is silent for ARG ms: every command in that time (the Abort too) is swallowed, queued answers are lost; the class ABORT request is answered" },
+	[FAULT_WEDGE] = { "wedge", A_NONE, 0, 0, 0, NULL, 0,
+		"the firmware wedges at the next command: that command and every later one are swallowed (bulk-IN silent), control requests answered; only a USB reset (USBDEVFS_RESET) or an unplug ends it, not `fault clear`" },
+	[FAULT_REPLY_AFTER_NEXT] = { "reply-after-next", A_NONE, 0, 0, 0, NULL, 0,
+		"the answer to the next command is held back until the host sends another command (not an Abort), and goes out just before that command's answer" },
+	[FAULT_NO_ICC] = { "no-icc", A_NONE, 0, 0, 0, NULL, 0,
+		"answer the next command: failed, bmICCStatus 2 (no ICC present), bError 0xFE, though the card is there; no NotifySlotChange" },
+	[FAULT_ZLP_EVERY] = { "zlp-every", A_NUM, 90, 10, 60000, NULL, F_PERSIST,
+		"from now until `fault clear`: a zero-length bulk-IN transfer every ARG ms (default 90) while the host reads bulk-IN, between the answers" },
 };
 
 static struct {
 	unsigned left;	/* times it still fires */
+	bool persist;	/* until `fault clear` (until-clear, F_PERSIST) */
 	long arg;
 	int cmd;	/* bMessageType filter, -1 any */
 	uint64_t fired;
@@ -112,13 +126,22 @@ bool fault_take(enum fault_id id, int cmd_type, long *arg)
 		return false;
 	if (armed[id].cmd >= 0 && cmd_type >= 0 && armed[id].cmd != cmd_type)
 		return false;
-	armed[id].left--;
+	if (!armed[id].persist)
+		armed[id].left--;
 	armed[id].fired++;
 	if (arg)
 		*arg = armed[id].arg;
-	sim_log("fault %s fired (arg %ld, %u left)", fault_table[id].name,
-		armed[id].arg, armed[id].left);
+	/* a persistent fault fires on every message: log 1, 2, 4, 8... */
+	if (!armed[id].persist || !(armed[id].fired & (armed[id].fired - 1)))
+		sim_log("fault %s fired (arg %ld, %s%u left)", fault_table[id].name,
+			armed[id].arg, armed[id].persist ? "until clear, " : "",
+			armed[id].persist ? 0 : armed[id].left);
 	return true;
+}
+
+long fault_arg(enum fault_id id)
+{
+	return id < FAULT_MAX ? armed[id].arg : 0;
 }
 
 bool fault_armed(enum fault_id id)
@@ -167,10 +190,10 @@ char *fault_arm(char **argv, unsigned argc)
 	long arg;
 	unsigned long count = 1;
 	int cmd = -1;
-	bool have_arg = false;
+	bool have_arg = false, persist = false;
 
 	if (argc == 0)
-		return g_strdup("usage: fault NAME [ARG] [count=K] [cmd=TYPE]");
+		return g_strdup("usage: fault NAME [ARG] [count=K|until-clear] [cmd=TYPE]");
 	if (!strcmp(argv[0], "clear") || !strcmp(argv[0], "none")) {
 		fault_disarm_all();
 		return NULL;
@@ -189,7 +212,9 @@ char *fault_arm(char **argv, unsigned argc)
 
 		if (!*a)
 			continue;
-		if (!strncmp(a, "count=", 6)) {
+		if (!strcmp(a, "until-clear")) {
+			persist = true;
+		} else if (!strncmp(a, "count=", 6)) {
 			count = strtoul(a + 6, &end, 10);
 			if (!a[6] || *end || count < 1 || count > 1000000)
 				return g_strdup_printf("bad count '%s'", a + 6);
@@ -225,6 +250,7 @@ char *fault_arm(char **argv, unsigned argc)
 	}
 	if (d->flags & F_COUNT_ARG)
 		count = (unsigned long)arg;
+	armed[id].persist = persist || (d->flags & F_PERSIST);
 	armed[id].left = (unsigned)count;
 	armed[id].arg = arg;
 	armed[id].cmd = cmd;

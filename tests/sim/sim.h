@@ -167,6 +167,8 @@ struct sim_stats {
 	uint64_t escape;
 	/* time extensions sent (reader WTX and card S(WTX)) */
 	uint64_t wtx_sent, card_wtx_sent;
+	/* USBDEVFS_RESET ioctls (port resets) */
+	uint64_t usb_resets;
 };
 
 /* A message ready to go out on a bulk-IN or interrupt-IN endpoint. */
@@ -214,12 +216,19 @@ enum fault_id {
 	FAULT_DESC,
 	FAULT_REPLY_DATA,
 	FAULT_IN_ERROR,
+	FAULT_SILENT,
+	FAULT_WEDGE,
+	FAULT_REPLY_AFTER_NEXT,
+	FAULT_NO_ICC,
+	FAULT_ZLP_EVERY,
 	FAULT_MAX
 };
 
 /* Fires (and counts) an armed fault; cmd_type -1 matches any filter. */
 bool fault_take(enum fault_id id, int cmd_type, long *arg);
 bool fault_armed(enum fault_id id);
+/* The armed ARG (persistent faults read it without firing). */
+long fault_arg(enum fault_id id);
 char *fault_arm(char **argv, unsigned argc);
 void fault_disarm_all(void);
 void fault_stats_reset(void);
@@ -288,6 +297,13 @@ struct ccid_iface {
 	bool wtx_forever;
 	uint8_t wtx_hdr[10];
 	int64_t wtx_next, wtx_period;
+	/* silent: commands swallowed before this time; wedge: until reset */
+	int64_t silent_until;
+	bool wedged;
+	/* reply-after-next: answers held until the next command */
+	struct sim_msg *deferred;
+	/* zlp-every: when the next zero-length transfer is due */
+	int64_t zlp_next;
 };
 #define SIM_MAX_QUEUED 4096
 

@@ -283,6 +283,18 @@ static void clear_halt(unsigned ep)
 		S.out_halted[i] = false;
 }
 
+/*
+ * A zero-length completion outside the submit ioctl (held answers,
+ * zlp-every): with umockdev 0.17.16 the client then reads the URB as it
+ * was at submit (status -EINPROGRESS: libusb reports LIBUSB_ERROR_IO),
+ * measured; with one more field changed it reads the real one. The
+ * field is error_count, which only isochronous URBs use.
+ */
+static void zlp_mark(struct urb *r)
+{
+	r->u->error_count = r->u->error_count ? 0 : 1;
+}
+
 static void kick_one(void)
 {
 	int64_t now, next_all = 0;
@@ -315,6 +327,8 @@ static void kick_one(void)
 				sim_hexlog("bulk-in", m->data, m->len);
 			sim_stats.bytes_in += n;
 			free(m);
+			if (n == 0)
+				zlp_mark(r);
 			complete_urb(r, st, n);
 		}
 		if (!S.bulk_in[i].head && !next) {
@@ -803,6 +817,8 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 		case USBDEVFS_DISCONNECT_CLAIM:
 			break;
 		case USBDEVFS_RESET:
+			sim_stats.usb_resets++;
+			sim_log("USB reset");
 			for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
 				ccid_reset(&S.ifaces[i]);
 				S.in_halted[i] = S.out_halted[i] = false;
