@@ -98,7 +98,6 @@ KNOWN_FAILURES = {
     "no-icc-persistent": "as no-icc",
     "wedge": "no USB reset: the wedged reader stays unavailable",
     "wedge-mux": "as wedge",
-    "zlp-every-90": "a 100 ms exchange among ZLPs every 90 ms fails (ZLP count cap per read)",
 }
 
 DATA = bytes(range(0x40, 0x40 + 29))
