@@ -405,6 +405,7 @@ void ccid_init(struct ccid_iface *ci, struct sim_iface *desc,
 		s->inserted = s->card != NULL;
 		s->changed = true; /* the first interrupt reports what is there */
 		s->t1_ifsc = 0x20;
+		s->contactless = desc->contactless;
 		set_default_params(s);
 	}
 }
@@ -536,6 +537,12 @@ static int card_xfr(struct ccid_slot *s, const uint8_t *apdu, size_t len,
 
 	long swv;
 
+	if (s->contactless && rf_get_data(s->rf_uid, s->rf_uid_len, s->rf_ats,
+					  s->rf_ats_len, apdu, len, buf, &n)) {
+		*rsp = buf; /* the reader's own command (rf.c) */
+		*rlen = n;
+		return 0;
+	}
 	sim_stats.apdus++;
 	s->apdu_taken = true;
 	if (sim_verbose)
@@ -628,8 +635,10 @@ static void xfr_apdu(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *
 		reply(ci, 0x80, cmd, 0, 0, 0x10, NULL, 0);
 		return;
 	}
-	/* A PPS request through an APDU-level reader: accept it as is. */
-	if (s->cmd_len >= 3 && s->cmd_len <= 6 && s->cmd_buf[0] == 0xff) {
+	/* A PPS request through an APDU-level reader: accept it as is (not
+	 * in a contactless slot: there CLA FF is the reader's, rf.c). */
+	if (!s->contactless && s->cmd_len >= 3 && s->cmd_len <= 6 &&
+	    s->cmd_buf[0] == 0xff) {
 		sim_stats.pps_seen++;
 		sim_stats.pps_accepted++;
 		pps_record(s->cmd_buf, s->cmd_len, sim_stats.last_pps,
@@ -921,6 +930,10 @@ static void cmd_power_on(struct ccid_iface *ci, struct ccid_slot *s, const uint8
 	s->atr_len = sizeof(s->atr);
 	if (s->card->ops->power_on(s->card, s->atr, &s->atr_len) < 0 ||
 	    s->atr_len == 0) {
+		reply(ci, 0x80, cmd, ST_FAILED | 1, ERR_ICC_MUTE, 0, NULL, 0);
+		return;
+	}
+	if (s->contactless && rf_activate(s) < 0) { /* no valid ATS */
 		reply(ci, 0x80, cmd, ST_FAILED | 1, ERR_ICC_MUTE, 0, NULL, 0);
 		return;
 	}

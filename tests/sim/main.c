@@ -84,6 +84,8 @@ struct card *card_create(const char *spec, char **err)
 		return card_cacard_new(spec + 7, err);
 	if (!strncmp(spec, "vicc:", 5))
 		return card_vicc_new(spec + 5, err);
+	if (!strcmp(spec, "emv") || !strncmp(spec, "emv:", 4))
+		return card_emv_new(spec[3] ? spec + 4 : "", err);
 #ifdef HAVE_OPENPGP_CARD
 	if (!strcmp(spec, "openpgp"))
 		return card_openpgp_new("", err);

@@ -220,6 +220,8 @@ int profile_load(const char *path, struct sim_device *dev, char **err)
 				in->bNumEndpoints = n == 2 ? 2 : 3;
 			else if (!strcmp(f2, "max_message_length_real"))
 				in->max_message_length_real = (uint32_t)n;
+			else if (!strcmp(f2, "contactless"))
+				in->contactless = n != 0;
 			else {
 				for (i = 0; i < sizeof(ccid_fields) / sizeof(ccid_fields[0]); i++)
 					if (!strcmp(f2, ccid_fields[i].key))

@@ -70,6 +70,9 @@ struct sim_iface {
 	 * not dwMaxCCIDMessageLength (SCM firmware says 263, takes 270); 0:
 	 * dwMaxCCIDMessageLength. */
 	uint32_t max_message_length_real;
+	/* profile key ifN.contactless: the slots are a contactless reader's
+	 * (rf.c: the reader builds the ATR, answers FF CA GET DATA) */
+	bool contactless;
 	/* synthesized endpoint addresses */
 	uint8_t ep_out, ep_in, ep_intr;
 };
@@ -117,6 +120,12 @@ struct card_ops {
 	/* Is a card physically there (vicc: a client is connected)? */
 	bool (*present)(struct card *c);
 	void (*destroy)(struct card *c);
+	/* Optional, cards with a contactless interface (rf.c): activation in
+	 * a contactless slot's field, after power_on; switches the card to
+	 * that interface and gives its UID (cap 10) and ATS without CRC (cap
+	 * 32). Cards without it get one made from their contact ATR. */
+	int (*rf_activate)(struct card *c, uint8_t *uid, size_t *uid_len,
+			   uint8_t *ats, size_t *ats_len);
 };
 
 struct card {
@@ -131,6 +140,8 @@ struct card *card_create(const char *spec, char **err);
 struct card *card_builtin_new(const char *args, char **err);
 struct card *card_cacard_new(const char *args, char **err);
 struct card *card_vicc_new(const char *args, char **err);
+/* tests/sim/emv/card_emv.c: the EMV payment card model */
+struct card *card_emv_new(const char *args, char **err);
 /* tests/sim/openpgp/card_openpgp.c (when built with HAVE_OPENPGP_CARD) */
 struct card *card_openpgp_new(const char *args, char **err);
 
@@ -282,6 +293,12 @@ struct ccid_slot {
 	size_t chr_out_len;
 	uint8_t chr_in[5 + 256];
 	size_t chr_in_len, chr_need;
+	/* contactless slot (rf.c): the activated card's UID and ATS */
+	bool contactless;
+	uint8_t rf_uid[10];
+	size_t rf_uid_len;
+	uint8_t rf_ats[32];
+	size_t rf_ats_len;
 };
 
 struct ccid_iface {
@@ -346,6 +363,16 @@ void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
 /* ccid_char.c: XfrBlock on a character-level reader */
 void ccid_char_xfr(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
 		   const uint8_t *d, size_t n);
+
+/* rf.c: a contactless slot's reader firmware. The PC/SC part 3 ATR of an
+ * ISO 14443-4 type A card from its ATS (0: malformed ATS or cap < 20);
+ * activation after the card's power_on (UID, ATS, s->atr; -1: mute); the
+ * reader's own GET DATA (FF CA): true when it answered the APDU. */
+size_t rf_atr_from_ats(const uint8_t *ats, size_t n, uint8_t *atr, size_t cap);
+int rf_activate(struct ccid_slot *s);
+bool rf_get_data(const uint8_t *uid, size_t uid_len, const uint8_t *ats,
+		 size_t ats_len, const uint8_t *apdu, size_t len, uint8_t *resp,
+		 size_t *rlen);
 
 void ccid_init(struct ccid_iface *ci, struct sim_iface *desc,
 	       struct card **cards, unsigned n_cards);
