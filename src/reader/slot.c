@@ -212,10 +212,21 @@ slot_presence(struct reader *r, unsigned slot, bool *present)
 		*present = false;
 		break;
 	case CCID_ICC_INACTIVE:
-		/* The card lost power behind our back (swapped, reset). */
-		if (s->powered)
-			OC_LOG_INFO("slot %u: card no longer powered", slot);
-		s->powered = false;
+		/*
+		 * Powered by us, unpowered now: the card was swapped (or lost
+		 * power) since the last poll, which a reader without
+		 * interrupt-IN reports no other way. Absent once, as the
+		 * reference driver does, so that pcscd ends the old card's
+		 * handles; the next poll finds the new card present.
+		 */
+		if (s->powered) {
+			OC_LOG_INFO("slot %u: card no longer powered (swapped "
+				    "between two polls?): reported absent once",
+			    slot);
+			slot_clear(s);
+			*present = false;
+			break;
+		}
 		*present = true;
 		break;
 	default:
