@@ -18,6 +18,10 @@ from stdin), and is bounded in time and output. The script's card tree is
 saved with ui.save_view() and checked as XML: the applications found, the
 CVM list rules decoded as the model defines them, PAN, expiry, GPO answer,
 PIN try counter, transaction log.
+
+KNOWN_FAILURES lists the cases the driver of today fails (contact-strict:
+its own GET RESPONSE copies a proprietary CLA); OPENCCID_CARDPEEK_ALL=1
+runs them.
 """
 
 import os
@@ -216,10 +220,10 @@ class Cardpeek:
 
 # --------------------------------------------------------------------------
 
-def start_reader(lab, contactless):
-    """The dual reader with one EMV card, in the contact or the contactless
-    slot; returns (lab, that slot's reader name)."""
-    cards = ["none", "emv"] if contactless else ["emv", "none"]
+def start_reader(lab, contactless, spec="emv"):
+    """The dual reader with one EMV card (card spec `spec`), in the contact
+    or the contactless slot; returns (lab, that slot's reader name)."""
+    cards = ["none", spec] if contactless else [spec, "none"]
     lb = lab.start(profile=PROFILE, cards=cards)
     readers = multi.wait_readers(lb, 2)
     want = "CL Reader" if contactless else "Contact Reader"
@@ -274,9 +278,29 @@ def check_emv_tree(root, run, contactless):
             assert not logs
 
 
-@pytest.mark.parametrize("contactless", [False, True], ids=["contact", "contactless"])
-def test_cardpeek_emv(lab, contactless):
-    lb, reader = start_reader(lab, contactless)
+# Cases that fail with the driver of today, left out until the fix lands
+# with them (OPENCCID_CARDPEEK_ALL=1 runs them, to see them fail). id -> why.
+KNOWN_FAILURES = {
+    "contact-strict": "a card that takes GET RESPONSE only with CLA 00 (EMV Book 1; card "
+                      "spec emv:strict-getresponse): after GPO (80 A8) answers 61 La the "
+                      "driver's own GET RESPONSE copies the proprietary class (80 C0, "
+                      "src/t0.c), the card answers 6E 00 and the client gets 6E 00 for a "
+                      "GPO the card ran (its ATC counted it). libccid 1.5.2 passes 61 La "
+                      "to the client, and cardpeek sends 00 C0.",
+}
+CASES = [("contact", "emv", False), ("contactless", "emv", True),
+         ("contact-strict", "emv:strict-getresponse", False)]
+
+
+def _cases():
+    run_all = os.environ.get("OPENCCID_CARDPEEK_ALL") == "1"
+    return [pytest.param(spec, cl, id=i) for i, spec, cl in CASES
+            if run_all or i not in KNOWN_FAILURES]
+
+
+@pytest.mark.parametrize("spec,contactless", _cases())
+def test_cardpeek_emv(lab, spec, contactless):
+    lb, reader = start_reader(lab, contactless, spec)
     cp = Cardpeek(lb)
     stats0 = lb.sim.stats()
     run, root = cp.script(reader, "emv.lua", ["1", "1"])
