@@ -360,6 +360,21 @@ def test_contactless_reader_answers_uid_ats_and_field_events(lab):
     card.disconnect()
 
 
+def test_contactless_slot_plain_card(lab):
+    """A card with no contactless identity of its own (the built-in card)
+    in the contactless slot: the reader model gives it a random-UID type A
+    identity; the ATR carries its contact ATR's historical bytes."""
+    lb = lab.start(profile=PROFILE, cards=["none", "builtin"])
+    reader = [r for r in multi.wait_readers(lb, 2) if "CL Reader" in r][0]
+    card = lb.connect(reader)
+    ats = bytes([0x0F, 0x78, 0x80, 0x70, 0x02]) + b"OPENCCID01"
+    assert card.status()[3] == pcsc_part3_atr(ats)
+    assert card.transmit(b"\xFF\xCA\x00\x00\x00") == bytes([0x08, 0x53, 0x49, 0x4D, 0x90, 0x00])
+    assert card.transmit(b"\xFF\xCA\x01\x00\x00") == ats + b"\x90\x00"
+    assert card.exchange(harness.echo_apdu(b"in the field")) == (b"in the field", 0x9000)
+    card.disconnect()
+
+
 # cardpeek 0.8.4's openpgp.lua decodes the answer to SELECT as TLVs and
 # stops with a Lua error (openpgp.lua:178, string.format of a nil tag) when
 # that answer has no data, as the OpenPGP card model's (and the spec's: the

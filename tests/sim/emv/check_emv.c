@@ -360,6 +360,45 @@ START_TEST(get_response_class)
 }
 END_TEST
 
+/* A card without a contactless interface of its own in a contactless
+ * slot: UID 08 53 49 4D, an ATS with its contact ATR's historical bytes. */
+static const struct card_ops plain_ops = { .kind = "plain" };
+
+START_TEST(rf_activate_derived)
+{
+	static const uint8_t t1_atr[] = { 0x3b, 0x8a, 0x81, 0x31, 0xfe, 0x45, 'O', 'P', 'E',
+					  'N', 'C', 'C', 'I', 'D', '0', '1', 0x00 };
+	static const uint8_t want[] = { 0x3b, 0x8a, 0x80, 0x01, 'O', 'P', 'E', 'N', 'C',
+					'C', 'I', 'D', '0', '1' };
+	struct card plain = { .ops = &plain_ops };
+	struct ccid_slot s;
+	uint8_t tck = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.card = &plain;
+	s.contactless = true;
+	memcpy(s.atr, t1_atr, sizeof(t1_atr));
+	s.atr_len = sizeof(t1_atr);
+	ck_assert_int_eq(rf_activate(&s), 0);
+	ck_assert_uint_eq(s.rf_uid_len, 4);
+	ck_assert_uint_eq(s.rf_uid[0], 0x08);
+	ck_assert_uint_eq(s.rf_ats_len, 15);
+	ck_assert_uint_eq(s.rf_ats[0], 15);
+	ck_assert_mem_eq(s.rf_ats + 5, "OPENCCID01", 10);
+	ck_assert_uint_eq(s.atr_len, sizeof(want) + 1);
+	ck_assert_mem_eq(s.atr, want, sizeof(want));
+	for (size_t i = 1; i < sizeof(want); i++)
+		tck ^= want[i];
+	ck_assert_uint_eq(s.atr[sizeof(want)], tck);
+	/* an ATR whose historical bytes run past its end: no ATS bytes */
+	s.atr[1] = 0x8f;
+	s.atr_len = 8;
+	ck_assert_int_eq(rf_activate(&s), 0);
+	ck_assert_uint_eq(s.rf_ats_len, 5);
+	ck_assert_uint_eq(s.atr[1], 0x80);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("emv");
@@ -375,6 +414,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, get_response_class);
 	tcase_add_test(tc, rf_atr);
 	tcase_add_test(tc, rf_get_data_cmd);
+	tcase_add_test(tc, rf_activate_derived);
 	suite_add_tcase(s, tc);
 	return s;
 }
