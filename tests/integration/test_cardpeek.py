@@ -284,7 +284,7 @@ KNOWN_FAILURES = {
     "contact-strict": "a card that takes GET RESPONSE only with CLA 00 (EMV Book 1; card "
                       "spec emv:strict-getresponse): after GPO (80 A8) answers 61 La the "
                       "driver's own GET RESPONSE copies the proprietary class (80 C0, "
-                      "src/t0.c), the card answers 6E 00 and the client gets 6E 00 for a "
+                      "src/card/t0.c), the card answers 6E 00 and the client gets 6E 00 for a "
                       "GPO the card ran (its ATC counted it). libccid 1.5.2 passes 61 La "
                       "to the client, and cardpeek sends 00 C0.",
 }
