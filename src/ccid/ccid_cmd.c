@@ -175,8 +175,12 @@ run_ext(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
 
 	if ((rc = path_begin(io, mux, c)) != OC_OK)
 		return rc;
-	rc = mux ? ccid_mux_exchange(io, c, &q, &r)
-		 : ccid_serial_exchange(io, c, &q, &r);
+	/* An ICCD token (iccd.h) has one slot: the one-at-a-time lock. */
+	if (io->exchange != NULL)
+		rc = io->exchange(io, c, &q, &r);
+	else
+		rc = mux ? ccid_mux_exchange(io, c, &q, &r)
+			 : ccid_serial_exchange(io, c, &q, &r);
 	if (rc == OC_OK && w->status_only)
 		status_from(&r, st);
 	else if (rc == OC_OK)
@@ -333,6 +337,9 @@ ccid_run_abort(struct ccid_io *io, uint8_t slot)
 	int rc;
 
 	ccid_cmd_simple(&c, PC_TO_RDR_ABORT, slot, 0);
+	/* ICCD has no abort: each request ends with its control transfer. */
+	if (io->exchange != NULL)
+		return OC_OK;
 	if ((rc = path_begin(io, mux, &c)) != OC_OK)
 		return rc;
 	rc = mux ? ccid_mux_abort(io, slot) : ccid_serial_abort(io, slot);

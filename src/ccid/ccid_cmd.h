@@ -33,6 +33,10 @@
 #define CCID_MAX_ZLP 10            /* zero-length packets skipped */
 
 struct ccid_mux;
+struct iccd;
+struct ccid_cmd;
+struct ccid_expect;
+struct ccid_reply;
 
 /*
  * Per-device command state, shared by the slots of a multi-slot reader.
@@ -91,6 +95,14 @@ struct ccid_io {
 	unsigned busy, max_busy;
 	atomic_bool gone;        /* device removed: fail at once */
 	struct ccid_mux *mux;    /* concurrent slots; NULL: one at a time */
+	/*
+	 * Another exchange path than bulk CCID, for every command (NULL:
+	 * bulk): an ICCD token's control pipe (iccd.h sets it, and iccd
+	 * its state). Run with the one-at-a-time lock held.
+	 */
+	int (*exchange)(struct ccid_io *io, struct ccid_cmd *c,
+	    const struct ccid_expect *q, struct ccid_reply *r);
+	struct iccd *iccd;
 };
 
 /* bStatus, bError and the message-specific byte of the matching reply. */

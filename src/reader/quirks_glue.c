@@ -14,6 +14,7 @@
 #include "base/log.h"
 
 #define DESCRIBE_MAX 8192 /* QUIRK_KEY_COUNT lines of ~100 bytes */
+#define ICCD_A_PROTOCOL 1 /* bInterfaceProtocol of ICCD version A */
 #define ICCD_B_PROTOCOL 2 /* bInterfaceProtocol of ICCD version B */
 #define LEVEL_BITS_OF(l)                                                     \
 	((l) == CCID_XCHG_TPDU		 ? CCID_LEVEL_TPDU                   \
@@ -179,6 +180,11 @@ quirks_glue_apply_desc(const struct quirk_set *qs, struct usb_info *info)
 	if (d->level == CCID_XCHG_SHORT_APDU &&
 	    quirks_flag(qs, QUIRK_SHORT_APDU_AS_EXTENDED))
 		set_level(d, CCID_XCHG_EXTENDED_APDU, "short_apdu_as_extended");
+	/* An ICCD-A token runs T=0 procedure bytes itself (iccd_a.c): the
+	 * host exchanges whole TPDUs with it. */
+	if (d->level == CCID_XCHG_CHARACTER &&
+	    info->bInterfaceProtocol == ICCD_A_PROTOCOL)
+		set_level(d, CCID_XCHG_TPDU, "ICCD version A");
 	if (d->level == CCID_XCHG_SHORT_APDU &&
 	    info->bInterfaceProtocol == ICCD_B_PROTOCOL &&
 	    quirks_flag(qs, QUIRK_ICCD_B_SHORT_AS_EXTENDED))
@@ -247,4 +253,6 @@ quirks_glue_settings(const struct quirk_set *qs, const struct usb_info *info,
 	out->extra_timeout_ms = u32_or(qs, QUIRK_EXTRA_TIMEOUT_MS, 0);
 	out->pinpad_disabled = quirks_flag(qs, QUIRK_PINPAD_ABSENT) ||
 	    quirks_flag(qs, QUIRK_PINPAD_LEAKS_PIN);
+	out->iccd_power_cycle = quirks_flag(qs, QUIRK_ICCD_OPEN_POWER_CYCLE);
+	out->iccd_max_transfer = u32_or(qs, QUIRK_ICCD_MAX_TRANSFER, 0);
 }

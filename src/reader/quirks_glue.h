@@ -47,6 +47,10 @@ struct reader_quirks {
 	bool interfaces_exclusive;
 	/* PIN pad: bPINSupport was cleared, say why (later PIN-pad work). */
 	bool pinpad_disabled;
+	/* ICCD tokens (reader.c): PowerOff/PowerOn/PowerOff at open, and
+	 * the longest control transfer (0: the path's default). */
+	bool iccd_power_cycle;
+	uint32_t iccd_max_transfer;
 };
 
 /* The run-time directory: $OPENCCID_QUIRKS_DIR if set and not empty,

@@ -8,10 +8,13 @@
 #include "reader/reader.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "ccid/iccd.h"
+#include "codec/iccd_msg.h"
 #include "base/err.h"
 #include "base/log.h"
 
@@ -108,6 +111,7 @@ reader_free(struct reader *r)
 	if (r->io.tr.ops != NULL)
 		r->io.tr.ops->close(r->io.tr.ctx);
 	reader_leave_group(r);
+	iccd_detach(&r->io);
 	for (i = 0; i < CCID_MAX_SLOTS; i++)
 		pthread_mutex_destroy(&r->slot_lock[i]);
 	ccid_io_fini(&r->io);
@@ -245,6 +249,49 @@ reader_warmup(struct reader *r)
 	return rc;
 }
 
+/*
+ * An ICCD token (bInterfaceProtocol 1 or 2) takes its commands on the
+ * control pipe (ccid/iccd.h); its name goes into every error line.
+ */
+static int
+reader_attach_iccd(struct reader *r)
+{
+	char name[64];
+	uint8_t v = r->info.bInterfaceProtocol;
+
+	if (v != ICCD_VERSION_A && v != ICCD_VERSION_B)
+		return OC_OK;
+	(void)snprintf(name, sizeof(name), "ICCD-%c %04x:%04x \"%.24s\"",
+	    v == ICCD_VERSION_A ? 'A' : 'B', r->info.vid, r->info.pid,
+	    r->info.product);
+	OC_LOG_INFO("%s: commands on the control pipe", name);
+	return iccd_attach(&r->io, v, r->qk.iccd_max_transfer, name);
+}
+
+/*
+ * Quirk iccd_open_power_cycle (reference P9): an ICCD token's state
+ * machine starts clean after PowerOff, PowerOn, PowerOff. A failure is
+ * logged only: the warm-up after it decides whether the token answers.
+ */
+static void
+reader_iccd_power_cycle(struct reader *r)
+{
+	struct ccid_status st;
+	uint8_t atr[64]; /* the longest ATR is 33 bytes */
+	size_t n = 0;
+	int rc;
+
+	if (r->io.iccd == NULL || !r->qk.iccd_power_cycle)
+		return;
+	rc = ccid_run_power_off(&r->io, 0, &st);
+	if (rc == OC_OK)
+		rc = ccid_run_power_on(&r->io, 0, 0, atr, sizeof(atr), &n, &st);
+	if (rc == OC_OK)
+		rc = ccid_run_power_off(&r->io, 0, &st);
+	if (rc != OC_OK)
+		OC_LOG_INFO("ICCD power cycle at open: %s", oc_strerror(rc));
+}
+
 /* The open sequence the reader's quirks ask for, then the warm-up. */
 static int
 reader_first_contact(struct reader *r)
@@ -256,6 +303,7 @@ reader_first_contact(struct reader *r)
 	}
 	if (r->qk.open_drain_ms != 0)
 		reader_drain_interrupt(r);
+	reader_iccd_power_cycle(r);
 	return reader_warmup(r);
 }
 
@@ -322,6 +370,10 @@ reader_open_with_transport(unsigned long lun, const struct transport *tr,
 	free(fixed);
 	if (rc != OC_OK) {
 		tr->ops->close(tr->ctx);
+		return rc;
+	}
+	if ((rc = reader_attach_iccd(r)) != OC_OK) {
+		reader_free(r); /* closes the transport */
 		return rc;
 	}
 	if (r->qk.interfaces_exclusive && (rc = reader_join_group(r)) != OC_OK) {

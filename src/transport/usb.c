@@ -415,7 +415,10 @@ interface_is_ccid(const struct libusb_interface_descriptor *alt,
 	if (!find_class_desc(alt, q, info, why, whylen))
 		return false;
 	memset(f, 0, sizeof(*f));
-	if (!find_endpoints(alt, f)) {
+	/* An ICCD token (protocol 1: version A, 2: B) takes its commands on
+	 * the control pipe; an interrupt-IN is optional. */
+	if (!find_endpoints(alt, f) && alt->bInterfaceProtocol != 1 &&
+	    alt->bInterfaceProtocol != 2) {
 		(void)snprintf(why, whylen, "no bulk-IN and bulk-OUT endpoints");
 		return false;
 	}

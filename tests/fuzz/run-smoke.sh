@@ -25,7 +25,7 @@ cc=${CLANG:-clang}
 
 # L0/L1 sources; only the ones present are linked, so harnesses can land
 # before or after the modules they do not use.
-codec="err bytes devname ccid_desc ccid_msg atr redact quirks_keys quirks_parse quirks quirks_describe plist t1 t0 t0_char pps trace_names trace_fmt trace_fields trace_parse"
+codec="err bytes devname ccid_desc ccid_msg iccd_msg atr redact quirks_keys quirks_parse quirks quirks_describe plist t1 t0 t0_char pps trace_names trace_fmt trace_fields trace_parse"
 srcs=
 for m in $codec; do
 	for f in "$top"/src/*/"$m".c; do

@@ -126,7 +126,57 @@ ft_in_err(struct fake_transport *ft, int err)
 void
 ft_control(struct fake_transport *ft, uint8_t bRequest)
 {
-	add(ft, FT_CONTROL)->bRequest = bRequest;
+	struct ft_step *s = add(ft, FT_CONTROL);
+
+	s->bRequest = bRequest;
+	s->wValue = -1;
+}
+
+void
+ft_control_out(struct fake_transport *ft, uint8_t bRequest, uint16_t wValue,
+    const char *hex)
+{
+	struct ft_step *s = add(ft, FT_CONTROL);
+
+	s->bRequest = bRequest;
+	s->wValue = wValue;
+	s->has_data = true;
+	s->len = parse_hex(hex, &s->data, &s->mask);
+}
+
+void
+ft_control_in_data(struct fake_transport *ft, uint8_t bRequest,
+    const char *hdr_hex, const uint8_t *data, size_t len)
+{
+	struct ft_step *s = add(ft, FT_CONTROL);
+	size_t h;
+
+	s->bRequest = bRequest;
+	s->wValue = -1;
+	s->has_data = true;
+	h = parse_hex(hdr_hex, &s->data, &s->mask);
+	s->data = realloc(s->data, h + len + 1);
+	s->mask = realloc(s->mask, h + len + 1);
+	ck_assert(s->data != NULL && s->mask != NULL);
+	if (len > 0)
+		memcpy(s->data + h, data, len);
+	s->len = h + len;
+}
+
+void
+ft_control_in(struct fake_transport *ft, uint8_t bRequest, const char *hex)
+{
+	ft_control_in_data(ft, bRequest, hex, NULL, 0);
+}
+
+void
+ft_control_err(struct fake_transport *ft, uint8_t bRequest, int err)
+{
+	struct ft_step *s = add(ft, FT_CONTROL);
+
+	s->bRequest = bRequest;
+	s->wValue = -1;
+	s->err = err;
 }
 
 static const struct ft_step *
@@ -299,13 +349,30 @@ ft_ctrl(void *ctx, uint8_t bmRequestType, uint8_t bRequest, uint16_t wValue,
 	struct fake_transport *ft = ctx;
 	const struct ft_step *s = next(ft, FT_CONTROL);
 
-	(void)bmRequestType, (void)data, (void)len;
 	ck_assert_msg(timeout_ms > 0, "control without a timeout");
-	ck_assert_uint_eq(bRequest, s->bRequest);
+	ck_assert_msg(bRequest == s->bRequest,
+	    "step %zu: control request 0x%02X, script has 0x%02X",
+	    ft->pos - 1, bRequest, s->bRequest);
 	ft->last_wvalue = wValue;
+	ft->last_wlength = len;
 	if (got != NULL)
 		*got = 0;
-	return s->err;
+	if (s->err != 0 || !s->has_data)
+		return s->err;
+	if (s->wValue >= 0)
+		ck_assert_msg(wValue == s->wValue,
+		    "step %zu: wValue 0x%04X, script has 0x%04X", ft->pos - 1,
+		    wValue, (unsigned)s->wValue);
+	if ((bmRequestType & 0x80u) == 0) {
+		ck_assert_msg(len == s->len, "step %zu: control OUT of %zu "
+		    "bytes, want %zu", ft->pos - 1, len, s->len);
+		ck_assert(len == 0 || memcmp(data, s->data, len) == 0);
+		return OC_OK;
+	}
+	memcpy(data, s->data, s->len < len ? s->len : len);
+	if (got != NULL)
+		*got = s->len;
+	return OC_OK;
 }
 
 static int

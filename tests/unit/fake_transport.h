@@ -31,6 +31,11 @@ struct ft_step {
 	size_t len;
 	int err;       /* returned instead of the transfer when != 0 */
 	uint8_t bRequest;
+	/* Control with data (ft_control_in/out): wValue compared, the
+	 * OUT data compared, the IN data returned (more than wLength: the
+	 * whole length is reported, as a broken transport would). */
+	int wValue;    /* -1: not compared */
+	bool has_data;
 };
 
 struct fake_transport {
@@ -38,6 +43,7 @@ struct fake_transport {
 	size_t n, pos;
 	uint8_t last_seq;        /* bSeq of the last OUT */
 	uint16_t last_wvalue;    /* of the last control request */
+	size_t last_wlength;     /* of the last control request */
 	unsigned last_in_timeout_ms; /* of the last bulk-IN read */
 	unsigned closes;
 	/*
@@ -68,6 +74,16 @@ void ft_in_data(struct fake_transport *ft, const char *hdr_hex,
 void ft_in_zlp(struct fake_transport *ft);
 void ft_in_err(struct fake_transport *ft, int err);
 void ft_control(struct fake_transport *ft, uint8_t bRequest);
+/* An OUT request with wValue and exactly the data in hex ("": none). */
+void ft_control_out(struct fake_transport *ft, uint8_t bRequest,
+    uint16_t wValue, const char *hex);
+/* An IN request answered with the data in hex. */
+void ft_control_in(struct fake_transport *ft, uint8_t bRequest,
+    const char *hex);
+/* The same, answered with hdr_hex followed by len bytes of data. */
+void ft_control_in_data(struct fake_transport *ft, uint8_t bRequest,
+    const char *hdr_hex, const uint8_t *data, size_t len);
+void ft_control_err(struct fake_transport *ft, uint8_t bRequest, int err);
 void ft_intr(struct fake_transport *ft, const char *hex);
 void ft_intr_err(struct fake_transport *ft, int err);
 /* Wait (bounded, 2 s) until a read blocks on an empty queue. */
