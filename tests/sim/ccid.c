@@ -155,9 +155,12 @@ struct sim_msg *ccid_take_reply(struct ccid_iface *ci, int64_t now, int64_t *nex
 
 static struct sim_capture *capture; /* ccid_char.c runs a card layer */
 
-void ccid_capture(struct sim_capture *c)
+struct sim_capture *ccid_capture(struct sim_capture *c)
 {
+	struct sim_capture *old = capture;
+
 	capture = c;
+	return old;
 }
 
 static void reply(struct ccid_iface *ci, uint8_t type, const uint8_t *cmd,
@@ -170,6 +173,7 @@ static void reply(struct ccid_iface *ci, uint8_t type, const uint8_t *cmd,
 		capture->set = true;
 		capture->status = status;
 		capture->error = error;
+		capture->b9 = b9;
 		capture->len = dlen < sizeof(capture->data) ? dlen : sizeof(capture->data);
 		if (capture->len)
 			memcpy(capture->data, data, capture->len);

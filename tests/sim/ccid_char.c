@@ -28,7 +28,7 @@
 /* Commands of the built-in and other card models that send data to the
  * host (case 2): their P3 is Le, every other INS with P3 > 0 takes P3
  * bytes of data (cases 3 and 4). */
-static bool t0_receives(uint8_t ins)
+bool sim_t0_receives(uint8_t ins)
 {
 	switch (ins) {
 	case 0xb0: /* READ BINARY */
@@ -60,13 +60,15 @@ static void out_byte(struct ccid_slot *s, uint8_t b)
 static bool run_layer(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
 		      const uint8_t *d, size_t n, struct sim_capture *c)
 {
+	struct sim_capture *outer;
+
 	memset(c, 0, sizeof(*c));
-	ccid_capture(c);
+	outer = ccid_capture(c);
 	if (s->protocol == 1)
 		xfr_t1(ci, s, cmd, d, n);
 	else
 		xfr_t0(ci, s, cmd, d, n);
-	ccid_capture(NULL);
+	ccid_capture(outer);
 	return c->set && !(c->status & ST_FAILED);
 }
 
@@ -109,7 +111,7 @@ static bool t0_feed(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *c
 		if (s->chr_in_len == 5) {
 			uint8_t ins = s->chr_in[1], p3 = s->chr_in[4];
 
-			if (p3 == 0 || t0_receives(ins)) {
+			if (p3 == 0 || sim_t0_receives(ins)) {
 				if (!t0_execute(ci, s, cmd))
 					return false;
 				continue;

@@ -110,6 +110,18 @@ static const struct fault_def {
 		"answer the next command: failed, bmICCStatus 2 (no ICC present), bError 0xFE, though the card is there; no NotifySlotChange" },
 	[FAULT_ZLP_EVERY] = { "zlp-every", A_NUM, 90, 10, 60000, NULL, F_PERSIST,
 		"from now until `fault clear`: a zero-length bulk-IN transfer every ARG ms (default 90) while the host reads bulk-IN, between the answers" },
+	[FAULT_ICCD_POLL] = { "iccd-poll", A_NUM, 1, 0, 65535, NULL, 0,
+		"ICCD-B: the next DATA_BLOCK is a time request (80, delay ARG x 10 ms) and the answer stays pending; count=K: K of them" },
+	[FAULT_ICCD_TYPE] = { "iccd-type", A_HEX, 0x22, 0, 0xff, NULL, 0,
+		"ICCD-B: the next DATA_BLOCK answer carries bResponseType ARG (hex, default 22: unknown)" },
+	[FAULT_ICCD_CHAIN] = { "iccd-chain", A_NONE, 0, 0, 0, NULL, 0,
+		"ICCD-B: the next DATA_BLOCK answer is a chain piece out of order (03, or 01 for a 03)" },
+	[FAULT_ICCD_LONG] = { "iccd-long", A_NONE, 0, 0, 0, NULL, 0,
+		"ICCD: the next DATA_BLOCK sends more than wLength (the transfer fails -EOVERFLOW); the answer is lost" },
+	[FAULT_ICCD_STATUS_OK] = { "iccd-status-ok", A_NONE, 0, 0, 0, NULL, 0,
+		"ICCD-B: the next DATA_BLOCK answer is a status without an error (40 00 00) instead of the data" },
+	[FAULT_ICCD_BUSY] = { "iccd-busy", A_NONE, 0, 0, 0, NULL, 0,
+		"ICCD-A: the next GET_ICC_STATUS answers busy (40); count=K: K of them" },
 };
 
 static struct {

@@ -263,6 +263,7 @@ static char *stats_json(void)
 	U64("wtx_sent", sim_stats.wtx_sent);
 	U64("card_wtx_sent", sim_stats.card_wtx_sent);
 	U64("usb_resets", sim_stats.usb_resets);
+	U64("iccd_requests", sim_stats.iccd_requests);
 	U64("escape", sim_stats.escape);
 	g_string_append(s, "\"pinpad\": {");
 	U64("verify", sim_stats.secure_verify);

@@ -25,7 +25,10 @@ Profile keys (`key = value`, `#` comments; numbers decimal or 0x hex):
                                     DATA itself: tests/sim/rf.c); set with
                                     --contactless N, not from the dump
 Endpoints are synthesized: interface i gets bulk-OUT 1+3i, bulk-IN
-0x80|(2+3i), interrupt-IN 0x80|(3+3i).
+0x80|(2+3i), interrupt-IN 0x80|(3+3i). An ICCD interface (bInterfaceProtocol
+1 or 2) has no bulk endpoints: its commands go on the control pipe
+(tests/sim/iccd.c); bNumEndpoints is the dump's (0, or 1: the interrupt-IN,
+address 0x80|(3+3i) assumed: the dumps give no endpoint addresses).
 """
 import argparse
 import json
@@ -110,7 +113,7 @@ def profile(r, contactless=()):
                 p + "bInterfaceClass = 0x%02x" % i["bInterfaceClass"],
                 p + "bInterfaceSubClass = %d" % i["bInterfaceSubClass"],
                 p + "bInterfaceProtocol = %d" % i["bInterfaceProtocol"],
-                p + "bNumEndpoints = %d" % (2 if i.get("bNumEndpoints") == 2 else 3),
+                p + "bNumEndpoints = %d" % num_endpoints(i),
                 p + "iInterface = %s" % iface_string(i.get("iInterface"))]
         for k in FIELDS:
             v = c[k]
@@ -125,6 +128,17 @@ def profile(r, contactless=()):
         if n in contactless:
             out.append(p + "contactless = 1")
     return "\n".join(out) + "\n"
+
+
+def num_endpoints(i):
+    """An ICCD interface (protocol 1, 2) has the control pipe and at most
+    an interrupt-IN: the dump's count (0 or 1) as it is. A CCID one gets
+    the synthesized bulk pair, and the interrupt-IN unless the dump says 2.
+    """
+    n = i.get("bNumEndpoints")
+    if i.get("bInterfaceProtocol") in (1, 2):
+        return n if n in (0, 1) else 1
+    return 2 if n == 2 else 3
 
 
 def main():

@@ -217,7 +217,7 @@ int profile_load(const char *path, struct sim_device *dev, char **err)
 			else if (!strcmp(f2, "bInterfaceProtocol"))
 				in->bInterfaceProtocol = (uint8_t)n;
 			else if (!strcmp(f2, "bNumEndpoints"))
-				in->bNumEndpoints = n == 2 ? 2 : 3;
+				in->bNumEndpoints = n <= 3 ? (uint8_t)n : 3;
 			else if (!strcmp(f2, "max_message_length_real"))
 				in->max_message_length_real = (uint32_t)n;
 			else if (!strcmp(f2, "contactless"))
@@ -256,6 +256,16 @@ check:
 
 		if (in->ccid.bMaxSlotIndex >= SIM_MAX_SLOTS)
 			in->ccid.bMaxSlotIndex = SIM_MAX_SLOTS - 1;
+		if (in->bInterfaceProtocol == 1 || in->bInterfaceProtocol == 2) {
+			/* ICCD: the control pipe, an interrupt-IN at most */
+			if (in->bNumEndpoints > 1)
+				in->bNumEndpoints = 1;
+			in->ep_out = in->ep_in = 0;
+			in->ep_intr = in->bNumEndpoints ? (uint8_t)(0x80 | (base + 2)) : 0;
+			continue;
+		}
+		if (in->bNumEndpoints != 2)
+			in->bNumEndpoints = 3;
 		in->ep_out = (uint8_t)base;
 		in->ep_in = (uint8_t)(0x80 | (base + 1));
 		in->ep_intr = in->bNumEndpoints >= 3 ? (uint8_t)(0x80 | (base + 2)) : 0;
@@ -358,8 +368,10 @@ void profile_build_descriptors(struct sim_device *dev)
 			ccid_at = p;
 			p += put_ccid_desc(p, &in->ccid);
 		}
-		p += put_ep(p, in->ep_out, 0x02, 64, 0);
-		p += put_ep(p, in->ep_in, 0x02, 64, 0);
+		if (in->ep_out)
+			p += put_ep(p, in->ep_out, 0x02, 64, 0);
+		if (in->ep_in)
+			p += put_ep(p, in->ep_in, 0x02, 64, 0);
 		if (in->ep_intr)
 			p += put_ep(p, in->ep_intr, 0x03, 8, 0x10);
 		if (!ccid_at)

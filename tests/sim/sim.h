@@ -180,6 +180,8 @@ struct sim_stats {
 	uint64_t wtx_sent, card_wtx_sent;
 	/* USBDEVFS_RESET ioctls (port resets) */
 	uint64_t usb_resets;
+	/* ICCD class requests answered (iccd.c) */
+	uint64_t iccd_requests;
 };
 
 /* A message ready to go out on a bulk-IN or interrupt-IN endpoint. */
@@ -232,6 +234,12 @@ enum fault_id {
 	FAULT_REPLY_AFTER_NEXT,
 	FAULT_NO_ICC,
 	FAULT_ZLP_EVERY,
+	FAULT_ICCD_POLL,
+	FAULT_ICCD_TYPE,
+	FAULT_ICCD_CHAIN,
+	FAULT_ICCD_LONG,
+	FAULT_ICCD_STATUS_OK,
+	FAULT_ICCD_BUSY,
 	FAULT_MAX
 };
 
@@ -321,6 +329,7 @@ struct ccid_iface {
 	struct sim_msg *deferred;
 	/* zlp-every: when the next zero-length transfer is due */
 	int64_t zlp_next;
+	void *iccd; /* ICCD token state (iccd.c); NULL until used */
 };
 #define SIM_MAX_QUEUED 4096
 
@@ -351,16 +360,26 @@ void ccid_xfr_block(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *m
  * the one reply they make (instead of queueing it) */
 struct sim_capture {
 	bool set;
-	uint8_t status, error;
+	uint8_t status, error, b9; /* b9: bChainParameter of a DataBlock */
 	uint8_t data[600];
 	size_t len;
 };
-void ccid_capture(struct sim_capture *c);
+/* Replies go into c instead of bulk-IN (NULL: bulk-IN again); returns
+ * the capture it replaces, so that captures nest (iccd.c over
+ * ccid_char.c). */
+struct sim_capture *ccid_capture(struct sim_capture *c);
 void xfr_t0(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
 	    const uint8_t *d, size_t n);
 void xfr_t1(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
 	    const uint8_t *d, size_t n);
 /* ccid_char.c: XfrBlock on a character-level reader */
+/* T=0: does INS send data to the host (case 2)? */
+bool sim_t0_receives(uint8_t ins);
+/* iccd.c: one ICCD class request (bInterfaceProtocol 1 or 2); the
+ * data-stage length or -errno (-EPIPE: stall, -EOVERFLOW: babble) */
+int iccd_control(struct ccid_iface *ci, uint8_t type, uint8_t req, uint16_t wValue,
+		 uint8_t *data, uint16_t wLength);
+void iccd_free(struct ccid_iface *ci);
 void ccid_char_xfr(struct ccid_iface *ci, struct ccid_slot *s, const uint8_t *cmd,
 		   const uint8_t *d, size_t n);
 

@@ -221,8 +221,8 @@ static int iface_by_ep(uint8_t ep, int *kind)
 	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
 		struct sim_iface *in = &S.dev->ifaces[i];
 
-		if (ep == in->ep_out) { *kind = 0; return (int)i; }
-		if (ep == in->ep_in) { *kind = 1; return (int)i; }
+		if (in->ep_out && ep == in->ep_out) { *kind = 0; return (int)i; }
+		if (in->ep_in && ep == in->ep_in) { *kind = 1; return (int)i; }
 		if (in->ep_intr && ep == in->ep_intr) { *kind = 2; return (int)i; }
 	}
 	return -1;
@@ -496,6 +496,8 @@ static int control_request(const uint8_t *setup, uint8_t *data)
 		if ((type & 0x1f) != 0x01 || i < 0)
 			return -EPIPE;
 		in = &S.dev->ifaces[i];
+		if (in->bInterfaceProtocol == 1 || in->bInterfaceProtocol == 2)
+			return iccd_control(&S.ifaces[i], type, req, wValue, data, wLength);
 		if (req == 0x02)
 			sim_stats.get_clocks_req++;
 		if (req == 0x03)
