@@ -18,7 +18,7 @@
  * answer), iccd-type (unknown bResponseType), iccd-chain (a chain piece
  * out of order), iccd-long (more than wLength: the transfer overflows),
  * iccd-status-ok (a status answer without an error), iccd-busy (version
- * A: busy). count=K makes any of them persistent for K answers.
+ * A: busy). count=K, or until-clear, makes any of them persistent.
  */
 #include "sim.h"
 
