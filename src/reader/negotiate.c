@@ -16,7 +16,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "card/pps.h"
-#include "reader/reader.h"
+#include "reader/reader_state.h"
 #include "reader/xfr_tpdu.h"
 
 #define REQTYPE_CLASS_IF_IN 0xA1 /* device-to-host, class, interface */
@@ -238,35 +238,9 @@ choice_log(unsigned t, const struct pps_choice *ch, const struct tpdu_state *ts)
 	    ts->to.bwt_ms);
 }
 
-/*
- * ISO 7816-3 section 9.3: a card that answers a PPS request wrongly or
- * not at all is reset; after the new ATR the default values apply. Only
- * the first offered protocol is then available (no PPS selects
- * another). The ATR is read again: *atr points into the slot.
- */
 static int
-reset_without_pps(struct reader *r, unsigned slot, unsigned t)
-{
-	struct slot *s = &r->slots[slot];
-	uint8_t atr[ATR_MAX_LEN];
-	size_t len = 0;
-	int rc;
-
-	OC_LOG_INFO("slot %u: PPS refused, resetting the card to run "
-		    "without PPS", slot);
-	rc = slot_power_up(r, slot, atr, sizeof(atr), &len);
-	if (rc != OC_OK)
-		return rc;
-	if (!s->atr_parsed || s->atr_info.specific_mode ||
-	    s->atr_info.first_protocol != t) {
-		OC_LOG_CRIT("T=%u needs a PPS; the card refuses it", t);
-		return OC_ENOTSUP;
-	}
-	return OC_OK;
-}
-
-static int
-negotiate_params(struct reader *r, unsigned slot, unsigned t)
+negotiate_params(struct reader *r, unsigned slot, unsigned t,
+    enum negotiate_pps pps, bool *pps_refused)
 {
 	const struct ccid_desc *d = &r->info.desc;
 	struct tpdu_state *ts = &r->slots[slot].tpdu;
@@ -292,7 +266,10 @@ negotiate_params(struct reader *r, unsigned slot, unsigned t)
 		    atr->Fi_index, atr->Di_index);
 		return rc;
 	}
-	if (r->qk.no_pps && !atr->specific_mode) {
+	if (pps == NEGOTIATE_PPS_NEVER) {
+		/* After the reset for a refused PPS: Fd/Dd (slot.c). */
+		choice_default(&ch);
+	} else if (r->qk.no_pps && !atr->specific_mode) {
 		/* Quirk no_pps: the reader (or its card) fails PPS. */
 		if (t != atr->first_protocol) {
 			OC_LOG_CRIT("T=%u needs a PPS (quirk no_pps)", t);
@@ -302,9 +279,8 @@ negotiate_params(struct reader *r, unsigned slot, unsigned t)
 		OC_LOG_INFO("no PPS (quirk no_pps): Fi 372, Di 1");
 	} else if (host_sends_pps(r, atr, t, &ch)) {
 		rc = pps_exchange(r, slot, t, &ch);
-		if (rc == OC_EPROTO &&
-		    (rc = reset_without_pps(r, slot, t)) == OC_OK)
-			choice_default(&ch);
+		/* Section 9.3: the card is to be reset; the slot does it. */
+		*pps_refused = rc == OC_EPROTO;
 		if (rc != OC_OK)
 			return rc;
 	}
@@ -324,13 +300,15 @@ negotiate_params(struct reader *r, unsigned slot, unsigned t)
 }
 
 int
-negotiate_protocol(struct reader *r, unsigned slot, unsigned t)
+negotiate_protocol(struct reader *r, unsigned slot, unsigned t,
+    enum negotiate_pps pps, bool *pps_refused)
 {
 	struct slot *s = &r->slots[slot];
 	struct tpdu_state *ts = &s->tpdu;
 	const struct atr_info *atr = &s->atr_info;
 	int rc;
 
+	*pps_refused = false;
 	if (!s->powered || t > 1)
 		return OC_EINVAL;
 	if (!s->atr_parsed) {
@@ -343,7 +321,7 @@ negotiate_protocol(struct reader *r, unsigned slot, unsigned t)
 	}
 	if (!offers(atr, t))
 		return OC_ENOTSUP;
-	if ((rc = negotiate_params(r, slot, t)) != OC_OK)
+	if ((rc = negotiate_params(r, slot, t, pps, pps_refused)) != OC_OK)
 		return rc;
 	if (t == 1) {
 		t1_init(&ts->t1, atr);

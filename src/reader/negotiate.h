@@ -14,11 +14,12 @@
  * 0x80) or the card is in specific mode (TA2), PC_to_RDR_SetParameters
  * (CCID section 6.1.7), and for T=1 the IFSD (S(IFS request), section
  * 11.4.2) unless the reader negotiates it (dwFeatures 0x400).
- * Layer L3; callers hold the reader lock.
+ * Callers hold the reader lock.
  */
 #ifndef OPENCCID_NEGOTIATE_H
 #define OPENCCID_NEGOTIATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,14 +39,23 @@ struct reader;
 int negotiate_power_up(struct reader *r, unsigned slot)
     __attribute__((warn_unused_result));
 
+/* Whether negotiate_protocol() may send a PPS. */
+enum negotiate_pps {
+	NEGOTIATE_PPS_IF_NEEDED, /* as the ATR, the reader and quirks say */
+	NEGOTIATE_PPS_NEVER,     /* after a reset for a refused PPS: Fd/Dd */
+};
+
 /*
  * Select T=t (0 or 1) for the powered card. OC_ENOTSUP when the ATR
  * does not offer t (or TA2 imposes another), when t differs from the
- * protocol already negotiated since the power-up; OC_EPROTO when the
- * card's PPS answer is wrong (ISO 7816-3 section 9.3: reset or reject).
- * Selecting again the protocol in force does nothing.
+ * protocol already negotiated since the power-up. OC_EPROTO with
+ * *pps_refused set when the card answered the PPS wrongly or not at all
+ * (ISO 7816-3 section 9.3): nothing is negotiated, and the card must be
+ * reset before it is used; the caller (slot.c) decides. Never resets
+ * the card itself. Selecting again the protocol in force does nothing.
  */
-int negotiate_protocol(struct reader *r, unsigned slot, unsigned t)
+int negotiate_protocol(struct reader *r, unsigned slot, unsigned t,
+    enum negotiate_pps pps, bool *pps_refused)
     __attribute__((warn_unused_result));
 
 /* The protocol in force without a PPS: TA2's in specific mode, else the

@@ -20,7 +20,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "quirks/quirks.h"
-#include "reader/reader.h"
+#include "reader/reader_state.h"
 #include "reader/slot.h"
 #include "card/t1.h"
 #include "reader/xfr_tpdu.h"

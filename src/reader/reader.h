@@ -14,48 +14,15 @@
 #ifndef OPENCCID_READER_H
 #define OPENCCID_READER_H
 
-#include <pthread.h>
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
 
-#include "ccid/ccid_cmd.h"
-#include "codec/ccid_desc.h"
-#include "reader/events.h"
-#include "reader/quirks_glue.h"
+#include "reader/reader_state.h"
 #include "reader/slot.h"
 #include "transport/transport.h"
 #include "transport/usb.h"
 
 #define READER_MAX 64 /* table size: Lun >> 16 must be below this */
-
-/*
- * Quirk interfaces_exclusive: the exchange lock that the CCID interfaces
- * (readers) of one device share. Counted under the table lock; the
- * readers' io.group_lock points at lock.
- */
-struct xchg_group {
-	pthread_mutex_t lock;
-	unsigned refs;
-};
-
-struct reader {
-	unsigned users;         /* reader_get/hold() holders; table lock */
-	bool closing;           /* table lock */
-	unsigned opened_slots;  /* IFDHCreateChannel* per slot; table lock */
-	bool slot_open[CCID_MAX_SLOTS]; /* table lock */
-	struct usb_info info;   /* strings, ids, desc; immutable */
-	struct ccid_io io;      /* io.gone: device removed, no more I/O */
-	struct events ev;
-	uint8_t *msg_buf;       /* dwMaxCCIDMessageLength bytes */
-	unsigned nslots;        /* bMaxSlotIndex + 1; immutable */
-	struct reader_quirks qk; /* quirk settings; immutable */
-	struct xchg_group *group; /* interfaces_exclusive, else NULL */
-	/* always_present: the last power-on of slot i failed; slot lock */
-	bool poweron_failed[CCID_MAX_SLOTS];
-	pthread_mutex_t slot_lock[CCID_MAX_SLOTS]; /* guards slots[i] */
-	struct slot *slots;     /* nslots entries */
-};
 
 /*
  * Create the reader for Lun from an opened transport (usb_open() or a

@@ -14,7 +14,8 @@
 #include "base/log.h"
 #include "reader/negotiate.h"
 #include "reader/power_on.h"
-#include "reader/reader.h"
+#include "reader/xfr_tpdu.h"
+#include "reader/reader_state.h"
 #include "codec/redact.h"
 
 /* Section 6.1.4 wLevelParameter / 6.2.1 bChainParameter */
@@ -249,6 +250,75 @@ slot_forget_card(struct reader *r, unsigned slot)
 		slot_clear(&r->slots[slot]);
 }
 
+/*
+ * ISO 7816-3 section 9.3: a card that answers a PPS request wrongly or
+ * not at all is reset; after the new ATR the default values apply. Only
+ * the first offered protocol is then available (no PPS selects
+ * another).
+ */
+static int
+reset_without_pps(struct reader *r, unsigned slot, unsigned t)
+{
+	const struct slot *s = &r->slots[slot];
+	uint8_t atr[ATR_MAX_LEN];
+	size_t len = 0;
+	int rc;
+
+	OC_LOG_INFO("slot %u: PPS refused, resetting the card to run "
+		    "without PPS", slot);
+	rc = slot_power_up(r, slot, atr, sizeof(atr), &len);
+	if (rc != OC_OK)
+		return rc;
+	if (!s->atr_parsed || s->atr_info.specific_mode ||
+	    s->atr_info.first_protocol != t) {
+		OC_LOG_CRIT("T=%u needs a PPS; the card refuses it", t);
+		return OC_ENOTSUP;
+	}
+	return OC_OK;
+}
+
+/*
+ * TPDU/character level: PPS, SetParameters, IFSD (negotiate.c). The
+ * slot alone decides when to reset: negotiation reports a refused PPS
+ * and returns before the power-up clears the slot, so no one below
+ * holds state of the card as it was before the reset.
+ */
+static int
+negotiate_slot(struct reader *r, unsigned slot, unsigned t)
+{
+	bool refused = false;
+	int rc;
+
+	rc = negotiate_protocol(r, slot, t, NEGOTIATE_PPS_IF_NEEDED, &refused);
+	if (!refused)
+		return rc;
+	if ((rc = reset_without_pps(r, slot, t)) != OC_OK)
+		return rc;
+	return negotiate_protocol(r, slot, t, NEGOTIATE_PPS_NEVER, &refused);
+}
+
+/*
+ * The first exchange closes the PPS window (section 9.1): a slot with
+ * no IFDHSetProtocolParameters since the power-up runs the ATR's
+ * default protocol, negotiated now.
+ */
+static int
+negotiate_default(struct reader *r, unsigned slot)
+{
+	const struct slot *s = &r->slots[slot];
+	unsigned t = 0;
+	int rc;
+
+	if (s->tpdu.negotiated)
+		return OC_OK;
+	if (!s->atr_parsed)
+		return OC_EPROTO;
+	rc = negotiate_default_protocol(&s->atr_info, &t);
+	if (rc == OC_OK)
+		rc = negotiate_slot(r, slot, t);
+	return rc;
+}
+
 int
 slot_set_protocol(struct reader *r, unsigned slot, unsigned t)
 {
@@ -275,7 +345,7 @@ slot_set_protocol(struct reader *r, unsigned slot, unsigned t)
 	}
 	/* TPDU/character level: PPS, SetParameters, IFSD (negotiate.c). */
 	if (host_runs_protocol(r))
-		return negotiate_protocol(r, slot, t);
+		return negotiate_slot(r, slot, t);
 	/* APDU level: the reader negotiates (CCID rev 1.1 section 5.1). */
 	r->slots[slot].protocol = t;
 	return OC_OK;
@@ -464,12 +534,16 @@ transmit_apdu(struct reader *r, unsigned slot, const uint8_t *tx,
 		OC_LOG_CRIT("APDU of %zu bytes is too short", tx_len);
 		return OC_EINVAL;
 	}
-	if (host_runs_protocol(r)) /* T=0/T=1: xfr_tpdu.c, xfr_char.c */
-		rc = xfr_tpdu_transmit(r, slot, tx, tx_len, rx, cap, &n);
-	else if (r->info.desc.level == CCID_XCHG_SHORT_APDU)
+	if (host_runs_protocol(r)) { /* T=0/T=1: xfr_tpdu.c, xfr_char.c */
+		rc = negotiate_default(r, slot);
+		if (rc == OC_OK)
+			rc = xfr_tpdu_transmit(r, slot, tx, tx_len, rx, cap,
+			    &n);
+	} else if (r->info.desc.level == CCID_XCHG_SHORT_APDU) {
 		rc = xfr_short(r, slot, tx, tx_len, rx, cap, &n);
-	else
+	} else {
 		rc = xfr_extended(r, slot, tx, tx_len, rx, cap, &n);
+	}
 	if (rc != OC_OK)
 		return rc;
 	/*

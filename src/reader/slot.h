@@ -3,6 +3,7 @@
  *
  * Power-up with voltage selection, ATR kept and parsed, and APDU
  * exchange at the reader's exchange level. Callers hold the reader lock.
+ * struct slot is in reader_state.h.
  */
 #ifndef OPENCCID_SLOT_H
 #define OPENCCID_SLOT_H
@@ -10,9 +11,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include "card/atr.h"
-#include "reader/xfr_tpdu.h" /* struct tpdu_state */
 
 /* Short APDU: CLA INS P1 P2 Lc 255 data Le (ISO 7816-4 section 5.1). */
 #define SLOT_SHORT_APDU_MAX 261
@@ -22,16 +20,6 @@
 #define SLOT_EXT_RAPDU_MAX 65538
 
 struct reader;
-
-struct slot {
-	bool powered;
-	uint8_t atr[ATR_MAX_LEN];
-	size_t atr_len;
-	bool atr_parsed;      /* atr_info valid */
-	struct atr_info atr_info;
-	unsigned protocol;    /* T=n selected (0 or 1) */
-	struct tpdu_state tpdu; /* TPDU level: negotiate.c, xfr_tpdu.c */
-};
 
 int slot_power_up(struct reader *r, unsigned slot, uint8_t *atr, size_t cap,
     size_t *atr_len) __attribute__((warn_unused_result));

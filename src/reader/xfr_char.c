@@ -12,10 +12,10 @@
 #include "codec/ccid_msg.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "reader/reader.h"
+#include "reader/reader_state.h"
 #include "card/t0_char.h"
 #include "card/t1.h"
-#include "reader/xfr_tpdu.h"
+#include "reader/xfr_wait.h"
 
 #define BWI_MAX    255u
 
@@ -85,7 +85,7 @@ t0_char_xchg(void *ctx, const uint8_t *tx, size_t tx_len, uint8_t *rx,
 {
 	const struct xfr_tpdu_ctx *x = ctx;
 	const struct tpdu_state *ts = &x->r->slots[x->slot].tpdu;
-	unsigned wait = xfr_tpdu_wait_ms(ts->to.wwt_ms, tx_len + expect,
+	unsigned wait = xfr_wait_ms(ts->to.wwt_ms, tx_len + expect,
 	    ts->baud, ts->max_wait_ms);
 
 	return char_xfr(x->r, x->slot, 0, tx, tx_len, rx, expect, wait);
@@ -126,7 +126,7 @@ xfr_char_t1_block(void *ctx, const uint8_t *block, size_t len,
 	uint8_t bBWI =
 	    mult > 1 ? (uint8_t)(mult > BWI_MAX ? BWI_MAX : mult) : 0;
 	size_t edc = ts->t1.crc ? 2 : 1, rest;
-	unsigned wait = xfr_tpdu_wait_ms((uint64_t)ts->to.bwt_ms * mult +
+	unsigned wait = xfr_wait_ms((uint64_t)ts->to.bwt_ms * mult +
 		x->r->qk.extra_timeout_ms,
 	    len + T1_PROLOGUE_LEN, ts->baud, ts->max_wait_ms);
 	int rc;
@@ -143,7 +143,7 @@ xfr_char_t1_block(void *ctx, const uint8_t *block, size_t len,
 	rest = (size_t)reply[2] + edc;
 	if (reply[2] > T1_MAX_INF || rest > cap - T1_PROLOGUE_LEN)
 		return OC_ECARD;
-	wait = xfr_tpdu_wait_ms(ts->to.cwt_ms + x->r->qk.extra_timeout_ms,
+	wait = xfr_wait_ms(ts->to.cwt_ms + x->r->qk.extra_timeout_ms,
 	    rest, ts->baud, ts->max_wait_ms);
 	rc = char_xfr(x->r, x->slot, 0, NULL, 0, reply + T1_PROLOGUE_LEN, rest,
 	    wait);

@@ -11,26 +11,12 @@
 #include "ccid/ccid_cmd.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "reader/negotiate.h"
-#include "reader/reader.h"
+#include "reader/reader_state.h"
 #include "card/t0.h"
 #include "reader/xfr_char.h"
+#include "reader/xfr_wait.h"
 
-#define ETU_PER_CHAR 12u  /* ISO 7816-3 section 7.2: 10 etu + guard time */
 #define BWI_MAX      255u /* bBWI is one byte (CCID section 6.1.4) */
-
-unsigned
-xfr_tpdu_wait_ms(uint64_t base_ms, size_t bytes, uint32_t baud, unsigned max_ms)
-{
-	uint64_t ms = base_ms + TPDU_WAIT_SLACK_MS;
-	uint64_t cap = max_ms != 0 ? max_ms : TPDU_MAX_WAIT_MS;
-
-	/* A zero baud is never negotiated; count the ISO default then. */
-	if (baud == 0)
-		baud = 9600;
-	ms += ((uint64_t)bytes * ETU_PER_CHAR * 1000u + baud - 1) / baud;
-	return (unsigned)(ms > cap ? cap : ms);
-}
 
 /* One XfrBlock whose bulk-IN read waits timeout_ms. */
 static int
@@ -75,7 +61,7 @@ t1_block_xfer(void *ctx, const uint8_t *block, size_t len, uint8_t *reply,
 	uint8_t bBWI =
 	    mult > 1 ? (uint8_t)(mult > BWI_MAX ? BWI_MAX : mult) : 0;
 	/* Quirk extra_timeout_ms: the reader adds its own delay to BWT. */
-	unsigned wait = xfr_tpdu_wait_ms((uint64_t)ts->to.bwt_ms * mult +
+	unsigned wait = xfr_wait_ms((uint64_t)ts->to.bwt_ms * mult +
 		x->r->qk.extra_timeout_ms,
 	    len + cap, ts->baud, ts->max_wait_ms);
 	int rc;
@@ -103,7 +89,7 @@ t0_tpdu_xfer(void *ctx, const uint8_t *tpdu, size_t len, uint8_t *resp,
 {
 	const struct xfr_tpdu_ctx *x = ctx;
 	const struct tpdu_state *ts = &x->r->slots[x->slot].tpdu;
-	unsigned wait = xfr_tpdu_wait_ms(
+	unsigned wait = xfr_wait_ms(
 	    ts->to.wwt_ms, len + cap, ts->baud, ts->max_wait_ms);
 	size_t n = 0;
 	int rc;
@@ -154,9 +140,7 @@ int
 xfr_tpdu_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
     size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len)
 {
-	struct tpdu_state *ts = &r->slots[slot].tpdu;
-	unsigned t = 0;
-	int rc;
+	const struct tpdu_state *ts = &r->slots[slot].tpdu;
 
 	if (r->info.desc.level != CCID_XCHG_TPDU &&
 	    r->info.desc.level != CCID_XCHG_CHARACTER) {
@@ -164,16 +148,9 @@ xfr_tpdu_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
 		    ccid_level_name(r->info.desc.level));
 		return OC_ENOTSUP;
 	}
-	if (!ts->negotiated) {
-		/* No IFDHSetProtocolParameters since the power-up. */
-		if (!r->slots[slot].atr_parsed)
-			return OC_EPROTO;
-		rc = negotiate_default_protocol(&r->slots[slot].atr_info, &t);
-		if (rc == OC_OK)
-			rc = negotiate_protocol(r, slot, t);
-		if (rc != OC_OK)
-			return rc;
-	}
+	/* The slot negotiates before the first exchange (slot.c). */
+	if (!ts->negotiated)
+		return OC_EPROTO;
 	if (ts->protocol == 1)
 		return transmit_t1(r, slot, tx, tx_len, rx, cap, rx_len);
 	return transmit_t0(r, slot, tx, tx_len, rx, cap, rx_len);

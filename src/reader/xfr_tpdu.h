@@ -3,8 +3,8 @@
  * 6.1.4): the driver runs T=1 (ISO/IEC 7816-3 section 11) and T=0
  * (section 10) itself, one XfrBlock per T=1 block or T=0 TPDU.
  *
- * Layer L3. struct tpdu_state lives in struct slot; it is cleared with
- * the slot at every power-up (slot_clear), filled by negotiate.c and
+ * struct tpdu_state (reader_state.h) lives in struct slot; it is cleared
+ * with the slot at every power-up (slot_clear), filled by negotiate.c and
  * used here. Callers hold the reader lock.
  *
  * Waits: each XfrBlock's bulk-IN read waits the card's waiting time
@@ -23,46 +23,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "card/pps.h"
 #include "card/t1.h"
-
-#define TPDU_MAX_WAIT_MS   60000u /* default cap of one wait */
-#define TPDU_WAIT_SLACK_MS 1000u  /* USB and reader overhead per exchange */
-
-struct tpdu_state {
-	bool negotiated;   /* PPS/SetParameters done, protocol in force */
-	unsigned protocol; /* T=0 or T=1 once negotiated */
-	uint8_t fidi;      /* bmFindexDindex in force */
-	uint16_t Fi;
-	uint8_t Di;
-	uint32_t clock_khz;
-	uint32_t baud;
-	struct pps_timeouts to;
-	unsigned max_wait_ms; /* 0: TPDU_MAX_WAIT_MS */
-	struct t1 t1;
-	/* GET_CLOCK_FREQUENCIES / GET_DATA_RATES after filtering (kHz, bps) */
-	uint32_t clocks[PPS_MAX_RATES];
-	size_t nclocks;
-	uint32_t rates[PPS_MAX_RATES];
-	size_t nrates;
-};
 
 struct reader;
 
 /*
- * One APDU on a TPDU-level reader, through T=0 or T=1 as negotiated. A
- * slot not negotiated yet (no IFDHSetProtocolParameters since the
- * power-up) is first negotiated with the ATR's default protocol.
+ * One APDU on a TPDU-level reader, through T=0 or T=1 as negotiated;
+ * OC_EPROTO on a slot not negotiated yet (slot.c negotiates first).
  */
 int xfr_tpdu_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
     size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len)
     __attribute__((warn_unused_result));
 
-/* Context of the T=1 block callback over XfrBlock (negotiate.c). */
-struct xfr_tpdu_ctx {
-	struct reader *r;
-	unsigned slot;
-};
+/* The T=1 block callback over XfrBlock for the slot in ctx. */
+struct xfr_tpdu_ctx;
 void xfr_tpdu_t1_io(struct xfr_tpdu_ctx *ctx, struct t1_xfer *io);
 
 /*
@@ -72,10 +46,5 @@ void xfr_tpdu_t1_io(struct xfr_tpdu_ctx *ctx, struct t1_xfer *io);
 int xfr_tpdu_raw(struct reader *r, unsigned slot, const uint8_t *tx, size_t len,
     uint8_t *rx, size_t cap, size_t *got, unsigned timeout_ms)
     __attribute__((warn_unused_result));
-
-/* Bound of one wait: base + bytes at baud (12 etu a character) + slack,
- * at most max_ms (0: TPDU_MAX_WAIT_MS). Exposed for the tests. */
-unsigned xfr_tpdu_wait_ms(
-    uint64_t base_ms, size_t bytes, uint32_t baud, unsigned max_ms);
 
 #endif

@@ -31,6 +31,7 @@
 #include "transport/usb.h"
 #include "card/t0_char.h"
 #include "reader/xfr_tpdu.h"
+#include "reader/xfr_wait.h"
 
 #define LUN      0x20000UL
 #define DEVNAME  "usb:08e6/3438:libudev:0:/dev/bus/usb/001/007"
@@ -525,6 +526,67 @@ START_TEST(test_pps_mute_other_protocol)
 }
 END_TEST
 
+/* The card's ATR after that reset: TA1 11, IFSC 32, BWI 2 CWI 3. */
+#define ATR_T1_RESET_HEX "3B 95 11 81 31 20 23 80 73 C8 21 10 3D"
+
+/*
+ * A PPS refused on the first APDU, where the slot negotiates the ATR's
+ * default protocol before the exchange: the slot resets the card, and
+ * everything after the reset comes from the new ATR, nothing from the
+ * state the reset cleared: SetParameters from its TA1/TB3/TA3 (Fi/Di 11,
+ * BWI 2 CWI 3, IFSC 32), the 25-byte APDU in one I-block (IFSC 32, where
+ * the first ATR's 16 would chain it), the ATR pcscd reads back, T=1 in
+ * force.
+ */
+START_TEST(test_pps_refused_reset_leaves_no_stale_state)
+{
+	static const uint8_t atr2[] = {0x3B, 0x95, 0x11, 0x81, 0x31, 0x20,
+	    0x23, 0x80, 0x73, 0xC8, 0x21, 0x10, 0x3D};
+	static const uint8_t sw[] = {0x90, 0x00};
+	UCHAR apdu[25], rx[16], atr[MAX_ATR_SIZE];
+	DWORD rlen = sizeof(rx), alen = sizeof(atr);
+	SCARD_IO_HEADER pci = {SCARD_PROTOCOL_T1, 8};
+	size_t i;
+
+	fx_open(LUN, devname);
+	power_up(ATR_T1_HEX, sizeof(atr_t1));
+	apdu[0] = 0x00, apdu[1] = 0xD6, apdu[2] = 0x00, apdu[3] = 0x00;
+	apdu[4] = 20;
+	for (i = 5; i < sizeof(apdu); i++)
+		apdu[i] = (UCHAR)i;
+	/* PPS1 18 answered with another protocol: reset (section 9.3). */
+	ft_out(&fx.ft, "6F 04000000 00 ?? 00 0000 FF 11 18 F6");
+	ft_in(&fx.ft, "80 04000000 00 ?? 00 00 00 FF 10 18 F7");
+	script_power_on(ATR_T1_RESET_HEX, sizeof(atr2));
+	ft_out(&fx.ft, "61 07000000 00 ?? 01 0000 11 10 00 23 00 20 00");
+	ft_in(&fx.ft, "82 07000000 00 ?? 00 00 01 11 10 00 23 00 20 00");
+	ft_out(&fx.ft, "6F 05000000 00 ?? 00 0000 00 C1 01 FE 3E");
+	ft_in(&fx.ft, "80 05000000 00 ?? 00 00 00 00 E1 01 FE 1E");
+	t1_out(0, 0x00, apdu, sizeof(apdu)); /* I(0), not chained */
+	t1_in(0x00, sw, sizeof(sw));
+	ck_assert_int_eq(
+	    IFDHTransmitToICC(LUN, pci, apdu, sizeof(apdu), rx, &rlen, NULL),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(rlen, 2);
+	ck_assert_mem_eq(rx, sw, 2);
+	ft_done(&fx.ft);
+	ck_assert(log_stub_contains("PPS refused, resetting"));
+	ck_assert_int_eq(IFDHGetCapabilities(LUN, TAG_IFD_ATR, &alen, atr),
+	    IFD_SUCCESS);
+	ck_assert_uint_eq(alen, sizeof(atr2));
+	ck_assert_mem_eq(atr, atr2, sizeof(atr2));
+	/* T=1 is in force: asking for it again sends nothing, T=0 fails. */
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T1, 0, 0, 0, 0),
+	    IFD_SUCCESS);
+	ck_assert_int_eq(
+	    IFDHSetProtocolParameters(LUN, SCARD_PROTOCOL_T0, 0, 0, 0, 0),
+	    IFD_PROTOCOL_NOT_SUPPORTED);
+	ft_done(&fx.ft);
+	expect_power_off();
+}
+END_TEST
+
 /* ---- quirks no_pps, data_rate_drop_above, extra_timeout_ms ---------- */
 
 static char qdir[64];
@@ -749,11 +811,11 @@ END_TEST
 START_TEST(test_wait_bounds)
 {
 	/* 100 ms + 1000 slack + 12 etu x 10 bytes at 9600 bps = 13 ms. */
-	ck_assert_uint_eq(xfr_tpdu_wait_ms(100, 10, 9600, 0), 1113);
-	ck_assert_uint_eq(xfr_tpdu_wait_ms(100, 10, 0, 0), 1113);
-	ck_assert_uint_eq(xfr_tpdu_wait_ms(UINT32_MAX * 255ull, 10, 9600, 0),
+	ck_assert_uint_eq(xfr_wait_ms(100, 10, 9600, 0), 1113);
+	ck_assert_uint_eq(xfr_wait_ms(100, 10, 0, 0), 1113);
+	ck_assert_uint_eq(xfr_wait_ms(UINT32_MAX * 255ull, 10, 9600, 0),
 	    TPDU_MAX_WAIT_MS);
-	ck_assert_uint_eq(xfr_tpdu_wait_ms(5000, 0, 9600, 2000), 2000);
+	ck_assert_uint_eq(xfr_wait_ms(5000, 0, 9600, 2000), 2000);
 }
 END_TEST
 
@@ -1148,6 +1210,7 @@ tpdu_suite(void)
 	tcase_add_test(tc, test_auto_negotiation_and_ifsd_reader);
 	tcase_add_test(tc, test_pps_wrong_answer);
 	tcase_add_test(tc, test_pps_mute_other_protocol);
+	tcase_add_test(tc, test_pps_refused_reset_leaves_no_stale_state);
 	tcase_add_test(tc, test_pps_default_kept);
 	tcase_add_test(tc, test_lists_fail);
 	tcase_add_test(tc, test_parse_list_junk);

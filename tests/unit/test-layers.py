@@ -41,9 +41,6 @@ KNOWN_CYCLES = [
     # quirks.h declares the functions of five files
     "quirks/quirks.c quirks/quirks_describe.c quirks/quirks_keys.c "
     "quirks/quirks_keys.h quirks/quirks_load.c quirks/quirks_parse.c",
-    # negotiation inside the TPDU exchange, resetting the slot under it
-    "reader/negotiate.c reader/reader.c reader/slot.c reader/xfr_char.c "
-    "reader/xfr_tpdu.c",
     # probe.h: printers and usage shared back and forth
     "tools/probe.c tools/probe_live.c tools/probe_power.c "
     "tools/probe_quirks.c",
