@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "ccid/ccid_exchange.h"
+#include "ccid/ccid_serial.h"
 #include "codec/ccid_msg.h"
 #include "ccid/ccid_mux.h"
 #include "base/err.h"
@@ -176,11 +176,15 @@ run_ext(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
 	if ((rc = path_begin(io, mux, c)) != OC_OK)
 		return rc;
 	/* An ICCD token (iccd.h) has one slot: the one-at-a-time lock. */
-	if (io->exchange != NULL)
+	if (io->exchange != NULL) {
 		rc = io->exchange(io, c, &q, &r);
-	else
+	} else {
 		rc = mux ? ccid_mux_exchange(io, c, &q, &r)
 			 : ccid_serial_exchange(io, c, &q, &r);
+		/* Either bulk path's OC_ENODEV: gone for every slot. */
+		if (rc == OC_ENODEV)
+			ccid_io_mark_gone(io);
+	}
 	if (rc == OC_OK && w->status_only)
 		status_from(&r, st);
 	else if (rc == OC_OK)

@@ -1,22 +1,21 @@
 /*
- * openccid - the per-device command state (struct ccid_io) and its wire:
- * set-up, device removal, message logging, one message out, one message
- * in, the class request ABORT. Both exchange paths build on these: one
- * command at a time (ccid_serial.c) and several slots at once
- * (ccid_mux.c); ccid_cmd.c runs the commands over either.
+ * openccid - the wire of one CCID device (see ccid_io.h): message
+ * logging, one message out, one message in, the class request ABORT.
+ * Both exchange paths build on these: one command at a time
+ * (ccid_serial.c) and several slots at once (ccid_mux.c); ccid_dev.c
+ * sets the state up, ccid_cmd.c runs the commands over either path.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
-#include "ccid/ccid_exchange.h"
+#include "ccid/ccid_io.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/ccid_msg.h"
 #include "codec/redact.h"
-#include "ccid/ccid_mux.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -32,57 +31,6 @@
 #define CCID_CONT_TIMEOUT_MS 1000
 #define CCID_ZLP_READ_MS 10     /* quirk zlp_before_write */
 
-void
-ccid_io_init(struct ccid_io *io, const struct transport *tr, size_t max_msg,
-    enum ccid_level level, uint8_t *buf)
-{
-	memset(io, 0, sizeof(*io));
-	io->tr = *tr;
-	io->max_msg = max_msg;
-	io->level = level;
-	io->timeout_ms = CCID_READ_TIMEOUT_MS;
-	io->time_ext_cap_ms = CCID_TIME_EXT_CAP_MS;
-	io->buf = buf;
-	io->max_busy = 1;
-	pthread_mutex_init(&io->xfer_lock, NULL);
-	pthread_mutex_init(&io->busy_lock, NULL);
-	pthread_cond_init(&io->busy_cond, NULL);
-	atomic_init(&io->gone, false);
-	atomic_init(&io->hide_out_slots, 0u);
-}
-
-void
-ccid_io_fini(struct ccid_io *io)
-{
-	ccid_mux_free(io);
-	pthread_mutex_destroy(&io->xfer_lock);
-	pthread_mutex_destroy(&io->busy_lock);
-	pthread_cond_destroy(&io->busy_cond);
-}
-
-int
-ccid_io_set_slots(struct ccid_io *io, unsigned nslots, unsigned max_busy)
-{
-	/* Never more busy slots than slots (the count is device data). */
-	if (max_busy > nslots)
-		max_busy = nslots;
-	io->max_busy = max_busy > 0 ? max_busy : 1;
-	return io->max_busy > 1 ? ccid_mux_new(io, nslots) : OC_OK;
-}
-
-void
-ccid_io_set_time_ext_cap(struct ccid_io *io, unsigned ms)
-{
-	/* Read under xfer_lock (one at a time) or mux->lock (concurrent). */
-	pthread_mutex_lock(&io->xfer_lock);
-	if (io->mux != NULL)
-		pthread_mutex_lock(&io->mux->lock);
-	io->time_ext_cap_ms = ms;
-	if (io->mux != NULL)
-		pthread_mutex_unlock(&io->mux->lock);
-	pthread_mutex_unlock(&io->xfer_lock);
-}
-
 uint64_t
 ccid_io_now(const struct ccid_io *io)
 {
@@ -90,13 +38,12 @@ ccid_io_now(const struct ccid_io *io)
 }
 
 void
-ccid_io_mark_gone(struct ccid_io *io)
+ccid_io_set_gone(struct ccid_io *io)
 {
 	atomic_store(&io->gone, true);
 	pthread_mutex_lock(&io->busy_lock);
 	pthread_cond_broadcast(&io->busy_cond);
 	pthread_mutex_unlock(&io->busy_lock);
-	ccid_mux_wake(io);
 }
 
 bool

@@ -386,7 +386,5 @@ ccid_mux_exchange(struct ccid_io *io, const struct ccid_cmd *c,
 		if (ccid_mux_abort(io, c->slot) == OC_ENODEV)
 			rc = OC_ENODEV;
 	}
-	if (rc == OC_ENODEV)
-		ccid_io_mark_gone(io);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /*
- * openccid - internal to the CCID command code (see ccid_exchange.h):
- * commands to several slots of one reader on the wire together
- * (bMaxCCIDBusySlots >= 2).
+ * openccid - internal to the CCID command code: commands to several
+ * slots of one reader on the wire together (bMaxCCIDBusySlots >= 2); a
+ * command runs begin, exchange (or abort), end, as on the one-at-a-time
+ * path (ccid_serial.h). Created and woken by ccid_dev.c.
  *
  * Locks: the exchanges take xfer_lock (bulk-OUT) and mux->lock one after
  * the other, never both at once; only ccid_io_set_time_ext_cap() holds
@@ -15,9 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ccid/ccid_cmd.h"
+#include "ccid/ccid_io.h"
 #include "codec/ccid_desc.h"
-#include "ccid/ccid_exchange.h"
 #include "codec/ccid_msg.h"
 
 /* One slot's command on the wire and the reply routed to it. */

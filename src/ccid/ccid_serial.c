@@ -10,7 +10,7 @@
 #include "config.h"
 #endif
 
-#include "ccid/ccid_exchange.h"
+#include "ccid/ccid_serial.h"
 
 #include <stdatomic.h>
 
@@ -197,8 +197,6 @@ transact(struct ccid_io *io, struct ccid_cmd *c, uint8_t type,
 		    ccid_msg_type_name(c->type), c->slot);
 		(void)ccid_serial_abort(io, c->slot);
 	}
-	if (rc == OC_ENODEV)
-		ccid_io_mark_gone(io);
 	return rc;
 }
 

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "ccid/ccid_cmd.h"
-#include "ccid/ccid_exchange.h"
+#include "ccid/ccid_io.h"
 #include "ccid/iccd_wire.h"
 
 /* Default of the quirk iccd_max_transfer (reference rule R14). */

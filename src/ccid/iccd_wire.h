@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "ccid/ccid_cmd.h"
-#include "ccid/ccid_exchange.h"
+#include "ccid/ccid_io.h"
 #include "codec/ccid_msg.h"
 
 #define ICCD_NAME_MAX 64

@@ -30,8 +30,6 @@ ONLY = {
 # Cycles present when this test was written, each to be opened by its
 # owner (issue 18, item 3); listing one that no longer exists fails.
 KNOWN_CYCLES = [
-    # the CCID commands, the wire and the two exchange paths
-    "ccid/ccid_cmd.c ccid/ccid_io.c ccid/ccid_mux.c ccid/ccid_serial.c",
     # the trace format: one header for the writer, parser and names
     "codec/trace_fields.c codec/trace_fmt.c codec/trace_names.c "
     "codec/trace_names.h codec/trace_parse.c",
