@@ -22,7 +22,7 @@
 
 #include <ifdhandler.h>
 
-#include "ifd/capabilities.h"
+#include "ifd/ifd_poll.h"
 #include "base/err.h"
 #include "base/file_read.h"
 #include "base/log.h"

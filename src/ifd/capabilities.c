@@ -18,6 +18,8 @@
 #include "codec/ccid_msg.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "ifd/ifd_err.h"
+#include "ifd/ifd_poll.h"
 
 /* SCARD_ATTR_CHANNEL_ID: 0xDDDDCCCC, DDDD = 0x0020 for USB. */
 #define CHANNEL_TYPE_USB 0x0020u

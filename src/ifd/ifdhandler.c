@@ -2,8 +2,9 @@
  * openccid - the IFD Handler API v3 entry points (pcsc-lite ifdhandler.h).
  *
  * Each IFDH* checks its arguments, takes the reader, delegates to L3 and
- * maps the OC_E* result to an IFD_* code in ifdh_map_err(), the only
- * place where that happens. Only the IFDH* symbols are exported.
+ * maps the OC_E* result to an IFD_* code with ifdh_map_err() (ifd_err.c),
+ * the only place where that happens. Only the IFDH* symbols are
+ * exported.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -16,6 +17,7 @@
 #include <ifdhandler.h>
 
 #include "ifd/capabilities.h"
+#include "ifd/ifd_err.h"
 #include "codec/devname.h"
 #include "ifd/drvconf.h"
 #include "base/err.h"
@@ -27,33 +29,6 @@
 #include "transport/usb.h"
 
 #define IFDH_EXPORT __attribute__((visibility("default")))
-
-RESPONSECODE
-ifdh_map_err(int err, enum ifdh_op op)
-{
-	switch (err) {
-	case OC_OK:
-		return IFD_SUCCESS;
-	case OC_ENODEV:
-		return IFD_NO_SUCH_DEVICE;
-	case OC_ENOCARD:
-		return IFD_ICC_NOT_PRESENT;
-	case OC_ETIMEDOUT:
-		return op == IFDH_OP_POWER ? IFD_ERROR_POWER_ACTION
-					   : IFD_RESPONSE_TIMEOUT;
-	case OC_ENOSPC:
-		return IFD_ERROR_INSUFFICIENT_BUFFER;
-	case OC_ENOTSUP:
-		return op == IFDH_OP_POWER ? IFD_ERROR_POWER_ACTION
-					   : IFD_NOT_SUPPORTED;
-	case OC_ECARD:
-	case OC_EPROTO:
-		return op == IFDH_OP_POWER ? IFD_ERROR_POWER_ACTION
-					   : IFD_COMMUNICATION_ERROR;
-	default:
-		return IFD_COMMUNICATION_ERROR;
-	}
-}
 
 static RESPONSECODE
 open_reader(DWORD Lun, const struct devname *dn)
@@ -348,42 +323,4 @@ IFDHICCPresence(DWORD Lun)
 		ret = present ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;
 	trace_call_end(&tc, ret, NULL, 0);
 	return ret;
-}
-
-/* Timeout of a poll when pcscd passes none (it passes minutes). */
-#define IFDH_POLL_DEFAULT_MS 600000
-
-/*
- * TAG_IFD_POLLING_THREAD_WITH_TIMEOUT: returns when the slot's card state
- * changed, on timeout, when stopped; pcscd then calls IFDHICCPresence.
- */
-RESPONSECODE
-ifdh_poll(DWORD Lun, int timeout)
-{
-	struct reader *r = reader_hold(Lun);
-	int rc;
-
-	if (r == NULL)
-		return IFD_NO_SUCH_DEVICE;
-	rc = events_poll(&r->ev, &r->io.tr, reader_slot_of(Lun),
-	    timeout > 0 ? (unsigned)timeout : IFDH_POLL_DEFAULT_MS);
-	reader_release(r);
-	if (rc == OC_ENODEV)
-		return IFD_NO_SUCH_DEVICE;
-	if (rc == OC_OK || rc == OC_ETIMEDOUT || rc == OC_ECANCELED)
-		return IFD_SUCCESS;
-	return IFD_COMMUNICATION_ERROR;
-}
-
-/* TAG_IFD_STOP_POLLING_THREAD: ifdh_poll(Lun) returns soon. */
-RESPONSECODE
-ifdh_stop_poll(DWORD Lun)
-{
-	struct reader *r = reader_hold(Lun);
-
-	if (r == NULL)
-		return IFD_COMMUNICATION_ERROR;
-	events_stop(&r->ev, &r->io.tr, reader_slot_of(Lun));
-	reader_release(r);
-	return IFD_SUCCESS;
 }

@@ -13,7 +13,7 @@
 /* pcsc-lite reader.h: FEATURE_*, the part 10 structures (packed). */
 #include <PCSC/reader.h>
 
-#include "ifd/capabilities.h"
+#include "ifd/ifd_err.h"
 #include "ccid/ccid_cmd.h"
 #include "codec/ccid_msg.h"
 #include "ifd/drvconf.h"

@@ -33,9 +33,6 @@ KNOWN_CYCLES = [
     # the trace format: one header for the writer, parser and names
     "codec/trace_fields.c codec/trace_fmt.c codec/trace_names.c "
     "codec/trace_names.h codec/trace_parse.c",
-    # capabilities.h declares functions of ifdhandler.c
-    "ifd/capabilities.c ifd/ifdhandler.c ifd/pcsc_features.c "
-    "ifd/trace_host.c",
     # quirks.h declares the functions of five files
     "quirks/quirks.c quirks/quirks_describe.c quirks/quirks_keys.c "
     "quirks/quirks_keys.h quirks/quirks_load.c quirks/quirks_parse.c",
