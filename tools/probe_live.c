@@ -13,7 +13,10 @@
 #include "config.h"
 
 #include "pcscd_log.h"
-#include "probe.h"
+#include "probe_live.h"
+#include "probe_power.h"
+#include "probe_print.h"
+#include "probe_quirks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

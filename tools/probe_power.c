@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "probe.h"
+#include "probe_power.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -12,7 +12,7 @@
  */
 #include "config.h"
 
-#include "probe.h"
+#include "probe_quirks.h"
 
 #include <stdio.h>
 #include <string.h>

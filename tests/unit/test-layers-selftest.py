@@ -6,7 +6,7 @@ pass as the tree is, then fail (with the expected message) after each
 single alteration: an include going up, a header named without its
 folder, <libusb.h>, <debuglog.h> and <ifdhandler.h> in the wrong place,
 a new include cycle between two files, a grab-bag header, a folder
-missing from HACKING.md's table, and a known cycle that was opened.
+missing from HACKING.md's table, and a listed known cycle that is gone.
 """
 import os
 import shutil
@@ -103,10 +103,10 @@ def table(top):
 
 
 def opened(top):
-    # Open the probe cycle by hand: the tool's files no longer share
-    # their header, so KNOWN_CYCLES lists a cycle that is gone.
-    shutil.rmtree(os.path.join(top, "tools"))
-    os.makedirs(os.path.join(top, "tools"))
+    # KNOWN_CYCLES lists a cycle the tree does not have (as after one is
+    # opened and the list not updated).
+    replace(top, "tests/unit/test-layers.py", "KNOWN_CYCLES = [\n",
+            'KNOWN_CYCLES = [\n    "base/gone_a.c base/gone_b.c",\n')
 
 
 CASES = [

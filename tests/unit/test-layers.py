@@ -36,9 +36,6 @@ KNOWN_CYCLES = [
     # quirks.h declares the functions of five files
     "quirks/quirks.c quirks/quirks_describe.c quirks/quirks_keys.c "
     "quirks/quirks_keys.h quirks/quirks_load.c quirks/quirks_parse.c",
-    # probe.h: printers and usage shared back and forth
-    "tools/probe.c tools/probe_live.c tools/probe_power.c "
-    "tools/probe_quirks.c",
 ]
 
 INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*([<"])([^>"]+)[>"]', re.M)
