@@ -126,5 +126,43 @@ class GenInfoPlist(unittest.TestCase):
             self.assertNotEqual(p.returncode, 0)
 
 
+NOTES = os.path.join(HERE, 'gen-reader-notes.py')
+
+
+class GenReaderNotes(unittest.TestCase):
+    """The driver's notes table (bundle/gen-reader-notes.py)."""
+
+    def gen(self, text):
+        with tempfile.TemporaryDirectory() as d:
+            src = write(d, 'r.list', text)
+            out = os.path.join(d, 'notes.c')
+            p = subprocess.run([sys.executable, NOTES, '-o', out, src],
+                               capture_output=True, text=True)
+            body = open(out, encoding='utf-8').read() if p.returncode == 0 else None
+            return p, body
+
+    def test_shipped_list(self):
+        with open(LIST, encoding='utf-8') as f:
+            p, body = self.gen(f.read())
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn('const size_t reader_notes_count = 29;', body)
+        self.assertIn('{ 0x0a5c, 0x5800, "the reference list marks it unsupported', body)
+
+    def test_sorted_and_escaped(self):
+        p, body = self.gen('ffff:0001\tunsupported\tB\tq"uote b\\ack ??= tri\n'
+                           '0001:0002\tunsupported\tA\tfirst\n'
+                           '0001:0003\tsupported\tC\n')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertLess(body.index('0x0001, 0x0002'), body.index('0xffff, 0x0001'))
+        self.assertIn(r'"q\"uote b\\ack \?\?= tri"', body)
+        self.assertIn('reader_notes_count = 2;', body)
+
+    def test_non_ascii_or_long_note_refused(self):
+        for note in ('caf\u00e9', 'x' * 401):
+            p, body = self.gen(f'0001:0002\tunsupported\tA\t{note}\n')
+            self.assertNotEqual(p.returncode, 0, note)
+            self.assertIn('printable ASCII', p.stderr)
+
+
 if __name__ == '__main__':
     unittest.main(verbosity=2)

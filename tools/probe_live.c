@@ -28,6 +28,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "quirks/quirks.h"
+#include "quirks/reader_notes.h"
 #include "transport/usb.h"
 
 #define LIST_MAX     256 /* dwords in a clock or rate list (bNum is a byte) */
@@ -237,6 +238,7 @@ print_text(const struct usb_probe_iface *it, const struct lists *l,
     const struct quirks_text *q)
 {
 	const struct ccid_desc *d = &it->info.desc;
+	const char *note;
 
 	printf("%03u:%03u usb:%04x/%04x interface %u class 0x%02X "
 	       "\"%s %s\": %s%s\n",
@@ -275,6 +277,9 @@ print_text(const struct usb_probe_iface *it, const struct lists *l,
 		    l->error[0] ? l->error : "interface not used");
 	}
 	print_slots_text(l);
+	note = reader_note_find(it->info.vid, it->info.pid);
+	if (note != NULL)
+		printf("shipped reader list:    unsupported: %s\n", note);
 	printf("quirks:\n%s", q->acts[0] ? q->acts : "  (none)\n");
 	if (q->conditional[0])
 		printf("quirks acting only on a run-time condition:\n%s",
@@ -335,6 +340,7 @@ print_json(const struct usb_probe_iface *it, const struct lists *l,
 	const char *keys[2];
 	size_t n = needed_keys(it, keys);
 	char name[2 * USB_STR_MAX + 2];
+	const char *note = reader_note_find(it->info.vid, it->info.pid);
 
 	printf("%s{\"bus\":%u,\"address\":%u,\"vid\":\"%04x\",\"pid\":\"%04x\","
 	       "\"bcdDevice\":\"0x%04x\",\"interface\":%u,\"class\":%u,",
@@ -380,6 +386,12 @@ print_json(const struct usb_probe_iface *it, const struct lists *l,
 		json_slots(l);
 	}
 	if (l != NULL) {
+		/* why a reader the shipped list marks unsupported is */
+		printf(",\"reader_list_note\":");
+		if (note != NULL)
+			json_str(note);
+		else
+			printf("null");
 		printf(",\"quirks_matched\":");
 		json_str(q->acts);
 		printf(",\"quirks_conditional\":");

@@ -192,6 +192,25 @@ case $st in *'"IccPowerOff": 2'*) echo "ok: two power-offs";; *) echo "FAIL: pow
 run_probe show -q "$tmp/empty"
 hasnt "no --power: no slot lines" "slot 0                  "
 
+# --- a reader the shipped list marks unsupported: the reason (issue 25) ---
+# C3PO LTC3x 0783:0003, a profile made from its descriptor dump.
+python3 "$top_srcdir/tests/sim/mkprofile.py" --vidpid 0783:0003 \
+    --data "$top_srcdir/tests/data/descriptors.jsonl" -o "$tmp/ltc3x.profile" ||
+    { echo "FAIL: mkprofile 0783:0003"; exit 1; }
+start_sim "$tmp/ltc3x.profile"
+note=$(awk -F '\t' '$1 == "0783:0003" && $2 == "unsupported" { print $4 }' \
+    "$top_srcdir/bundle/readers.list")
+[ -n "$note" ] || { echo "FAIL: no note for 0783:0003 in bundle/readers.list"; fail=1; }
+run_probe show -q "$tmp/empty"
+has "unsupported reader: the list's reason" "shipped reader list:    unsupported: $note"
+run_probe show --json -q "$tmp/empty"
+has "json reader_list_note" "\"reader_list_note\":\"$note\""
+start_sim BludriveII.txt
+run_probe show --json -q "$tmp/empty"
+has "json reader_list_note null for a supported reader" '"reader_list_note":null'
+run_probe show -q "$tmp/empty"
+hasnt "no list note for a supported reader" "shipped reader list:"
+
 # --- filters ---
 run_probe list -d 1234:5678
 has "no device for another VID:PID" "no CCID interface found"

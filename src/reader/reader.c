@@ -17,6 +17,7 @@
 #include "codec/iccd_msg.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "quirks/reader_notes.h"
 
 #define READER_DRAIN_MAX 8 /* interrupt messages drained at open */
 
@@ -307,6 +308,17 @@ reader_first_contact(struct reader *r)
 	return reader_warmup(r);
 }
 
+/* A reader the shipped list marks unsupported: why (bundle/readers.list). */
+static void
+reader_log_list_note(const struct usb_info *info)
+{
+	const char *note = reader_note_find(info->vid, info->pid);
+
+	if (note != NULL)
+		OC_LOG_INFO("usb:%04x/%04x is listed as unsupported: %s",
+		    info->vid, info->pid, note);
+}
+
 /* Quirks of the device: lookup, log, firmware check, descriptor fixes. */
 static int
 reader_quirks_for(const struct usb_info *info, uint32_t driver_options,
@@ -322,6 +334,7 @@ reader_quirks_for(const struct usb_info *info, uint32_t driver_options,
 	OC_LOG_INFO("quirk rows of usb:%04x/%04x bcdDevice %04x interface %u:",
 	    info->vid, info->pid, info->bcdDevice, info->interface);
 	quirks_glue_log(qs);
+	reader_log_list_note(info);
 	if (quirks_glue_check_firmware(qs, info, driver_options) != OC_OK)
 		return OC_ENOTSUP;
 	*fixed = *info;

@@ -104,8 +104,10 @@ def _listed(r):
 
 
 with open(READERS_LIST) as _f:
-    SHIPPED = {tuple(l.split("\t", 1)[0].split(":")) for l in _f
-               if re.match(r"^[0-9a-f]{4}:[0-9a-f]{4}\t", l)}
+    _LINES = [l.rstrip("\n").split("\t") for l in _f
+              if re.match(r"^[0-9a-f]{4}:[0-9a-f]{4}\t", l)]
+SHIPPED = {tuple(f[0].split(":")) for f in _LINES}
+SHIPPED_NOTES = {tuple(f[0].split(":")): f[3] for f in _LINES if len(f) > 3}
 
 
 def _left_out(r, status):
@@ -342,6 +344,11 @@ def test_corpus_sample(lab, cfg, tmp_path, monkeypatch, category):
         "no pcscd check for expectation %s" % want
 
     lb = lab.start(profile=str(prof), cards=unit.cards())
+    if row.get("list_status") == "unsupported":
+        # the reason of bundle/readers.list, logged at open
+        note = SHIPPED_NOTES[(row["vid"], row["pid"])]
+        _wait_log(lb, re.escape("usb:%s/%s is listed as unsupported: %s"
+                                % (row["vid"], row["pid"], note)))
     readers = _wait_readers(lb, len(exp))
     assert len(readers) == len(exp), "readers %s for expectations %s" % (readers, exp)
     want_proto = scard.SCARD_PROTOCOL_T1 if unit.proto == 1 else scard.SCARD_PROTOCOL_T0
