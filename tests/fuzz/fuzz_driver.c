@@ -34,7 +34,7 @@
  * empty and the transport closed once after the input.
  *
  * fuzz-srcs: @driver
- * fuzz-gen-srcs: quirks_builtin.c
+ * fuzz-gen-srcs: quirks_builtin.c reader_notes_data.c
  * fuzz-ldflags: -I/usr/include/PCSC -lpthread
  */
 #include <stdarg.h>

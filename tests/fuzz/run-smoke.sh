@@ -52,6 +52,8 @@ mkdir -p "$out/include" "$out/gen"
 # src/quirks/quirks.am builds them.
 python3 "$top/tools/embed-quirks.py" "$out/gen/quirks_builtin.c" \
     "$top"/quirks/*.quirks
+python3 "$top/bundle/gen-reader-notes.py" -o "$out/gen/reader_notes_data.c" \
+    "$top/bundle/readers.list"
 
 cflags="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -g -O1 -std=c11 -D_DEFAULT_SOURCE -I $out/include -I $top/src"
 
