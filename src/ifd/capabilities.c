@@ -82,14 +82,15 @@ put_fn(PDWORD length, PUCHAR value, RESPONSECODE (*fn)(DWORD, int),
 }
 
 /*
- * Only CCID (not ICCD) interfaces with an interrupt-IN endpoint have
- * card events; without them pcscd polls IFDHICCPresence.
+ * Interfaces with an interrupt-IN endpoint have card events (CCID, and
+ * an ICCD token that has one: USB ICCD rev 1.0 keeps NotifySlotChange);
+ * without one pcscd polls IFDHICCPresence (GetSlotStatus, SLOT_STATUS).
  */
 static RESPONSECODE
 get_polling_tag(const struct reader *r, DWORD tag, PDWORD length,
     PUCHAR value)
 {
-	if (!r->info.has_intr || r->info.bInterfaceProtocol != 0) {
+	if (!r->info.has_intr) {
 		*length = 0;
 		return IFD_ERROR_TAG;
 	}

@@ -188,6 +188,9 @@ GENERATED_PROFILES = {
     "extended-apdu": "046a:01a2",  # Cherry GmbH CHERRY SECURE BOARD 1.0
     # 8 slots, bMaxCCIDBusySlots 8 (a SIM bank), TPDU level, T=0 only
     "sysmoOCTSIM": "1d50:6141",
+    # ICCD version B token: no bulk endpoints, commands on the control
+    # pipe (short APDU driven as extended, T=1; tests/sim/iccd.c)
+    "iccd-b": "08e6:1227",         # Gemalto PDT
 }
 
 

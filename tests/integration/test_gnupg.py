@@ -330,7 +330,12 @@ def ok(r, g, what):
 
 # --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("profile", PROFILES)
+# An ICCD-B token (commands on the control pipe, issue 19): card status
+# and a signature.
+ICCD = [pytest.param("iccd-b", id="iccdb")]
+
+
+@pytest.mark.parametrize("profile", PROFILES + ICCD)
 def test_gnupg_card_status(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
     g = gnupg(lb, pinpad=profile in PINPAD_PROFILES)
@@ -354,7 +359,7 @@ def test_gnupg_card_status(lab, gnupg, profile, tmp_path):
     assert re.search(r"^PIN retry counter : 3 0 3$", r.out, re.M), r.out
 
 
-@pytest.mark.parametrize("profile", CHAINING)
+@pytest.mark.parametrize("profile", CHAINING + ICCD)
 def test_gnupg_sign_verify(lab, gnupg, profile, tmp_path):
     lb = start_card(lab, profile, tmp_path)
     g = gnupg(lb, pinpad=profile in PINPAD_PROFILES)
