@@ -29,6 +29,19 @@
 
 /* Configuration, written at the first open and read atomically after. */
 static atomic_uint oc_log_level = OC_LOG_DEFAULT;
+static atomic_int oc_log_secrets_shown = 0;
+
+void
+oc_log_set_show_secrets(int on)
+{
+	atomic_store(&oc_log_secrets_shown, on != 0);
+}
+
+int
+oc_log_show_secrets(void)
+{
+	return atomic_load(&oc_log_secrets_shown);
+}
 
 void
 oc_log_set_level(unsigned mask)

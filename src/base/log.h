@@ -24,6 +24,13 @@
  */
 void oc_log_set_level(unsigned mask);
 unsigned oc_log_get_level(void);
+/*
+ * The opt-in OPENCCID_SHOW_SECRETS (README): when set, the COMM log and
+ * traces show secret command and answer data in clear. Configuration,
+ * written once at the first open like the level.
+ */
+void oc_log_set_show_secrets(int on);
+int oc_log_show_secrets(void);
 /* Parse "7", "0x0f"; OC_EINVAL on garbage or values above 0xff. */
 int oc_log_parse_level(const char *s, unsigned *mask);
 

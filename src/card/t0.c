@@ -267,8 +267,10 @@ t0_transceive(const struct t0_opts *opts, const struct t0_xfer *io,
 	} else {
 		rc = run_cases(&x, &a);
 	}
-	if (rc != OC_OK)
-		return rc;
-	*resp_len = x.out.len;
-	return OC_OK;
+	if (rc == OC_OK)
+		*resp_len = x.out.len;
+	/* The TPDUs may hold a PIN or a key: no copy stays on the stack. */
+	explicit_bzero(x.tpdu, sizeof(x.tpdu));
+	explicit_bzero(x.rx, sizeof(x.rx));
+	return rc;
 }

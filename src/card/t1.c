@@ -587,13 +587,15 @@ t1_transceive(struct t1 *t1, const struct t1_xfer *io, const uint8_t *apdu,
 	x.resp = resp;
 	x.cap = cap;
 	x.mult = 1;
-	if ((rc = build_i(&x)) != OC_OK)
-		return rc;
-	rc = run(&x);
-	if (rc != OC_OK)
-		return rc;
-	*resp_len = x.resp_len;
-	return OC_OK;
+	if ((rc = build_i(&x)) == OC_OK)
+		rc = run(&x);
+	if (rc == OC_OK)
+		*resp_len = x.resp_len;
+	/* The blocks may hold a PIN or a key: no copy stays on the stack. */
+	explicit_bzero(x.iblk, sizeof(x.iblk));
+	explicit_bzero(x.tx, sizeof(x.tx));
+	explicit_bzero(x.rx, sizeof(x.rx));
+	return rc;
 }
 
 /* Section 11.4.2: S(IFS request) answered by the same S(IFS response). */

@@ -63,6 +63,32 @@ ccid_io_hide_out_payload(struct ccid_io *io, uint8_t slot, bool hide)
 		atomic_fetch_and(&io->hide_out_slots, ~bit);
 }
 
+void
+ccid_io_hide_in_payload(struct ccid_io *io, uint8_t slot, bool hide)
+{
+	unsigned bit = 1u << (slot % CCID_MAX_SLOTS);
+
+	if (hide)
+		atomic_fetch_or(&io->hide_in_slots, bit);
+	else
+		atomic_fetch_and(&io->hide_in_slots, ~bit);
+}
+
+void
+ccid_io_wipe(struct ccid_io *io)
+{
+	pthread_mutex_lock(&io->xfer_lock);
+	explicit_bzero(io->buf, io->max_msg);
+	pthread_mutex_unlock(&io->xfer_lock);
+}
+
+/* Bit of the slot a message goes to or comes from (byte 5, bSlot). */
+static unsigned
+msg_slot_bit(const uint8_t *msg, size_t len)
+{
+	return len > 5 ? 1u << (msg[5] % CCID_MAX_SLOTS) : 0u;
+}
+
 /* CCID rev 1.1 section 6: the header every bulk message starts with. */
 #define CCID_HDR_LEN 10
 
@@ -99,6 +125,7 @@ dump_redacted(const char *dir, const uint8_t *msg, size_t len,
 	}
 	oc_log_hex_redacted(OC_LOG_MASK_COMM, "ccid", dir, copy, len, rr.off,
 	    rr.len);
+	explicit_bzero(copy, len);
 	free(copy);
 }
 
@@ -112,11 +139,16 @@ dump_on(const struct ccid_io *io, bool quiet, const char *dir,
 		return;
 	if (msg == NULL)
 		return;
-	/* Bulk-OUT ("->"): byte 5 is bSlot (section 6.1). */
-	if (dir[0] == '-' && len > 5 &&
-	    (atomic_load(&io->hide_out_slots) &
-		(1u << (msg[5] % CCID_MAX_SLOTS))) != 0) {
+	/* Byte 5 is bSlot both ways (sections 6.1, 6.2). */
+	if ((atomic_load(dir[0] == '-' ? &io->hide_out_slots
+				       : &io->hide_in_slots) &
+		msg_slot_bit(msg, len)) != 0) {
 		dump_hidden(dir, msg, len);
+		return;
+	}
+	/* The documented opt-in (README): every byte as it is. */
+	if (oc_log_show_secrets()) {
+		oc_log_hex(OC_LOG_MASK_COMM, "ccid", dir, msg, len);
 		return;
 	}
 	dump_redacted(dir, msg, len, io->level);
@@ -168,6 +200,10 @@ ccid_io_send(struct ccid_io *io, const struct ccid_cmd *c, bool quiet)
 		if (rc == OC_ESTALL)
 			(void)io->tr.ops->clear_halt(io->tr.ctx, 0);
 	}
+	/* A secret command has gone out: no copy of it stays behind. */
+	if ((atomic_load(&io->hide_out_slots) & msg_slot_bit(io->buf, len)) !=
+	    0)
+		explicit_bzero(io->buf, len);
 	if (rc != OC_OK)
 		OC_LOG_CRIT("bulk-OUT failed: %s", oc_strerror(rc));
 	return rc;

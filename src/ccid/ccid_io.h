@@ -36,5 +36,9 @@ bool ccid_io_is_gone(struct ccid_io *io);
 void ccid_io_set_gone(struct ccid_io *io);
 /* Log bulk-OUT messages to slot header only (hide) or as usual. */
 void ccid_io_hide_out_payload(struct ccid_io *io, uint8_t slot, bool hide);
+/* The same for bulk-IN messages from slot. */
+void ccid_io_hide_in_payload(struct ccid_io *io, uint8_t slot, bool hide);
+/* explicit_bzero() the message buffer (under the exchange lock). */
+void ccid_io_wipe(struct ccid_io *io);
 
 #endif

@@ -66,12 +66,16 @@ struct ccid_io {
 	uint64_t (*now_ms)(void);
 	bool quiet;              /* presence polling: COMM dumps need PERIODIC */
 	/*
-	 * Bit s set: bulk-OUT messages to slot s are logged header only.
-	 * Set by slot_transmit() for the whole exchange of a PIN command,
-	 * whose data may leave in pieces redact.h cannot see (T=0 data at
-	 * character level, chained T=1 blocks, CCID command chaining).
+	 * Bit s set: bulk-OUT messages to slot s are logged header only,
+	 * and io->buf is wiped once one has gone out. Set by
+	 * src/reader/secret.c for the whole exchange of a command whose
+	 * data is secret (redact.h), which may leave in pieces no single
+	 * message shows as secret (T=0 data at character level, chained
+	 * T=1 blocks, CCID command chaining). hide_in_slots: the same for
+	 * bulk-IN messages of a command whose answer is secret.
 	 */
 	atomic_uint hide_out_slots;
+	atomic_uint hide_in_slots;
 	uint8_t *buf;            /* max_msg bytes, owned by the caller */
 	/* One at a time: guards seq, quiet, buf, the pipes. Concurrent:
 	 * guards buf and the bulk-OUT write. */

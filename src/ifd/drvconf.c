@@ -52,6 +52,28 @@ trace_dir_from_env(void)
 	OC_LOG_INFO("recording traces in %s", trace_dir);
 }
 
+/*
+ * OPENCCID_SHOW_SECRETS: the COMM log and traces show secret data. Only
+ * this exact value turns it on, so that no "1" or "yes" left in a unit
+ * file does by accident; anything else is refused with a log line.
+ */
+static void
+show_secrets_from_env(void)
+{
+	const char *env = getenv("OPENCCID_SHOW_SECRETS");
+
+	if (env == NULL || env[0] == '\0')
+		return;
+	if (strcmp(env, DRVCONF_SHOW_SECRETS_VALUE) != 0) {
+		OC_LOG_CRIT("OPENCCID_SHOW_SECRETS is not %s; secrets stay "
+			    "hidden", DRVCONF_SHOW_SECRETS_VALUE);
+		return;
+	}
+	oc_log_set_show_secrets(1);
+	OC_LOG_CRIT("OPENCCID_SHOW_SECRETS: PINs, keys and other secret "
+		    "data are written in clear to the COMM log and traces");
+}
+
 unsigned
 drvconf_time_ext_max_ms(void)
 {
@@ -157,6 +179,7 @@ conf_init_once(void)
 			    "configuration");
 	time_ext_from_env();
 	trace_dir_from_env();
+	show_secrets_from_env();
 	env = getenv("OPENCCID_LOG_LEVEL");
 	if (env == NULL)
 		return;

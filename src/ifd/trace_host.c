@@ -15,6 +15,7 @@
 #include <PCSC/reader.h>
 
 #include "ifd/pcsc_features.h"
+#include "base/log.h"
 #include "codec/redact.h"
 
 /* Control codes whose input is a structure without secrets (part 10). */
@@ -49,6 +50,7 @@ record_call(struct trace_call *c, unsigned long lun, enum trace_op op,
 	struct trace_record rec = {.kind = TRACE_CALL, .op = op, .a = a,
 	    .b = b};
 	struct redact_range rr = {0, 0};
+	struct redact_verdict v;
 	uint8_t *known = NULL;
 
 	trace_rec_ref(c->t);
@@ -57,19 +59,24 @@ record_call(struct trace_call *c, unsigned long lun, enum trace_op op,
 	rec.cap = cap > TRACE_MAX_DATA ? TRACE_MAX_DATA : (uint32_t)cap;
 	if (in_len > TRACE_MAX_DATA)
 		in_len = TRACE_MAX_DATA;
-	if (op == TRACE_OP_TRANSMIT)
+	if (op == TRACE_OP_TRANSMIT) {
+		/* The policy of redact.c; the exchange: reader/secret.c. */
+		redact_classify(in, in_len, &v);
 		redact_apdu(in, in_len, &rr);
-	else if (op == TRACE_OP_CONTROL && !control_input_is_safe(a))
+		c->hide_answer = (v.hide & REDACT_HIDE_ANS) != 0;
+	} else if (op == TRACE_OP_CONTROL && !control_input_is_safe(a)) {
 		rr = (struct redact_range){0, in_len};
+	}
+	if (oc_log_show_secrets()) {
+		rr.len = 0; /* the documented opt-in (README) */
+		c->hide_answer = 0;
+	}
 	if (rr.len > 0 && (known = malloc(in_len)) == NULL)
 		in_len = 0; /* nothing rather than a PIN */
 	if (known != NULL) {
 		memset(known, 1, in_len);
 		memset(known + rr.off, 0, in_len - rr.off);
 	}
-	c->secret = op == TRACE_OP_TRANSMIT && rr.len > 0;
-	if (c->secret)
-		trace_rec_secret(c->t, +1);
 	rec.data = in;
 	rec.known = known;
 	rec.data_len = in != NULL ? in_len : 0;
@@ -91,7 +98,7 @@ trace_call_begin(struct trace_call *c, struct reader *r, unsigned long lun,
 	c->op = op;
 	c->slot = 0;
 	c->a = a;
-	c->secret = 0;
+	c->hide_answer = 0;
 	if (c->t != NULL)
 		record_call(c, lun, op, a, b, in, in_len, cap);
 }
@@ -101,6 +108,7 @@ record_ret(struct trace_call *c, long ifd, const uint8_t *out,
     size_t out_len)
 {
 	static const uint8_t wild[16] = {0};
+	uint8_t *known = NULL;
 	struct trace_record rec = {.kind = TRACE_RET, .op = c->op,
 	    .slot = c->slot, .ifd = ifd};
 
@@ -111,9 +119,16 @@ record_ret(struct trace_call *c, long ifd, const uint8_t *out,
 	if (c->op == TRACE_OP_GETCAP && tag_is_pointer(c->a) &&
 	    rec.data_len <= sizeof(wild))
 		rec.known = wild;
+	/* A secret answer: its status word only (ISO 7816-4 5.1). */
+	if (c->hide_answer && rec.data_len > 0) {
+		if ((known = calloc(1, rec.data_len)) == NULL)
+			rec.data_len = 0; /* nothing rather than a key */
+		else if (rec.data_len >= 2)
+			known[rec.data_len - 2] = known[rec.data_len - 1] = 1;
+		rec.known = known;
+	}
 	trace_rec_host(c->t, &rec);
-	if (c->secret)
-		trace_rec_secret(c->t, -1);
+	free(known);
 	trace_rec_unref(c->t);
 	c->t = NULL;
 }

@@ -6,10 +6,11 @@
  * inputs, then a "ret" record with the IFD_* result and the outputs,
  * so that openccid-replay can issue the same calls and compare. Both do
  * nothing unless the reader's transport is recording (trace_rec.h).
- * What may be a PIN is written as "??": the data field of a VERIFY,
- * CHANGE REFERENCE DATA or RESET RETRY COUNTER APDU (redact_apdu(),
- * and the reader's XfrBlocks stay hidden for the whole call), the input
- * of Escape and unknown control codes. Function pointers returned by
+ * What may be secret is written as "??": the command data of an APDU
+ * the policy of redact.c hides (redact_apdu(); the reader's messages stay
+ * hidden for the whole exchange, reader/secret.c), all but the status
+ * word of an answer it hides, the input of Escape and unknown control
+ * codes. Function pointers returned by
  * IFDHGetCapabilities differ per process: they are "??" too.
  */
 #ifndef OPENCCID_TRACE_HOST_H
@@ -26,7 +27,7 @@ struct trace_call {
 	struct trace_rec *t; /* NULL: not tracing */
 	enum trace_op op;
 	uint32_t slot, a;
-	int secret;          /* the call carries a PIN */
+	int hide_answer;     /* the answer carries a secret (redact.h) */
 };
 
 /* r: the reader held by the caller (NULL: nothing is recorded). */

@@ -16,7 +16,7 @@
 #include "reader/power_on.h"
 #include "reader/xfr_tpdu.h"
 #include "reader/reader_state.h"
-#include "codec/redact.h"
+#include "reader/secret.h"
 
 /* Section 6.1.4 wLevelParameter / 6.2.1 bChainParameter */
 #define CHAIN_NONE 0x00
@@ -562,25 +562,21 @@ transmit_apdu(struct reader *r, unsigned slot, const uint8_t *tx,
 }
 
 /*
- * A PIN command (VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER)
- * leaves the host in pieces the stateless log redactor cannot always
- * recognise: the T=0 data after the procedure byte at character level,
- * the I-blocks after the first of a chained T=1 command (a CHANGE
- * REFERENCE DATA of two 16-byte PINs does not fit the default IFSC 32),
- * the chunks after the first of CCID command chaining. The COMM log
- * shows every message of the exchange header only.
+ * A secret command (redact.h) leaves the host in pieces the stateless
+ * log redactor cannot always recognise: the T=0 data after the procedure
+ * byte at character level, the I-blocks after the first of a chained T=1
+ * command, the chunks after the first of CCID command chaining. The
+ * policy is applied to the whole exchange here (secret.c).
  */
 int
 slot_transmit(struct reader *r, unsigned slot, const uint8_t *tx,
     size_t tx_len, uint8_t *rx, size_t cap, size_t *rx_len)
 {
-	bool secret = tx != NULL && tx_len > 1 && redact_is_pin_ins(tx[1]);
+	struct secret_guard g;
 	int rc;
 
-	if (secret)
-		ccid_io_hide_out_payload(&r->io, (uint8_t)slot, true);
+	secret_begin(&r->io, slot, tx, tx_len, &g);
 	rc = transmit_apdu(r, slot, tx, tx_len, rx, cap, rx_len);
-	if (secret)
-		ccid_io_hide_out_payload(&r->io, (uint8_t)slot, false);
+	secret_end(&r->io, &g);
 	return rc;
 }

@@ -36,7 +36,8 @@ struct trace_rec {
 	int fd;                  /* -1 once stopped */
 	uint64_t t0_ms;
 	uint64_t written, cap;
-	unsigned secret;         /* PIN-carrying IFDH calls in progress */
+	unsigned hide_out;       /* exchanges with secret command data */
+	unsigned hide_in;        /* exchanges with a secret answer */
 	char *line;              /* TRACE_LINE_BUF */
 	uint8_t *known;          /* TRACE_MAX_DATA: redaction mask */
 	uint8_t *scratch;        /* TRACE_MAX_DATA: redact_ccid_msg() out */
@@ -127,7 +128,8 @@ hide_from(uint8_t *known, size_t len, size_t off)
  * With the lock held: the mask of a bulk-OUT message. The redactor is
  * asked at both TPDU and APDU level (a quirk may change the level the
  * driver uses; each layout hides from its own offset to the end), and
- * during a PIN-carrying call every XfrBlock payload goes.
+ * during the exchange of a secret command every payload goes. The
+ * redactor's copy is wiped: outside its range it still holds the bytes.
  */
 static void
 redact_out_locked(struct trace_rec *t, const uint8_t *msg, size_t len)
@@ -138,17 +140,24 @@ redact_out_locked(struct trace_rec *t, const uint8_t *msg, size_t len)
 	size_t i;
 
 	memset(t->known, 1, len);
+	if (oc_log_show_secrets())
+		return; /* the documented opt-in (README) */
+	if (t->hide_out > 0) {
+		hide_from(t->known, len, CCID_HDR_LEN);
+		return;
+	}
 	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-		if (redact_ccid_msg(msg, len, levels[i], t->scratch,
-			TRACE_MAX_DATA, &rr) != OC_OK) {
+		int rc = redact_ccid_msg(msg, len, levels[i], t->scratch,
+		    TRACE_MAX_DATA, &rr);
+
+		explicit_bzero(t->scratch, len);
+		if (rc != OC_OK) {
 			hide_from(t->known, len, CCID_HDR_LEN);
 			return;
 		}
 		if (rr.len > 0)
 			hide_from(t->known, len, rr.off);
 	}
-	if (t->secret > 0 && len > 0 && msg[0] == PC_TO_RDR_XFRBLOCK)
-		hide_from(t->known, len, CCID_HDR_LEN);
 }
 
 static int
@@ -184,7 +193,16 @@ record_read(struct trace_rec *t, enum trace_kind kind, int rc,
 		r.data = buf;
 		r.data_len = got > TRACE_MAX_DATA ? TRACE_MAX_DATA : got;
 	}
-	record(t, &r);
+	pthread_mutex_lock(&t->lock);
+	/* A secret answer: its header only (a replay gets zeros). */
+	if (kind == TRACE_IN && t->hide_in > 0 && r.data_len > 0 &&
+	    !oc_log_show_secrets()) {
+		memset(t->known, 1, r.data_len);
+		hide_from(t->known, r.data_len, CCID_HDR_LEN);
+		r.known = t->known;
+	}
+	record_locked(t, &r);
+	pthread_mutex_unlock(&t->lock);
 }
 
 static int
@@ -235,7 +253,15 @@ rec_control(void *ctx, uint8_t bmRequestType, uint8_t bRequest,
 	r.data_len = in ? (rc == OC_OK && got != NULL ? *got : 0) : len;
 	if (r.data_len > r.len)
 		r.data_len = r.len;
-	record(t, &r);
+	pthread_mutex_lock(&t->lock);
+	/* Transports that carry commands in control transfers (ICCD). */
+	if ((in ? t->hide_in : t->hide_out) > 0 && r.data_len > 0 &&
+	    !oc_log_show_secrets()) {
+		memset(t->known, 0, r.data_len);
+		r.known = t->known;
+	}
+	record_locked(t, &r);
+	pthread_mutex_unlock(&t->lock);
 	return rc;
 }
 
@@ -316,16 +342,25 @@ trace_rec_host(struct trace_rec *t, const struct trace_record *rec)
 	record(t, &r);
 }
 
+static void
+count(unsigned *n, int delta)
+{
+	if (delta > 0)
+		(*n)++;
+	else if (*n > 0)
+		(*n)--;
+}
+
 void
-trace_rec_secret(struct trace_rec *t, int delta)
+trace_rec_hide(struct trace_rec *t, bool out, bool in, int delta)
 {
 	if (t == NULL)
 		return;
 	pthread_mutex_lock(&t->lock);
-	if (delta > 0)
-		t->secret++;
-	else if (t->secret > 0)
-		t->secret--;
+	if (out)
+		count(&t->hide_out, delta);
+	if (in)
+		count(&t->hide_in, delta);
 	pthread_mutex_unlock(&t->lock);
 }
 

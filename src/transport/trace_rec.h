@@ -5,18 +5,21 @@
  * Switched on by OPENCCID_TRACE_DIR in pcscd's environment: every reader
  * (interface) opened then writes its own file there, created 0600 with
  * O_EXCL|O_NOFOLLOW. A file that cannot be created is logged and the
- * reader works untraced. Bytes that may be a PIN are written as "??":
- * what redact_ccid_msg() hides in bulk-OUT messages, and, while an IFDH
- * call carrying a PIN is in progress (trace_rec_secret()), the whole
- * payload of every XfrBlock, since TPDU chaining and character-level
- * pieces put PIN bytes in messages a stateless redactor cannot
- * recognise. Thread-safe: one lock orders the records of all threads
+ * reader works untraced. Bytes that may be secret are written as "??":
+ * what redact_ccid_msg() hides in bulk-OUT messages, and, while the
+ * exchange of a command the policy of redact.c hides is in progress
+ * (trace_rec_hide(), from src/reader/secret.c), the whole payload of
+ * every bulk-OUT message (secret answers: bulk-IN) and control transfer,
+ * since TPDU chaining and character-level pieces put secret bytes in
+ * messages a stateless redactor cannot recognise. OPENCCID_SHOW_SECRETS
+ * (base/log.h) shows them. Thread-safe: one lock orders the records of all threads
  * (slots, the polling thread). The file stops at a size cap with one log
  * line.
  */
 #ifndef OPENCCID_TRACE_REC_H
 #define OPENCCID_TRACE_REC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "codec/trace_fmt.h"
@@ -47,8 +50,13 @@ void trace_rec_ref(struct trace_rec *t);
 void trace_rec_unref(struct trace_rec *t);
 /* A host-level record (call or ret), written as given. */
 void trace_rec_host(struct trace_rec *t, const struct trace_record *rec);
-/* +1 when an IFDH call carrying a PIN begins, -1 when it ends. */
-void trace_rec_secret(struct trace_rec *t, int delta);
+/*
+ * +1 when the exchange of a command whose data (out) or answer (in) is
+ * secret begins, -1 when it ends (src/reader/secret.c): meanwhile the
+ * payloads of bulk-OUT (bulk-IN) messages and control transfers to
+ * (from) the device are written as "??" after their CCID header.
+ */
+void trace_rec_hide(struct trace_rec *t, bool out, bool in, int delta);
 /* The file's path (for logs and tests). */
 const char *trace_rec_path(const struct trace_rec *t);
 

@@ -1,6 +1,7 @@
 /*
  * openccid - libFuzzer harness for the log redactor. The first input byte
- * picks the exchange level; the rest is the CCID message.
+ * picks the exchange level; the rest is the CCID message. The same bytes
+ * are classified as a bare command APDU (the secret policy).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,33 @@
 #include "codec/redact.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The verdict on any bytes is bounded and hides what it cannot judge. */
+static void
+check_classify(const uint8_t *apdu, size_t len)
+{
+	struct redact_verdict v;
+	struct redact_range r;
+
+	redact_classify(apdu, len, &v);
+	if (v.data_off > len || v.what == NULL ||
+	    redact_class_name(v.cls)[0] == '?')
+		abort();
+	if (v.cls == REDACT_MALFORMED && v.data_off < len &&
+	    (v.hide & REDACT_HIDE_CMD) == 0)
+		abort();
+	if (v.cls == REDACT_CLEAR && v.hide != 0)
+		abort();
+	/* The header itself is never hidden when there is one. */
+	if (len >= 4 && v.data_off < 4)
+		abort();
+	redact_apdu(apdu, len, &r);
+	if (r.off > len || r.len > len - r.off)
+		abort();
+	if ((v.hide & REDACT_HIDE_CMD) != 0 && v.data_off < len &&
+	    (r.off != v.data_off || r.len != len - v.data_off))
+		abort();
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -33,6 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (msg == NULL || out == NULL)
 		goto out;
 	memcpy(msg, data + 1, len);
+	check_classify(msg, len);
 	if (redact_ccid_msg(msg, len, level, out, len, &r) != OC_OK)
 		abort();
 	if (r.off > len || r.len > len - r.off)

@@ -278,6 +278,109 @@ START_TEST(test_errors)
 }
 END_TEST
 
+
+/* One row of the policy: an APDU and the verdict it must get. */
+struct case_row {
+	const char *name;
+	uint8_t apdu[16];
+	size_t len;
+	enum redact_class cls;
+	unsigned hide;
+	size_t data_off;
+};
+
+#define C REDACT_HIDE_CMD
+#define A REDACT_HIDE_ANS
+
+static const struct case_row rows[] = {
+    {"VERIFY", {0x00, 0x20, 0x00, 0x81, 0x02, 0x31, 0x32}, 7, REDACT_PIN, C, 5},
+    {"VERIFY odd", {0x00, 0x21, 0x00, 0x81, 0x02, 0x31, 0x32}, 7, REDACT_PIN, C, 5},
+    {"CHANGE REF", {0x00, 0x24, 0x00, 0x81, 0x02, 0x31, 0x32}, 7, REDACT_PIN, C, 5},
+    {"DISABLE VR", {0x00, 0x26, 0x00, 0x81, 0x02, 0x31, 0x32}, 7, REDACT_PIN, C, 5},
+    {"ENABLE VR", {0x00, 0x28, 0x00, 0x81, 0x02, 0x31, 0x32}, 7, REDACT_PIN, C, 5},
+    {"RESET RC", {0x00, 0x2C, 0x00, 0x81, 0x02, 0x31, 0x32}, 7, REDACT_PIN, C, 5},
+    {"VERIFY status", {0x00, 0x20, 0x00, 0x81}, 4, REDACT_PIN, 0, 4},
+    {"VERIFY ext", {0x00, 0x20, 0x00, 0x81, 0x00, 0x00, 0x02, 0x31, 0x32}, 9, REDACT_PIN, C, 7},
+    {"PUT DATA D3", {0x00, 0xDA, 0x00, 0xD3, 0x02, 0x31, 0x32}, 7, REDACT_PIN, C, 5},
+    {"PUT DATA D1", {0x00, 0xDA, 0x00, 0xD1, 0x02, 0x31, 0x32}, 7, REDACT_KEY, C, 5},
+    {"PUT DATA D5", {0x00, 0xDA, 0x00, 0xD5, 0x02, 0x31, 0x32}, 7, REDACT_KEY, C, 5},
+    {"PUT DATA 5E", {0x00, 0xDA, 0x00, 0x5E, 0x02, 0x31, 0x32}, 7, REDACT_CLEAR, 0, 5},
+    {"key import", {0x00, 0xDB, 0x3F, 0xFF, 0x00, 0x00, 0x02, 0x4D, 0x00}, 9, REDACT_KEY, C, 7},
+    {"key import chained", {0x10, 0xDB, 0x3F, 0xFF, 0x02, 0x4D, 0x00}, 7, REDACT_KEY, C, 5},
+    {"LOAD KEYS", {0xFF, 0x82, 0x00, 0x00, 0x02, 0xA0, 0xA1}, 7, REDACT_KEY, C, 5},
+    {"EXTERNAL AUTH", {0x00, 0x82, 0x00, 0x00, 0x02, 0xA0, 0xA1}, 7, REDACT_CLEAR, 0, 5},
+    {"GENERAL AUTH FF", {0xFF, 0x86, 0x00, 0x00, 0x02, 0x01, 0x00}, 7, REDACT_KEY, C, 5},
+    {"ENVELOPE", {0x00, 0xC2, 0x00, 0x00, 0x02, 0x00, 0x20}, 7, REDACT_WRAPPED, C, 5},
+    {"ENVELOPE odd", {0x00, 0xC3, 0x00, 0x00, 0x02, 0x00, 0x20}, 7, REDACT_WRAPPED, C, 5},
+    {"chained", {0x10, 0xA4, 0x04, 0x00, 0x02, 0x3F, 0x00}, 7, REDACT_WRAPPED, C, 5},
+    {"chained further", {0x50, 0xA4, 0x04, 0x00, 0x02, 0x3F, 0x00}, 7, REDACT_WRAPPED, C, 5},
+    {"SM", {0x0C, 0xA4, 0x04, 0x00, 0x02, 0x3F, 0x00}, 7, REDACT_SM, C, 5},
+    {"SM further", {0x60, 0xA4, 0x04, 0x00, 0x02, 0x3F, 0x00}, 7, REDACT_SM, C, 5},
+    {"GP secure channel", {0x84, 0xE2, 0x00, 0x00, 0x02, 0x3F, 0x00}, 7, REDACT_SM, C, 5},
+    {"SM GET CHALLENGE", {0x0C, 0x84, 0x00, 0x00, 0x02, 0x3F, 0x00}, 7, REDACT_SM, C, 5},
+    {"CLA RFU", {0x20, 0xA4, 0x04, 0x00, 0x02, 0x3F, 0x00}, 7, REDACT_MALFORMED, C, 5},
+    {"GET DATA 0103", {0x00, 0xCA, 0x01, 0x03, 0x00}, 5, REDACT_ANSWER, A, 5},
+    {"GET DATA 6E", {0x00, 0xCA, 0x00, 0x6E, 0x00}, 5, REDACT_CLEAR, 0, 5},
+    {"GET CHALLENGE", {0x00, 0x84, 0x00, 0x00, 0x08}, 5, REDACT_CLEAR, 0, 5},
+    {"SELECT", {0x00, 0xA4, 0x04, 0x00, 0x02, 0x3F, 0x00, 0x00}, 8, REDACT_CLEAR, 0, 5},
+    {"UID", {0xFF, 0xCA, 0x00, 0x00, 0x00}, 5, REDACT_CLEAR, 0, 5},
+    {"case 2E", {0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x00}, 7, REDACT_CLEAR, 0, 7},
+    /* malformed: the lengths do not describe the bytes */
+    {"short", {0x00, 0xA4, 0x04}, 3, REDACT_MALFORMED, C, 0},
+    {"empty", {0}, 0, REDACT_MALFORMED, C, 0},
+    {"Lc too long", {0x00, 0xA4, 0x04, 0x00, 0x05, 0x3F, 0x00}, 7, REDACT_MALFORMED, C, 4},
+    {"Lc too short", {0x00, 0xA4, 0x04, 0x00, 0x01, 0x3F, 0x00, 0x00}, 8, REDACT_MALFORMED, C, 4},
+    {"6 bytes ext", {0x00, 0xA4, 0x04, 0x00, 0x00, 0x01}, 6, REDACT_MALFORMED, C, 4},
+    {"ext Lc 0", {0x00, 0xA4, 0x04, 0x00, 0x00, 0x00, 0x00, 0x01}, 8, REDACT_MALFORMED, C, 4},
+    {"ext Lc too long", {0x00, 0xA4, 0x04, 0x00, 0x00, 0x00, 0x05, 0x01}, 8, REDACT_MALFORMED, C, 4},
+    {"malformed VERIFY", {0x00, 0x20, 0x00, 0x81, 0x09, 0x31}, 6, REDACT_PIN, C, 4},
+};
+
+START_TEST(test_classify_policy)
+{
+	const struct case_row *c = &rows[_i];
+	struct redact_verdict v;
+	struct redact_range rr;
+
+	redact_classify(c->len > 0 ? c->apdu : NULL, c->len, &v);
+	ck_assert_msg(v.cls == c->cls, "%s: class %s", c->name,
+	    redact_class_name(v.cls));
+	ck_assert_msg(v.hide == c->hide, "%s: hide %u", c->name, v.hide);
+	ck_assert_msg(v.data_off == c->data_off, "%s: off %zu", c->name,
+	    v.data_off);
+	ck_assert_ptr_nonnull(v.what);
+	/* The trace's range: from data_off to the end when the data hides. */
+	redact_apdu(c->apdu, c->len, &rr);
+	if ((c->hide & C) != 0 && c->data_off < c->len) {
+		ck_assert_uint_eq(rr.off, c->data_off);
+		ck_assert_uint_eq(rr.len, c->len - c->data_off);
+	} else {
+		ck_assert_uint_eq(rr.len, 0);
+	}
+}
+END_TEST
+
+/* The stateless check sees the same rows inside a CCID message. */
+START_TEST(test_stateless_new_rows)
+{
+	static const uint8_t d3[] = {0x00, 0xDA, 0x00, 0xD3, 0x04, 'R', 'C',
+	    '0', '1'};
+	static const uint8_t lk[] = {0xFF, 0x82, 0x00, 0x00, 0x06, 0xA1, 0xB2,
+	    0xC3, 0xD4, 0xE5, 0xF6};
+	static const uint8_t env[] = {0x00, 0xC2, 0x00, 0x00, 0x05, 0x00,
+	    0x20, 0x00, 0x81, 0x00};
+	uint8_t msg[64];
+	size_t len;
+
+	len = make_msg(PC_TO_RDR_XFRBLOCK, d3, sizeof(d3), msg, sizeof(msg));
+	check_redacted(msg, len, CCID_XCHG_SHORT_APDU, 15, 4);
+	len = make_msg(PC_TO_RDR_XFRBLOCK, lk, sizeof(lk), msg, sizeof(msg));
+	check_redacted(msg, len, CCID_XCHG_EXTENDED_APDU, 15, 6);
+	len = make_msg(PC_TO_RDR_XFRBLOCK, env, sizeof(env), msg, sizeof(msg));
+	check_redacted(msg, len, CCID_XCHG_SHORT_APDU, 15, 5);
+}
+END_TEST
+
 static Suite *
 redact_suite(void)
 {
@@ -291,6 +394,9 @@ redact_suite(void)
 	tcase_add_test(tc, test_secure_and_escape);
 	tcase_add_test(tc, test_non_pin_untouched);
 	tcase_add_test(tc, test_errors);
+	tcase_add_loop_test(tc, test_classify_policy, 0,
+	    (int)(sizeof(rows) / sizeof(rows[0])));
+	tcase_add_test(tc, test_stateless_new_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }

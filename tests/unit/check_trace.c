@@ -337,18 +337,21 @@ START_TEST(test_record_redacts)
 	ck_assert_ptr_eq(trace_rec_of(&tr), t);
 	len = xfr(verify, sizeof(verify), msg, sizeof(msg));
 	ck_assert_int_eq(tr.ops->bulk_out(tr.ctx, msg, len, 100), OC_OK);
-	/* During a PIN-carrying call every XfrBlock payload is hidden. */
-	trace_rec_secret(t, +1);
+	/* During a secret command's exchange every payload is hidden. */
+	trace_rec_hide(t, true, false, +1);
 	len = xfr(piece, sizeof(piece), msg, sizeof(msg));
 	ck_assert_int_eq(tr.ops->bulk_out(tr.ctx, msg, len, 100), OC_OK);
-	trace_rec_secret(t, -1);
+	trace_rec_hide(t, true, false, -1);
 	{
 		uint8_t in[64];
 		size_t got;
 
+		/* A secret answer: its header only. */
+		trace_rec_hide(t, false, true, +1);
 		ck_assert_int_eq(tr.ops->bulk_in(tr.ctx, in, sizeof(in), &got,
 				     100),
 		    OC_OK);
+		trace_rec_hide(t, false, true, -1);
 	}
 	snprintf(path, sizeof(path), "%s", trace_rec_path(t));
 	trace_rec_opened(t, 0);
@@ -364,6 +367,8 @@ START_TEST(test_record_redacts)
 	ck_assert_ptr_nonnull(strstr(text, " out data=6f0600000000000000"
 					   "00????????????"));
 	ck_assert_ptr_null(strstr(text, "393837"));
+	ck_assert_ptr_null(strstr(text, "0000009000"));
+	ck_assert_ptr_nonnull(strstr(text, "000000????\n"));
 	ck_assert_ptr_nonnull(strstr(text, " ret op=open slot=0 ifd=0"));
 	free(text);
 	unlink(path);
