@@ -1393,7 +1393,7 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 			fresh = m->next;
 			free(m);
 		}
-		usbfs_halt_in(ci);
+		sim_backend->halt_in(ci);
 		return;
 	}
 	if (fault_take(FAULT_WTX, type, &arg)) {

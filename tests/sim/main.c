@@ -20,6 +20,7 @@
 
 struct sim_stats sim_stats;
 int sim_verbose;
+const struct sim_backend *sim_backend = &usbfs_backend;
 
 static GRecMutex lock;
 static GMutex log_mu;
@@ -112,7 +113,7 @@ void sim_card_changed(struct card *c)
 					s->powered = false;
 				s->changed = true;
 			}
-	usbfs_kick();
+	sim_kick();
 	sim_lock_give();
 }
 
@@ -138,7 +139,7 @@ static gboolean unplug_now(gpointer user)
 	char *err = NULL;
 
 	sim_lock_take();
-	if (usbfs_unplug(GPOINTER_TO_UINT(user), &err) < 0)
+	if (sim_backend->unplug(GPOINTER_TO_UINT(user), &err) < 0)
 		sim_log("unplug-during-xfr: %s", err ? err : "failed");
 	sim_lock_give();
 	free(err);
@@ -148,7 +149,7 @@ static gboolean unplug_now(gpointer user)
 void sim_unplug_soon(void)
 {
 	/* not inside the ioctl: unplugging detaches the ioctl handler */
-	g_timeout_add(5, unplug_now, GUINT_TO_POINTER(usbfs_current()));
+	g_timeout_add(5, unplug_now, GUINT_TO_POINTER(sim_backend->current()));
 }
 
 void fault_armed_hook(enum fault_id id)
@@ -160,12 +161,12 @@ void fault_armed_hook(enum fault_id id)
 			for (unsigned i = 0; i < devs[d].n_ifaces; i++)
 				if (devs[d].ifaces[i].ep_intr)
 					ccid_intr_garbage(&ifaces[d][i], arg);
-		usbfs_kick();
+		sim_kick();
 	} else if (id == FAULT_NOTIFY_SPURIOUS && fault_take(id, -1, NULL)) {
 		for (unsigned d = 0; d < n_devs; d++)
 			for (unsigned i = 0; i < devs[d].n_ifaces; i++)
 				ccid_notify_spurious(&ifaces[d][i]);
-		usbfs_kick();
+		sim_kick();
 	}
 }
 
@@ -332,7 +333,7 @@ static char *control_command(char *line)
 			ccid_card_remove(ci, (unsigned)slot);
 		if (w[0][5] != 'r')
 			ccid_card_insert(ci, (unsigned)slot);
-		usbfs_kick();
+		sim_kick();
 		sim_lock_give();
 		out = g_strdup("ok");
 	} else if (!strcmp(w[0], "unplug") || !strcmp(w[0], "plug")) {
@@ -348,8 +349,8 @@ static char *control_command(char *line)
 			}
 		}
 		sim_lock_take();
-		rc = w[0][0] == 'u' ? usbfs_unplug((unsigned)d, &err)
-				    : usbfs_plug((unsigned)d, &err);
+		rc = w[0][0] == 'u' ? sim_backend->unplug((unsigned)d, &err)
+				    : sim_backend->plug((unsigned)d, &err);
 		sim_lock_give();
 		out = rc ? g_strdup_printf("err %s", err ? err : "failed") : g_strdup("ok");
 	} else if (!strcmp(w[0], "stats")) {
@@ -469,6 +470,9 @@ static void usage(FILE *f)
 		"usage: LD_PRELOAD=libumockdev-preload.so.0 openccid-sim --profile FILE...\n"
 		"         [--card SPEC]... --control SOCKET --ready-file FILE [--log FILE]\n"
 		"         [--verbose]\n"
+		"   or: openccid-sim --usbredir ADDR --profile FILE... (one ADDR per profile)\n"
+		"  ADDR: unix:PATH | tcp:PORT (127.0.0.1), the socket QEMU's usb-redir\n"
+		"        chardev connects to\n"
 		"  SPEC: builtin[:atr=HEX][:proto=0|1] | cacard:NSSDBDIR | vicc:PORT | none\n");
 }
 
@@ -481,14 +485,17 @@ int main(int argc, char **argv)
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "usbredir", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *profiles[SIM_MAX_DEVICES], *control = NULL, *ready = NULL;
-	unsigned n_profiles = 0;
+	const char *redir[SIM_MAX_DEVICES];
+	unsigned n_profiles = 0, n_redir = 0;
+	GString *ready_text = g_string_new(NULL);
 	const char *specs[G_N_ELEMENTS(cards)];
 	unsigned n_specs = 0, used = 0;
-	char *err = NULL, *root = NULL, *tmp;
+	char *err = NULL, *line = NULL, *tmp;
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int o, lfd, rc = 1;
 	FILE *f;
@@ -519,6 +526,14 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'v': sim_verbose++; break;
+		case 'u':
+			if (n_redir == SIM_MAX_DEVICES) {
+				fprintf(stderr, "openccid-sim: too many --usbredir\n");
+				return 2;
+			}
+			redir[n_redir++] = optarg;
+			sim_backend = &usbredir_backend;
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -529,7 +544,12 @@ int main(int argc, char **argv)
 	}
 	if (getenv("OPENCCID_SIM_VERBOSE"))
 		sim_verbose = 1;
-	if (!getenv("LD_PRELOAD") || !strstr(getenv("LD_PRELOAD"), "umockdev-preload")) {
+	if (n_redir && n_redir != n_profiles) {
+		fprintf(stderr, "openccid-sim: one --usbredir per --profile\n");
+		return 2;
+	}
+	if (!n_redir && (!getenv("LD_PRELOAD") ||
+			 !strstr(getenv("LD_PRELOAD"), "umockdev-preload"))) {
 		fprintf(stderr, "openccid-sim: must run under LD_PRELOAD=libumockdev-preload.so.0\n");
 		return 2;
 	}
@@ -585,19 +605,24 @@ int main(int argc, char **argv)
 
 	sim_lock_take();
 	for (unsigned d = 0; d < n_devs; d++) {
-		g_free(root);
-		root = NULL;
-		if (usbfs_start(&devs[d], ifaces[d], &root, &err) < 0) {
+		if (sim_backend->start(&devs[d], ifaces[d], n_redir ? redir[d] : NULL, &line,
+				       &err) < 0) {
 			sim_lock_give();
-			fprintf(stderr, "openccid-sim: %s\n", err ? err : "testbed failed");
+			fprintf(stderr, "openccid-sim: %s\n", err ? err : "backend failed");
 			goto out;
 		}
+		/* umockdev: the testbed directory (one for all devices);
+		 * usbredir: each device's address */
+		if (!strstr(ready_text->str, line))
+			g_string_append_printf(ready_text, "%s\n", line);
+		g_free(line);
+		line = NULL;
 	}
 	sim_lock_give();
 
 	tmp = g_strdup_printf("%s.tmp.%d", ready, (int)getpid());
 	f = fopen(tmp, "w");
-	if (!f || fprintf(f, "%s\n", root) < 0 || fclose(f) != 0 ||
+	if (!f || fputs(ready_text->str, f) < 0 || fclose(f) != 0 ||
 	    rename(tmp, ready) < 0) {
 		fprintf(stderr, "openccid-sim: ready file %s: %s\n", ready, strerror(errno));
 		g_free(tmp);
@@ -605,22 +630,22 @@ int main(int argc, char **argv)
 	}
 	g_free(tmp);
 	for (unsigned d = 0; d < n_devs; d++)
-		sim_log("ready: device %u profile %s (%04x:%04x), %u interface(s), testbed %s",
+		sim_log("ready: device %u profile %s (%04x:%04x), %u interface(s), %s %s",
 			d, devs[d].name, devs[d].idVendor, devs[d].idProduct,
-			devs[d].n_ifaces, root);
+			devs[d].n_ifaces, sim_backend->name, n_redir ? redir[d] : ready_text->str);
 
 	g_main_loop_run(loop);
 	rc = 0;
 out:
 	sim_lock_take();
-	usbfs_stop();
+	sim_backend->stop();
 	sim_lock_give();
 	for (unsigned i = 0; i < n_cards; i++)
 		if (cards[i] && cards[i]->ops->destroy)
 			cards[i]->ops->destroy(cards[i]);
 	close(lfd);
 	unlink(control);
-	g_free(root);
+	g_string_free(ready_text, TRUE);
 	sim_log("exit %d", rc);
 	return rc;
 }

@@ -3,14 +3,16 @@
  *
  * Layout:
  *   profile.c   profile file -> struct sim_device, USB descriptors
- *   usbfs.c     testbed devices, usbfs ioctls, URB queues, control requests
+ *   usbdev.c    the USB device: control requests, endpoints, packets
+ *   usbfs.c     backend: testbed devices, usbfs ioctls, URB queues (umockdev)
+ *   usbredir.c  backend: a usb-redir peer (QEMU usb-redir, real guest kernel)
  *   ccid.c      reader side: CCID rev 1.1 section 6 commands, slots
  *   pinpad.c    the keypad: PC_to_RDR_Secure (section 6.1.11)
  *   card_*.c    card models behind a slot (struct card_ops vtable)
  *   main.c      options, control socket, signals, logging
  *
  * Threads: umockdev serves the ioctls on its own worker thread; the control
- * socket runs on the main thread. All simulator state is guarded by
+ * socket (and the usb-redir connection) runs on the main thread. All simulator state is guarded by
  * sim_lock (a recursive mutex; see sim_lock_take()).
  */
 #ifndef OPENCCID_SIM_H
@@ -405,21 +407,84 @@ void ccid_card_remove(struct ccid_iface *ci, unsigned slot);
 void ccid_reset(struct ccid_iface *ci);
 void ccid_abort(struct ccid_iface *ci, uint8_t slot, uint8_t seq);
 
-/* ---- usbfs / testbed (usbfs.c) ----------------------------------------- */
+/* ---- the USB side of the device model (usbdev.c), shared by backends --- */
 
-int usbfs_start(struct sim_device *dev, struct ccid_iface *ifaces,
-		char **root_dir, char **err);
-/* Called once per device (repeated --profile): the first creates the
- * testbed; device k is sysfs 1-(k+1). */
-int usbfs_unplug(unsigned dev_index, char **err);
-int usbfs_plug(unsigned dev_index, char **err);
-/* The device the current ioctl is for (faults that unplug it later). */
-unsigned usbfs_current(void);
-/* Something new for interrupt-IN / bulk-IN: complete waiting URBs. */
-void usbfs_kick(void);
-/* stall-in: bulk-IN of this interface halts until CLEAR_HALT */
-void usbfs_halt_in(struct ccid_iface *ci);
-void usbfs_stop(void);
+/*
+ * One simulated USB device as its endpoints see it, whichever backend
+ * carries its packets (umockdev's usbfs or usb-redir). The backends embed it
+ * and leave control requests, bulk-OUT reassembly, endpoint halts, bulk-IN
+ * packetisation and the held-answer timing to usbdev.c.
+ */
+struct sim_inpipe {
+	struct sim_msg *msg; /* being sent, NULL: none */
+	size_t off;	     /* bytes of msg already sent */
+};
+
+struct sim_usb {
+	unsigned index; /* position on the command line */
+	struct sim_device *dev;
+	struct ccid_iface *ifaces;
+	bool present; /* plugged in */
+	uint8_t config;
+	/* partial bulk-OUT message per interface */
+	uint8_t *out_acc[SIM_MAX_IFACES];
+	size_t out_len[SIM_MAX_IFACES];
+	/* endpoint halts (stall-in / stall-out faults) until CLEAR_HALT */
+	bool in_halted[SIM_MAX_IFACES], out_halted[SIM_MAX_IFACES];
+	/* bulk-IN on a packet bus (usb-redir): the message being sent */
+	struct sim_inpipe in_pipe[SIM_MAX_IFACES];
+};
+
+enum usbdev_ep_kind { EP_BULK_OUT, EP_BULK_IN, EP_INTR_IN };
+
+/* setup: the 8 setup bytes; data: wLength bytes (IN: filled here).
+ * Returns the data-stage length or -EPIPE (stall). */
+int usbdev_control(struct sim_usb *u, const uint8_t *setup, uint8_t *data);
+/* interface index of endpoint address ep, -1 if none */
+int usbdev_iface_by_ep(const struct sim_usb *u, uint8_t ep, enum usbdev_ep_kind *kind);
+int usbdev_iface_by_number(const struct sim_usb *u, unsigned num);
+/* bytes of a bulk-OUT transfer: complete messages go to ccid_handle_out */
+void usbdev_bulk_out(struct sim_usb *u, unsigned i, const uint8_t *b, size_t n);
+void usbdev_clear_halt(struct sim_usb *u, unsigned ep);
+/* USB reset / plug: cards off, answers, partial messages and halts gone */
+void usbdev_reset(struct sim_usb *u);
+/* When, after `now`, an answer held on interface i becomes due (0: none). */
+int64_t usbdev_next_held(struct sim_usb *u, unsigned i, int64_t now);
+/*
+ * One bulk-IN transfer of up to cap bytes on a full-speed bus: the reader
+ * sends its answer in wMaxPacketSize (64) packets; the transfer ends with a
+ * short packet, or a zero-length one after an exact multiple of 64, or when
+ * cap is full (the rest, ZLP included, goes to the next transfer).
+ * Returns the bytes given (>= 0), -EAGAIN when nothing is due (the transfer
+ * waits; *next_due: when a held answer is due, 0 none), -EOVERFLOW when a
+ * packet does not fit in cap (babble), or the in-error fault's status.
+ */
+int usbdev_bulk_in(struct sim_usb *u, unsigned i, uint8_t *buf, size_t cap,
+		   int64_t now, int64_t *next_due);
+#define SIM_BULK_MPS 64
+
+/* ---- backends: usbfs.c (umockdev) or usbredir.c (usb-redir) ------------ */
+
+struct sim_backend {
+	const char *name;
+	/* Called once per device (repeated --profile); arg: backend address */
+	int (*start)(struct sim_device *dev, struct ccid_iface *ifaces,
+		     const char *arg, char **ready_line, char **err);
+	int (*unplug)(unsigned dev_index, char **err);
+	int (*plug)(unsigned dev_index, char **err);
+	/* The device the current request is for (faults that unplug it). */
+	unsigned (*current)(void);
+	/* Something new for interrupt-IN / bulk-IN: complete waiting transfers. */
+	void (*kick)(void);
+	/* stall-in: bulk-IN of this interface halts until CLEAR_HALT */
+	void (*halt_in)(struct ccid_iface *ci);
+	void (*stop)(void);
+};
+extern const struct sim_backend usbfs_backend;
+extern const struct sim_backend usbredir_backend;
+/* main.c: the backend in use */
+extern const struct sim_backend *sim_backend;
+#define sim_kick() sim_backend->kick()
 
 /* ---- shared ---------------------------------------------------------- */
 

@@ -103,29 +103,20 @@ struct blocked_reaper {
  * code below reaches its fields through S.
  */
 struct usbdev {
-	unsigned index; /* position on the command line: sysfs 1-(index+1) */
+	struct sim_usb u; /* u.index: sysfs 1-(index+1) */
 	UMockdevIoctlBase *handler;
-	struct sim_device *dev;
-	struct ccid_iface *ifaces;
 	unsigned devnum;
 	char devnode[64];
 	char *syspath;
 	char *if_syspath[SIM_MAX_IFACES];
-	bool present; /* plugged in */
-	uint8_t config;
 	/* pending IN URBs per interface, completed URBs for everyone */
 	struct urbq bulk_in[SIM_MAX_IFACES], intr_in[SIM_MAX_IFACES];
 	struct urbq other; /* submitted, never completing by itself */
 	struct urbq done;
 	struct blocked_reaper *reapers;
-	/* partial bulk-OUT message per interface */
-	uint8_t *out_acc[SIM_MAX_IFACES];
-	size_t out_len[SIM_MAX_IFACES];
 	/* the device node is a FIFO: our end, and whether its pipe is full */
 	int fifo_fd;
 	bool fifo_full;
-	/* endpoint halts (stall-in / stall-out faults) until CLEAR_HALT */
-	bool in_halted[SIM_MAX_IFACES], out_halted[SIM_MAX_IFACES];
 	/* a timer (main loop) is set for held answers */
 	bool timer_set;
 	int64_t timer_due;
@@ -137,6 +128,8 @@ static unsigned n_devs;
 static unsigned next_devnum = 2; /* 001 is the root hub's number on a real bus */
 static struct usbdev *cur = &devs[0];
 #define S (*cur)
+
+static void usbfs_kick(void);
 
 /*
  * Readiness of the device node. The preload forwards ioctls on the node to
@@ -171,7 +164,7 @@ static void ready_set(bool ready)
 /* After anything that may have emptied the completed queue. */
 static void ready_update(void)
 {
-	ready_set(!S.present || S.done.head != NULL);
+	ready_set(!S.u.present || S.done.head != NULL);
 }
 
 static void urb_free(struct urb *r)
@@ -216,18 +209,6 @@ static void complete_urb(struct urb *r, int status, size_t actual)
 	}
 }
 
-static int iface_by_ep(uint8_t ep, int *kind)
-{
-	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
-		struct sim_iface *in = &S.dev->ifaces[i];
-
-		if (in->ep_out && ep == in->ep_out) { *kind = 0; return (int)i; }
-		if (in->ep_in && ep == in->ep_in) { *kind = 1; return (int)i; }
-		if (in->ep_intr && ep == in->ep_intr) { *kind = 2; return (int)i; }
-	}
-	return -1;
-}
-
 static gboolean on_timer(gpointer user)
 {
 	sim_lock_take();
@@ -252,35 +233,22 @@ static void timer_at(int64_t due)
 	S.timer_due = due;
 }
 
-void usbfs_halt_in(struct ccid_iface *ci)
+static void usbfs_halt_in(struct ccid_iface *ci)
 {
 	struct urb *r;
 	unsigned i = 0;
 
 	for (unsigned k = 0; k < n_devs; k++)
-		if (ci >= devs[k].ifaces && ci < devs[k].ifaces + devs[k].dev->n_ifaces) {
+		if (ci >= devs[k].u.ifaces && ci < devs[k].u.ifaces + devs[k].u.dev->n_ifaces) {
 			cur = &devs[k];
-			i = (unsigned)(ci - devs[k].ifaces);
+			i = (unsigned)(ci - devs[k].u.ifaces);
 			break;
 		}
-	if (!S.dev || i >= S.dev->n_ifaces || ci != &S.ifaces[i])
+	if (!S.u.dev || i >= S.u.dev->n_ifaces || ci != &S.u.ifaces[i])
 		return;
-	S.in_halted[i] = true;
+	S.u.in_halted[i] = true;
 	while ((r = q_pop(&S.bulk_in[i])))
 		complete_urb(r, -EPIPE, 0);
-}
-
-static void clear_halt(unsigned ep)
-{
-	int kind;
-	int i = iface_by_ep((uint8_t)ep, &kind);
-
-	if (i < 0)
-		return;
-	if (kind == 1)
-		S.in_halted[i] = false;
-	else if (kind == 0)
-		S.out_halted[i] = false;
 }
 
 /*
@@ -299,14 +267,14 @@ static void kick_one(void)
 {
 	int64_t now, next_all = 0;
 
-	if (!S.dev)
+	if (!S.u.dev)
 		return;
 	now = g_get_monotonic_time();
-	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
-		struct ccid_iface *ci = &S.ifaces[i];
+	for (unsigned i = 0; i < S.u.dev->n_ifaces; i++) {
+		struct ccid_iface *ci = &S.u.ifaces[i];
 		int64_t next = 0;
 
-		while (S.bulk_in[i].head && S.in_halted[i]) {
+		while (S.bulk_in[i].head && S.u.in_halted[i]) {
 			complete_urb(q_pop(&S.bulk_in[i]), -EPIPE, 0);
 		}
 		while (S.bulk_in[i].head) {
@@ -331,14 +299,8 @@ static void kick_one(void)
 				zlp_mark(r);
 			complete_urb(r, st, n);
 		}
-		if (!S.bulk_in[i].head && !next) {
-			/* nobody reading: is anything held for later? */
-			for (struct sim_msg *m = ci->bulk_in_q; m; m = m->next)
-				if (m->due > now && (!next || m->due < next))
-					next = m->due;
-			if (ci->wtx_forever && !ci->bulk_in_q && ci->wtx_next > now)
-				next = ci->wtx_next;
-		}
+		if (!S.bulk_in[i].head && !next) /* nobody reading: held for later? */
+			next = usbdev_next_held(&S.u, i, now);
 		if (next && (!next_all || next < next_all))
 			next_all = next;
 		while (S.intr_in[i].head) {
@@ -362,7 +324,7 @@ static void kick_one(void)
 		timer_at(next_all);
 }
 
-void usbfs_kick(void)
+static void usbfs_kick(void)
 {
 	struct usbdev *was = cur;
 
@@ -373,158 +335,9 @@ void usbfs_kick(void)
 	cur = was;
 }
 
-unsigned usbfs_current(void)
+static unsigned usbfs_current(void)
 {
-	return cur->index;
-}
-
-/* ---- control requests ----------------------------------------------------- */
-
-static size_t string_desc(unsigned idx, uint8_t *out, size_t cap)
-{
-	const char *s;
-	gunichar2 *u;
-	glong n = 0;
-	size_t len;
-
-	if (idx == 0) {
-		uint8_t d[4] = { 4, 3, 0x09, 0x04 };
-
-		len = cap < 4 ? cap : 4;
-		memcpy(out, d, len);
-		return len;
-	}
-	s = profile_string(S.dev, idx);
-	if (!s)
-		return (size_t)-1;
-	u = g_utf8_to_utf16(s, -1, NULL, &n, NULL);
-	if (!u)
-		return (size_t)-1;
-	if (n > 126)
-		n = 126;
-	{
-		uint8_t d[256];
-
-		d[0] = (uint8_t)(2 + 2 * n);
-		d[1] = 3;
-		for (glong i = 0; i < n; i++)
-			put_le16(d + 2 + 2 * i, u[i]);
-		len = d[0] < cap ? d[0] : cap;
-		memcpy(out, d, len);
-	}
-	g_free(u);
-	return len;
-}
-
-static int iface_by_number(unsigned num)
-{
-	for (unsigned i = 0; i < S.dev->n_ifaces; i++)
-		if (S.dev->ifaces[i].bInterfaceNumber == num)
-			return (int)i;
-	return -1;
-}
-
-/*
- * One control transfer. setup: the 8 setup bytes; data: wLength bytes (IN:
- * filled here). Returns the data-stage length or -EPIPE (stall).
- */
-static int control_request(const uint8_t *setup, uint8_t *data)
-{
-	uint8_t type = setup[0], req = setup[1];
-	uint16_t wValue = get_le16(setup + 2), wIndex = get_le16(setup + 4);
-	uint16_t wLength = get_le16(setup + 6);
-	size_t n;
-
-	switch (type & 0x60) {
-	case 0x00: /* standard (USB 2.0 section 9.4) */
-		switch (req) {
-		case 0x06: /* GET_DESCRIPTOR */
-			switch (wValue >> 8) {
-			case 1:
-				n = wLength < 18 ? wLength : 18;
-				memcpy(data, S.dev->descriptors, n);
-				return (int)n;
-			case 2: {
-				size_t tot = S.dev->descriptors_len - 18;
-
-				if ((wValue & 0xff) != 0)
-					return -EPIPE;
-				n = wLength < tot ? wLength : tot;
-				memcpy(data, S.dev->descriptors + 18, n);
-				return (int)n;
-			}
-			case 3:
-				n = string_desc(wValue & 0xff, data, wLength);
-				return n == (size_t)-1 ? -EPIPE : (int)n;
-			default:
-				return -EPIPE;
-			}
-		case 0x00: /* GET_STATUS */
-			n = wLength < 2 ? wLength : 2;
-			memset(data, 0, n);
-			return (int)n;
-		case 0x08: /* GET_CONFIGURATION */
-			if (wLength >= 1)
-				data[0] = S.config;
-			return wLength >= 1 ? 1 : 0;
-		case 0x09: /* SET_CONFIGURATION */
-			if (wValue > 1)
-				return -EPIPE;
-			S.config = (uint8_t)wValue;
-			return 0;
-		case 0x0a: /* GET_INTERFACE */
-			if (wLength >= 1)
-				data[0] = 0;
-			return wLength >= 1 ? 1 : 0;
-		case 0x0b: /* SET_INTERFACE */
-			return wValue == 0 ? 0 : -EPIPE;
-		case 0x01: /* CLEAR_FEATURE */
-			if ((type & 0x1f) == 0x02 && wValue == 0) /* ENDPOINT_HALT */
-				clear_halt(wIndex & 0xff);
-			return 0;
-		case 0x03: /* SET_FEATURE */
-			return 0;
-		default:
-			return -EPIPE;
-		}
-	case 0x20: { /* class, CCID rev 1.1 section 5.3 */
-		int i = iface_by_number(wIndex & 0xff);
-		struct sim_iface *in;
-		const uint32_t *list;
-		unsigned cnt;
-
-		if ((type & 0x1f) != 0x01 || i < 0)
-			return -EPIPE;
-		in = &S.dev->ifaces[i];
-		if (in->bInterfaceProtocol == 1 || in->bInterfaceProtocol == 2)
-			return iccd_control(&S.ifaces[i], type, req, wValue, data, wLength);
-		if (req == 0x02)
-			sim_stats.get_clocks_req++;
-		if (req == 0x03)
-			sim_stats.get_rates_req++;
-		if (fault_take(FAULT_CTRL_STALL, -1, NULL))
-			return -EPIPE;
-		switch (req) {
-		case 0x01: /* ABORT: wValue = bSeq << 8 | bSlot */
-			ccid_abort(&S.ifaces[i], wValue & 0xff, wValue >> 8);
-			return 0;
-		case 0x02: /* GET_CLOCK_FREQUENCIES */
-		case 0x03: /* GET_DATA_RATES */
-			list = req == 0x02 ? in->clocks : in->rates;
-			cnt = req == 0x02 ? in->n_clocks : in->n_rates;
-			if (cnt == 0)
-				return -EPIPE;
-			n = 0;
-			for (unsigned k = 0; k < cnt && n + 4 <= wLength; k++, n += 4)
-				put_le32(data + n, list[k]);
-			return (int)n;
-		default:
-			return -EPIPE;
-		}
-	}
-	default:
-		return -EPIPE;
-	}
+	return cur->u.index;
 }
 
 /* ---- ioctls ------------------------------------------------------------- */
@@ -542,38 +355,14 @@ static UMockdevIoctlData *resolve(UMockdevIoctlData *d, size_t off, size_t len)
 	return r;
 }
 
-static void bulk_out(unsigned i, const uint8_t *b, size_t n)
-{
-	uint8_t **acc = &S.out_acc[i];
-	size_t *len = &S.out_len[i];
-
-	*acc = realloc(*acc, *len + n);
-	memcpy(*acc + *len, b, n);
-	*len += n;
-	while (*len >= 10) {
-		size_t need = 10 + (size_t)get_le32(*acc + 1);
-
-		if (need > 10 + SIM_MAX_APDU + 16) {
-			/* garbage: answer it as one message and resynchronise */
-			need = *len;
-		}
-		if (*len < need)
-			break;
-		if (sim_verbose)
-			sim_hexlog("bulk-out", *acc, need);
-		ccid_handle_out(&S.ifaces[i], *acc, need);
-		memmove(*acc, *acc + need, *len - need);
-		*len -= need;
-	}
-}
-
 static int submit_urb(UMockdevIoctlData *arg, const void *owner, int *err)
 {
 	UMockdevIoctlData *ud = resolve(arg, 0, sizeof(struct usbdevfs_urb));
 	UMockdevIoctlData *bd = NULL;
 	struct usbdevfs_urb *u;
 	struct urb *r;
-	int kind = -1, i;
+	enum usbdev_ep_kind kind = EP_BULK_OUT;
+	int i;
 
 	if (!ud) {
 		*err = EFAULT;
@@ -624,15 +413,15 @@ static int submit_urb(UMockdevIoctlData *arg, const void *owner, int *err)
 			*err = EINVAL;
 			return -1;
 		}
-		n = control_request(r->buf, r->buf + 8);
+		n = usbdev_control(&S.u, r->buf, r->buf + 8);
 		if (n < 0)
 			complete_urb(r, n, 0);
 		else
 			complete_urb(r, 0, (size_t)n);
 		return 0;
 	}
-	i = iface_by_ep(u->endpoint, &kind);
-	if (i < 0 || (u->type == USBDEVFS_URB_TYPE_INTERRUPT) != (kind == 2) ||
+	i = usbdev_iface_by_ep(&S.u, u->endpoint, &kind);
+	if (i < 0 || (u->type == USBDEVFS_URB_TYPE_INTERRUPT) != (kind == EP_INTR_IN) ||
 	    (u->type != USBDEVFS_URB_TYPE_INTERRUPT &&
 	     u->type != USBDEVFS_URB_TYPE_BULK)) {
 		urb_free(r);
@@ -640,19 +429,19 @@ static int submit_urb(UMockdevIoctlData *arg, const void *owner, int *err)
 		return -1;
 	}
 	switch (kind) {
-	case 0:
+	case EP_BULK_OUT:
 		sim_stats.urb_bulk_out++;
-		if (S.out_halted[i] || fault_take(FAULT_STALL_OUT, -1, NULL)) {
-			S.out_halted[i] = true;
+		if (S.u.out_halted[i] || fault_take(FAULT_STALL_OUT, -1, NULL)) {
+			S.u.out_halted[i] = true;
 			complete_urb(r, -EPIPE, 0);
 			break;
 		}
 		sim_stats.bytes_out += r->buflen;
 		/* the reader takes the whole message at once */
 		complete_urb(r, 0, r->buflen);
-		bulk_out((unsigned)i, r->buf, r->buflen);
+		usbdev_bulk_out(&S.u, (unsigned)i, r->buf, r->buflen);
 		break;
-	case 1:
+	case EP_BULK_IN:
 		sim_stats.urb_bulk_in++;
 		q_push(&S.bulk_in[i], r);
 		break;
@@ -670,7 +459,7 @@ static bool discard(unsigned long addr)
 	struct urbq *qs[2 * SIM_MAX_IFACES];
 	unsigned nq = 0;
 
-	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+	for (unsigned i = 0; i < S.u.dev->n_ifaces; i++) {
 		qs[nq++] = &S.bulk_in[i];
 		qs[nq++] = &S.intr_in[i];
 	}
@@ -699,7 +488,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 	(void)base;
 	sim_lock_take();
 	cur = user;
-	gone = !S.present || strcmp(node, S.devnode) != 0;
+	gone = !S.u.present || strcmp(node, S.devnode) != 0;
 	if (sim_verbose > 1 && req != USBDEVFS_REAPURBNDELAY)
 		sim_log("ioctl 0x%lx on %s", req, node);
 
@@ -782,7 +571,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 				unsigned int n;
 
 				memcpy(&n, d->data, sizeof(n));
-				if (iface_by_number(n) < 0) {
+				if (usbdev_iface_by_number(&S.u, n) < 0) {
 					ret = -1;
 					err = EINVAL;
 				}
@@ -796,7 +585,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 
 				memcpy(&n, d->data, sizeof(n));
 				if (n == 1 || n == 0 || n == -1)
-					S.config = n == 1 ? 1 : 0;
+					S.u.config = n == 1 ? 1 : 0;
 				else {
 					ret = -1;
 					err = EINVAL;
@@ -810,7 +599,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 				unsigned int ep;
 
 				memcpy(&ep, d->data, sizeof(ep));
-				clear_halt(ep);
+				usbdev_clear_halt(&S.u, ep);
 				g_object_unref(d);
 			}
 			break;
@@ -821,10 +610,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 		case USBDEVFS_RESET:
 			sim_stats.usb_resets++;
 			sim_log("USB reset");
-			for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
-				ccid_reset(&S.ifaces[i]);
-				S.in_halted[i] = S.out_halted[i] = false;
-			}
+			usbdev_reset(&S.u);
 			break;
 		case USBDEVFS_GETDRIVER:
 		case USBDEVFS_IOCTL:
@@ -866,7 +652,7 @@ static gboolean on_ioctl(UMockdevIoctlBase *base, UMockdevIoctlClient *client,
 				dd = resolve(d, offsetof(struct usbdevfs_ctrltransfer, data),
 					     ct->wLength);
 			sim_stats.urb_ctrl++;
-			n = control_request(setup, dd ? dd->data : scratch);
+			n = usbdev_control(&S.u, setup, dd ? dd->data : scratch);
 			if (n < 0) {
 				ret = -1;
 				err = -n;
@@ -907,8 +693,8 @@ static void on_client_closed(GObject *obj, GParamSpec *ps, gpointer user)
 		/* closing the file drops its URBs, as the kernel does */
 		sim_lock_take();
 		cur = user;
-		if (S.dev)
-			for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+		if (S.u.dev)
+			for (unsigned i = 0; i < S.u.dev->n_ifaces; i++) {
 				while ((r = q_pop_owner(&S.bulk_in[i], obj)))
 					urb_free(r);
 				while ((r = q_pop_owner(&S.intr_in[i], obj)))
@@ -935,14 +721,14 @@ static void on_client_connected(UMockdevIoctlBase *base,
 
 static void fail_all_pending(int status)
 {
-	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+	for (unsigned i = 0; i < S.u.dev->n_ifaces; i++) {
 		struct urb *r;
 
 		while ((r = q_pop(&S.bulk_in[i])))
 			complete_urb(r, status, 0);
 		while ((r = q_pop(&S.intr_in[i])))
 			complete_urb(r, status, 0);
-		S.out_len[i] = 0;
+		S.u.out_len[i] = 0;
 	}
 }
 
@@ -956,14 +742,14 @@ static int add_devices(char **err)
 	GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *p = g_ptr_array_new_with_free_func(g_free);
 	GString *ifs = g_string_new(":");
-	struct sim_device *dev = S.dev;
+	struct sim_device *dev = S.u.dev;
 	GError *e = NULL;
 	unsigned minor;
 	char sysname[16], devpath[8];
 
 	S.devnum = next_devnum++;
-	snprintf(sysname, sizeof(sysname), "1-%u", S.index + 1);
-	snprintf(devpath, sizeof(devpath), "%u", S.index + 1);
+	snprintf(sysname, sizeof(sysname), "1-%u", S.u.index + 1);
+	snprintf(devpath, sizeof(devpath), "%u", S.u.index + 1);
 	minor = S.devnum - 1; /* bus 1: (bus - 1) * 128 + devnum - 1 */
 	snprintf(S.devnode, sizeof(S.devnode), "/dev/bus/usb/001/%03u", S.devnum);
 	for (unsigned i = 0; i < dev->n_ifaces; i++) {
@@ -1036,8 +822,8 @@ static int add_devices(char **err)
 		return -1;
 	}
 	umockdev_testbed_set_attribute_binary(testbed, S.syspath, "descriptors",
-					      S.dev->descriptors,
-					      S.dev->descriptors_len);
+					      S.u.dev->descriptors,
+					      S.u.dev->descriptors_len);
 	/* the node: a FIFO (see ready_set()) that the preload redirects to
 	 * the ioctl socket; it must be served before the interfaces announce
 	 * the reader. OPENCCID_SIM_PLAIN_NODE=1 gives the old plain file (an
@@ -1074,8 +860,8 @@ static int add_devices(char **err)
 			g_error_free(e);
 		return -1;
 	}
-	S.present = true;
-	S.config = 1;
+	S.u.present = true;
+	S.u.config = 1;
 	ready_update();
 
 	for (unsigned i = 0; i < dev->n_ifaces; i++) {
@@ -1120,18 +906,19 @@ static int add_devices(char **err)
 	return 0;
 }
 
-int usbfs_start(struct sim_device *dev, struct ccid_iface *ifaces,
-		char **root_dir, char **err)
+static int usbfs_start(struct sim_device *dev, struct ccid_iface *ifaces,
+		       const char *arg, char **root_dir, char **err)
 {
+	(void)arg;
 	if (n_devs == SIM_MAX_DEVICES) {
 		*err = strdup("too many devices");
 		return -1;
 	}
 	cur = &devs[n_devs];
-	S.index = n_devs++;
+	S.u.index = n_devs++;
 	S.fifo_fd = -1;
-	S.dev = dev;
-	S.ifaces = ifaces;
+	S.u.dev = dev;
+	S.u.ifaces = ifaces;
 	q_init(&S.other);
 	q_init(&S.done);
 	for (unsigned i = 0; i < SIM_MAX_IFACES; i++) {
@@ -1164,22 +951,22 @@ static int select_dev(unsigned idx, char **err)
 	return 0;
 }
 
-int usbfs_unplug(unsigned idx, char **err)
+static int usbfs_unplug(unsigned idx, char **err)
 {
 	GError *e = NULL;
 
 	if (select_dev(idx, err) < 0)
 		return -1;
-	if (!S.present) {
+	if (!S.u.present) {
 		*err = strdup("not plugged in");
 		return -1;
 	}
-	S.present = false;
+	S.u.present = false;
 	fail_all_pending(-ESHUTDOWN);
 	ready_set(true); /* reaps now fail with ENODEV */
-	for (unsigned i = 0; i < S.dev->n_ifaces; i++)
-		ccid_reset(&S.ifaces[i]);
-	for (unsigned i = S.dev->n_ifaces; i-- > 0;)
+	for (unsigned i = 0; i < S.u.dev->n_ifaces; i++)
+		ccid_reset(&S.u.ifaces[i]);
+	for (unsigned i = S.u.dev->n_ifaces; i-- > 0;)
 		if (S.if_syspath[i])
 			umockdev_testbed_uevent(testbed, S.if_syspath[i], "remove");
 	umockdev_testbed_uevent(testbed, S.syspath, "remove");
@@ -1193,16 +980,16 @@ int usbfs_unplug(unsigned idx, char **err)
 		g_free(path);
 		/* remove_device() leaves the bus and /sys/dev links behind; a
 		 * later plug re-creates them */
-		for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
+		for (unsigned i = 0; i < S.u.dev->n_ifaces; i++) {
 			char name[32];
 
-			snprintf(name, sizeof(name), "1-%u:1.%u", S.index + 1,
-				 S.dev->ifaces[i].bInterfaceNumber);
+			snprintf(name, sizeof(name), "1-%u:1.%u", S.u.index + 1,
+				 S.u.dev->ifaces[i].bInterfaceNumber);
 			path = g_build_filename(root, "sys/bus/usb/devices", name, NULL);
 			unlink(path);
 			g_free(path);
 		}
-		snprintf(name0, sizeof(name0), "1-%u", S.index + 1);
+		snprintf(name0, sizeof(name0), "1-%u", S.u.index + 1);
 		path = g_build_filename(root, "sys/bus/usb/devices", name0, NULL);
 		unlink(path);
 		g_free(path);
@@ -1225,33 +1012,30 @@ int usbfs_unplug(unsigned idx, char **err)
 	return 0;
 }
 
-int usbfs_plug(unsigned idx, char **err)
+static int usbfs_plug(unsigned idx, char **err)
 {
 	if (select_dev(idx, err) < 0)
 		return -1;
-	if (S.present) {
+	if (S.u.present) {
 		*err = strdup("already plugged in");
 		return -1;
 	}
 	/* a fresh device: nothing of the old one survives */
-	for (unsigned i = 0; i < S.dev->n_ifaces; i++) {
-		ccid_reset(&S.ifaces[i]);
-		S.in_halted[i] = S.out_halted[i] = false;
-	}
-	profile_build_descriptors(S.dev); /* undo an earlier `desc` fault */
-	descfault_apply(S.dev);
+	usbdev_reset(&S.u);
+	profile_build_descriptors(S.u.dev); /* undo an earlier `desc` fault */
+	descfault_apply(S.u.dev);
 	return add_devices(err);
 }
 
-void usbfs_stop(void)
+static void usbfs_stop(void)
 {
 	if (!testbed)
 		return;
 	for (unsigned k = 0; k < n_devs; k++) {
 		cur = &devs[k];
-		if (S.present)
+		if (S.u.present)
 			fail_all_pending(-ESHUTDOWN);
-		S.present = false;
+		S.u.present = false;
 		ready_set(true);
 		if (S.fifo_fd >= 0)
 			close(S.fifo_fd);
@@ -1260,3 +1044,14 @@ void usbfs_stop(void)
 	/* the testbed's destructor removes its directory */
 	g_clear_object(&testbed);
 }
+
+const struct sim_backend usbfs_backend = {
+	.name = "umockdev",
+	.start = usbfs_start,
+	.unplug = usbfs_unplug,
+	.plug = usbfs_plug,
+	.current = usbfs_current,
+	.kick = usbfs_kick,
+	.halt_in = usbfs_halt_in,
+	.stop = usbfs_stop,
+};
