@@ -219,6 +219,9 @@ static char *stats_json(void)
 		"\"reaped\": %" G_GUINT64_FORMAT ", \"reap_empty\": %" G_GUINT64_FORMAT
 		", \"discarded\": %" G_GUINT64_FORMAT ", \"apdus\": %" G_GUINT64_FORMAT ", ",
 		sim_stats.reap, sim_stats.reap_empty, sim_stats.discard, sim_stats.apdus);
+	g_string_append_printf(s, "\"packets\": {\"bulk_in\": %" G_GUINT64_FORMAT
+			       ", \"zlp\": %" G_GUINT64_FORMAT "}, ",
+			       sim_stats.in_packets, sim_stats.in_zlp);
 	g_string_append(s, "\"ccid\": {");
 	for (unsigned t = 0; t < 256; t++) {
 		const char *n;

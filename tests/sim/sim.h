@@ -153,6 +153,8 @@ struct sim_stats {
 	uint64_t urb_ctrl, urb_bulk_out, urb_bulk_in, urb_intr;
 	uint64_t bytes_out, bytes_in, bytes_intr;
 	uint64_t reap, reap_empty, discard;
+	/* usb-redir: bulk-IN packets on the bus, zero-length ones among them */
+	uint64_t in_packets, in_zlp;
 	uint64_t cmd[256];
 	uint64_t apdus;
 	int last_protocol;

@@ -309,6 +309,9 @@ int usbdev_bulk_in(struct sim_usb *u, unsigned i, uint8_t *buf, size_t cap,
 		memcpy(buf + got, p->msg->data + p->off, pkt);
 		got += pkt;
 		p->off += pkt;
+		sim_stats.in_packets++;
+		if (pkt == 0)
+			sim_stats.in_zlp++;
 		if (pkt < SIM_BULK_MPS) { /* short packet or ZLP: message done */
 			sim_stats.bytes_in += p->msg->len;
 			free(p->msg);

@@ -8,6 +8,8 @@
  *   loop NAME N              N short echo APDUs: ms per APDU
  *   apdu NAME HEX EXPECT     one APDU; the answer must be EXPECT (hex)
  *   fail NAME HEX            one APDU that must fail (unplug during it)
+ *   strict NAME HEX EXPECT   one APDU: EXPECT or an error, never another
+ *                            answer reported as success (fault scenarios)
  *   pinverify NAME           PIN_VERIFY_DIRECT (keypad digits come from the
  *                            simulator's pinpad-digits): prints the SW
  *   slots NAME1 NAME2...     an echo APDU on each reader from its own thread
@@ -282,7 +284,9 @@ static int cmd_loop(const char *want, unsigned n)
 	return 0;
 }
 
-static int cmd_apdu(const char *want, const char *hx, const char *expect, bool must_fail)
+enum apdu_mode { MUST_MATCH, MUST_FAIL, MATCH_OR_ERROR };
+
+static int cmd_apdu(const char *want, const char *hx, const char *expect, enum apdu_mode mode)
 {
 	static uint8_t apdu[65544], rsp[65540];
 	char got[1024];
@@ -298,14 +302,14 @@ static int cmd_apdu(const char *want, const char *hx, const char *expect, bool m
 	if (connect_to(want, &h, &proto) < 0)
 		return 1;
 	rv = exchange(h, proto, apdu, (size_t)n, rsp, &rlen);
-	if (must_fail) {
+	if (mode == MUST_FAIL) {
 		printf("%s (0x%lX)\n", pcsc_stringify_error(rv), (unsigned long)rv);
 		return rv == SCARD_S_SUCCESS;
 	}
 	if (rv != SCARD_S_SUCCESS) {
 		printf("SCardTransmit: %s (0x%lX)\n", pcsc_stringify_error(rv),
 		       (unsigned long)rv);
-		return 1;
+		return mode == MATCH_OR_ERROR ? 0 : 1;
 	}
 	hex(rsp, rlen, got, sizeof(got));
 	printf("%s\n", got);
@@ -417,9 +421,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "loop") && argc == 4)
 		return cmd_loop(argv[2], (unsigned)strtoul(argv[3], NULL, 0));
 	if (!strcmp(argv[1], "apdu") && argc == 5)
-		return cmd_apdu(argv[2], argv[3], argv[4], false);
+		return cmd_apdu(argv[2], argv[3], argv[4], MUST_MATCH);
+	if (!strcmp(argv[1], "strict") && argc == 5)
+		return cmd_apdu(argv[2], argv[3], argv[4], MATCH_OR_ERROR);
 	if (!strcmp(argv[1], "fail") && argc == 4)
-		return cmd_apdu(argv[2], argv[3], "", true);
+		return cmd_apdu(argv[2], argv[3], "", MUST_FAIL);
 	if (!strcmp(argv[1], "pinverify") && argc == 3)
 		return cmd_pinverify(argv[2]);
 	if (!strcmp(argv[1], "slots"))

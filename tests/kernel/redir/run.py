@@ -17,6 +17,7 @@ Exit status 0 only if every step of every scenario passed.
 """
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -53,7 +54,47 @@ ECHO16 = "800100001000112233445566778899AABBCCDDEEFF00"
 ECHO16_RSP = "00112233445566778899AABBCCDDEEFF9000"
 
 
+def zlp_seen(st):
+    p = st["packets"]
+    return p["zlp"] > 0 and p["bulk_in"] > st["urbs"]["bulk_in"], "packets %s" % p
+
+
+def fired(*names):
+    def check(st):
+        f = st.get("faults_fired", {})
+        return all(f.get(n, 0) >= 1 for n in names), "faults_fired %s" % f
+    return check
+
+
+FAULTS_IN = ["zlp-before-reply", "dup-reply", "in-error babble", "in-error proto",
+             "in-error crc", "stall-in", "truncate", "late-reply 300", "wtx 3",
+             "wrong-seq", "wrong-slot", "wrong-type", "bad-length long",
+             "bad-length short", "reply-data short", "reply-data long", "oversize",
+             "no-reply"]
+DESC_FAULTS = ["slots255", "msglen0", "msglenmax", "rates", "clocks", "short",
+               "total-short", "total-long"]
+
+# scenario -> [(check, f(stats) -> (ok, detail))] on the simulator's stats
+# once the guest powered off
+CHECKS = {
+    "ext": [("ext-zlp-on-bus", zlp_seen)],
+    "short": [("short-zlp-on-bus", zlp_seen)],
+    "tpdu-t1": [("t1-zlp-on-bus", zlp_seen)],
+    "events": [("events-faults-fired", fired("unplug-during-xfr",
+                                             "card-remove-during-xfr"))],
+    "faults": [("faults-fired", fired(*[f.split()[0] for f in FAULTS_IN]))],
+    "desc": [("desc-fired", lambda st: (st["faults_fired"].get("desc", 0) == len(DESC_FAULTS),
+                                        "faults_fired %s" % st["faults_fired"]))],
+    "multislot": [("multislot-in-flight", lambda st: (st["max_in_flight"] >= 2,
+                                                      "max_in_flight %d" % st["max_in_flight"]))],
+    "pinpad": [("pinpad-no-pin-on-usb", lambda st: (
+        not st["pinpad"]["pin_in_usb_data"] and st["pinpad"]["pin_ok"] >= 2,
+        "pinpad %s" % st["pinpad"]))],
+}
+
+
 def scenarios():
+    """name -> (profile, cards, steps)"""
     s = {}
     # one profile per exchange level, APDU length sweeps
     s["ext"] = ("default.txt", ["builtin"], [
@@ -90,12 +131,12 @@ def scenarios():
         ("plug", "sim plug && pcsc-steps wait KAAN card 20 && "
                  "pcsc-steps apdu KAAN %s %s" % (ECHO16, ECHO16_RSP)),
         ("unplug-during-apdu",
-         "sim fault unplug-during-xfr cmd=XfrBlock && pcsc-steps fail KAAN %s; "
+         "sim fault unplug-during-xfr cmd=XfrBlock && pcsc-steps fail KAAN %s && "
          "pcsc-steps wait KAAN absent 15" % ECHO16),
         ("replug-after-apdu", "sim plug && pcsc-steps wait KAAN card 20 && "
                               "pcsc-steps apdu KAAN %s %s" % (ECHO16, ECHO16_RSP)),
         ("card-remove-during-apdu",
-         "sim fault card-remove-during-xfr cmd=XfrBlock && pcsc-steps fail KAAN %s; "
+         "sim fault card-remove-during-xfr cmd=XfrBlock && pcsc-steps fail KAAN %s && "
          "pcsc-steps wait KAAN nocard 10 && sim card-insert 0 && "
          "pcsc-steps wait KAAN card 10 && pcsc-steps apdu KAAN %s %s"
          % (ECHO16, ECHO16, ECHO16_RSP)),
@@ -103,22 +144,18 @@ def scenarios():
     # bulk-IN delivery faults: each must end in a right answer or a clean
     # error, never a wrong answer; the next APDU works
     faults = []
-    for f in ["zlp-before-reply", "dup-reply", "in-error babble", "in-error proto",
-              "in-error crc", "stall-in", "truncate", "late-reply 300", "wtx 3",
-              "wrong-seq", "bad-length long", "bad-length short", "reply-data short",
-              "reply-data long", "oversize", "no-reply"]:
+    for f in FAULTS_IN:
         name = "fault-" + f.replace(" ", "-")
         faults.append((name,
                        "sim fault %s cmd=XfrBlock && "
-                       "{ pcsc-steps apdu KAAN %s %s; r=$?; } ; "
+                       "pcsc-steps strict KAAN %s %s && "
                        "pcsc-steps wait KAAN card 30 && "
                        "pcsc-steps apdu KAAN %s %s"
                        % (f, ECHO16, ECHO16_RSP, ECHO16, ECHO16_RSP)))
     s["faults"] = ("default.txt", ["builtin"],
                    [("faults-present", "pcsc-steps wait KAAN card 20")] + faults)
     descs = []
-    for d in ["slots255", "msglen0", "msglenmax", "rates", "clocks", "short",
-              "total-short", "total-long"]:
+    for d in DESC_FAULTS:
         descs.append(("desc-" + d,
                       "sim unplug && pcsc-steps wait KAAN absent 15 && "
                       "sim fault desc %s && sim plug && sleep 4 && "
@@ -222,13 +259,13 @@ def build_initramfs(work, bundle, client, steps_sh):
         shutil.copytree(d, os.path.join(root, d.lstrip("/")), dirs_exist_ok=True)
     for m in MODULES:
         copy_in(root, module_path(m), "/lib/modules/%s.ko" % m)
-    for applet in ["sh", "mount", "insmod", "sleep", "cat", "echo", "grep", "tail",
+    for applet in ["pidof", "sh", "mount", "insmod", "sleep", "cat", "echo", "grep", "tail",
                    "poweroff", "stty", "timeout", "mkdir", "dmesg", "test", "head",
                    "kill", "ls", "sed", "wc", "seq", "date"]:
         os.symlink("busybox", os.path.join(root, "bin", applet))
-    os.symlink("bin", os.path.join(root, "usr", "bin"))
-    os.symlink("bin", os.path.join(root, "usr", "sbin")) if not os.path.exists(
-        os.path.join(root, "usr", "sbin")) else None
+    for d in ["usr/bin", "usr/sbin"]:
+        if not os.path.exists(os.path.join(root, d)):
+            os.symlink("../bin", os.path.join(root, d))
     with open(os.path.join(root, "init"), "w") as f:
         f.write(INIT % {"modules": " ".join(MODULES)})
     os.chmod(os.path.join(root, "init"), 0o755)
@@ -253,7 +290,7 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs run /run
 mkdir -p /run/pcscd /run/udev /tmp
 for m in %(modules)s; do insmod /lib/modules/$m.ko 2>/dev/null; done
-systemd-udevd --daemon >/dev/null 2>&1
+/lib/systemd/systemd-udevd --daemon >/tmp/udevd.log 2>&1 || echo "udevd: $(cat /tmp/udevd.log)"
 udevadm trigger --action=add >/dev/null 2>&1
 udevadm settle --timeout=10 >/dev/null 2>&1
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
@@ -271,6 +308,8 @@ step() {
 		echo "VERDICT $name PASS $(echo "$out" | tail -n 1)"
 	else
 		echo "VERDICT $name FAIL rc=$rc $(echo "$out" | tail -n 3 | tr '\n' ' ')"
+		echo "--- $name: output"
+		echo "$out" | tail -n 40
 		echo "--- $name: pcscd log tail"
 		tail -n 40 /tmp/pcscd.log
 		echo "--- $name: kernel log tail"
@@ -286,8 +325,13 @@ poweroff -f
 
 # `sim CMD`: the scenario's simulator acts (through ttyS1 and the host)
 SIM_SH = r"""#!/bin/sh
-echo "$*" >/dev/ttyS1
-read -r reply </dev/ttyS1
+# one open of the port for the command and its reply: nothing is lost
+# between a close and the next open
+exec 3<>/dev/ttyS1
+stty raw -echo <&3
+echo "$*" >&3
+read -r reply <&3
+exec 3<&-
 case "$reply" in ok*) exit 0;; esac
 echo "sim $*: $reply"
 exit 1
@@ -387,6 +431,14 @@ def run_scenario(args, name, spec, work):
         qemu.kill()
         qemu.wait()
     took = time.time() - t0
+    checks = {}
+    try:
+        st = json.loads(bridge.control(ctl, "stats")[3:])
+        for cname, fn in CHECKS.get(name, []):
+            ok, detail = fn(st)
+            checks[cname] = ("PASS" if ok else "FAIL", detail)
+    except (OSError, ValueError, KeyError) as e:
+        checks["sim-stats"] = ("FAIL", "cannot read the simulator's stats: %s" % e)
     sim.terminate()
     try:
         sim.wait(timeout=5)
@@ -400,6 +452,7 @@ def run_scenario(args, name, spec, work):
             verdicts[parts[1]] = (parts[2], parts[3] if len(parts) > 3 else "")
     for step, _ in steps:
         verdicts.setdefault(step, ("FAIL", "no verdict (guest did not get there)"))
+    verdicts.update(checks)
     if "VERDICT-END" not in text:
         verdicts["poweroff"] = ("FAIL", "guest did not finish in %.0f s" % took)
     log("%s: %.1f s (%s)" % (name, took, args.hc))
