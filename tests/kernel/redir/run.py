@@ -174,8 +174,12 @@ def scenarios():
         ("composite-present", "pcsc-steps wait '5880#1' card 20"),
         ("composite-both", "pcsc-steps slots '5880#0' '5880#1'"),
     ])
-    s["class-ff"] = ("GemPCKey.txt", ["builtin"], [
-        ("classff-sweep", "pcsc-steps wait GemPC card 20 && pcsc-steps sweep GemPC 255 5"),
+    s["gempckey"] = ("GemPCKey.txt", ["builtin"], [
+        ("gempckey-sweep", "pcsc-steps wait '' card 60 && pcsc-steps sweep '' 255 5"),
+    ])
+    # interface class 0xFF (Token GEM USB COMBI)
+    s["class-ff"] = ("Verisign_secure_token.txt", ["builtin"], [
+        ("classff-sweep", "pcsc-steps wait '' card 60 && pcsc-steps sweep '' 255 5"),
     ])
     s["bludrive"] = ("BludriveII.txt", ["builtin"], [
         ("bludrive-sweep", "pcsc-steps wait '' card 20 && pcsc-steps sweep '' 255 5"),
@@ -310,8 +314,10 @@ step() {
 		echo "VERDICT $name FAIL rc=$rc $(echo "$out" | tail -n 3 | tr '\n' ' ')"
 		echo "--- $name: output"
 		echo "$out" | tail -n 40
+		echo "--- $name: pcscd's device and driver lines"
+		grep -E 'hotplug|HPAdd|HPRemove|RFAddReader|RFRemoveReader|Attempting|usb_open|IFDH|quirk|rror' /tmp/pcscd.log | tail -n 25
 		echo "--- $name: pcscd log tail"
-		tail -n 40 /tmp/pcscd.log
+		tail -n 25 /tmp/pcscd.log
 		echo "--- $name: kernel log tail"
 		dmesg | tail -n 15
 		echo "--- end"
