@@ -479,7 +479,7 @@ struct sim_backend {
 	/* Something new for interrupt-IN / bulk-IN: complete waiting transfers. */
 	void (*kick)(void);
 	/* stall-in: bulk-IN of this interface halts until CLEAR_HALT */
-	void (*halt_in)(struct ccid_iface *ci);
+	void (*halt_in)(const struct ccid_iface *ci);
 	void (*stop)(void);
 };
 extern const struct sim_backend usbfs_backend;

@@ -236,7 +236,18 @@ void usbdev_bulk_out(struct sim_usb *u, unsigned i, const uint8_t *b, size_t n)
 
 	if (n == 0)
 		return;
-	*acc = realloc(*acc, *len + n);
+	{
+		uint8_t *grown = realloc(*acc, *len + n);
+
+		if (!grown) {
+			sim_log("bulk-out: out of memory, %zu bytes dropped", *len + n);
+			free(*acc);
+			*acc = NULL;
+			*len = 0;
+			return;
+		}
+		*acc = grown;
+	}
 	memcpy(*acc + *len, b, n);
 	*len += n;
 	while (*len >= 10) {

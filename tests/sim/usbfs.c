@@ -233,7 +233,7 @@ static void timer_at(int64_t due)
 	S.timer_due = due;
 }
 
-static void usbfs_halt_in(struct ccid_iface *ci)
+static void usbfs_halt_in(const struct ccid_iface *ci)
 {
 	struct urb *r;
 	unsigned i = 0;

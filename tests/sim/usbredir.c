@@ -806,7 +806,7 @@ static unsigned redir_current(void)
 	return current_dev;
 }
 
-static void redir_halt_in(struct ccid_iface *ci)
+static void redir_halt_in(const struct ccid_iface *ci)
 {
 	for (unsigned k = 0; k < n_devs; k++) {
 		struct rdev *d = &devs[k];

@@ -12,7 +12,9 @@
  *                            answer reported as success (fault scenarios)
  *   pinverify NAME           PIN_VERIFY_DIRECT (keypad digits come from the
  *                            simulator's pinpad-digits): prints the SW
- *   slots NAME1 NAME2...     an echo APDU on each reader from its own thread
+ *   slots NAME1 NAME2...     echo APDUs on each reader from its own thread
+ *   first NAME HEX EXPECT SECS  retry connect + APDU until the answer is
+ *                            EXPECT: ms until then (plug to first APDU)
  *
  * NAME is a substring of the reader name (first match; "#N" after it picks
  * the N-th match, e.g. the second slot of one reader).
@@ -355,6 +357,45 @@ static int cmd_pinverify(const char *want)
 	return 0;
 }
 
+static int cmd_first(const char *want, const char *hx, const char *expect, int secs)
+{
+	static uint8_t apdu[300], rsp[300];
+	double t0 = now_ms(), end = t0 + secs * 1000.0;
+	int n = unhex(hx, apdu, sizeof(apdu));
+	char got[700] = "";
+
+	if (n < 4)
+		return 2;
+	while (now_ms() < end) {
+		char name[512];
+		SCARDHANDLE h;
+		DWORD proto, rlen = sizeof(rsp);
+
+		SCardReleaseContext(ctx);
+		SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
+		if (find_reader(want, name, sizeof(name)) == 0 &&
+		    SCardConnect(ctx, name, SCARD_SHARE_SHARED,
+				 SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &h,
+				 &proto) == SCARD_S_SUCCESS) {
+			LONG rv = exchange(h, proto, apdu, (size_t)n, rsp, &rlen);
+
+			SCardDisconnect(h, SCARD_LEAVE_CARD);
+			if (rv == SCARD_S_SUCCESS) {
+				hex(rsp, rlen, got, sizeof(got));
+				if (strcasecmp(got, expect) != 0) {
+					printf("wrong answer %s\n", got);
+					return 1;
+				}
+				printf("first APDU answered %.0f ms after the plug\n", now_ms() - t0);
+				return 0;
+			}
+		}
+		usleep(20000);
+	}
+	printf("no answer within %d s\n", secs);
+	return 1;
+}
+
 struct slot_job {
 	const char *want;
 	int rc;
@@ -428,6 +469,8 @@ int main(int argc, char **argv)
 		return cmd_apdu(argv[2], argv[3], "", MUST_FAIL);
 	if (!strcmp(argv[1], "pinverify") && argc == 3)
 		return cmd_pinverify(argv[2]);
+	if (!strcmp(argv[1], "first") && argc == 6)
+		return cmd_first(argv[2], argv[3], argv[4], atoi(argv[5]));
 	if (!strcmp(argv[1], "slots"))
 		return cmd_slots(argv + 2, argc - 2);
 usage:

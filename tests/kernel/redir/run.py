@@ -99,6 +99,7 @@ def scenarios():
     # one profile per exchange level, APDU length sweeps
     s["ext"] = ("default.txt", ["builtin"], [
         ("ext-present", "pcsc-steps wait KAAN card 20"),
+        ("ext-loop", "pcsc-steps loop KAAN 300"),
         ("ext-sweep", "pcsc-steps sweep KAAN 4000 97"),
         ("ext-sweep-64k", "pcsc-steps sweep KAAN 65535 8191"),
         # DataBlocks of 10 + n + 2 bytes around multiples of 64 (n = 52,
@@ -128,8 +129,7 @@ def scenarios():
         ("card-insert", "sim card-insert 0 && pcsc-steps wait KAAN card 10 && "
                         "pcsc-steps apdu KAAN %s %s" % (ECHO16, ECHO16_RSP)),
         ("unplug", "sim unplug && pcsc-steps wait KAAN absent 15"),
-        ("plug", "sim plug && pcsc-steps wait KAAN card 20 && "
-                 "pcsc-steps apdu KAAN %s %s" % (ECHO16, ECHO16_RSP)),
+        ("plug", "sim plug && pcsc-steps first KAAN %s %s 30" % (ECHO16, ECHO16_RSP)),
         ("unplug-during-apdu",
          "sim fault unplug-during-xfr cmd=XfrBlock && pcsc-steps fail KAAN %s && "
          "pcsc-steps wait KAAN absent 15" % ECHO16),
