@@ -285,6 +285,7 @@ static void cb_reset(void *priv)
 	struct rdev *d = enter(priv);
 
 	/* a port reset by the guest (USBDEVFS_RESET or enumeration) */
+	sim_stats.usb_resets++;
 	sim_log("usbredir %u: reset", d->u.index);
 	usbdev_reset(&d->u);
 }
