@@ -56,6 +56,13 @@ need() {
 
 cp /bin/busybox "$root/bin/busybox"
 need pcscd pcsc_scan opensc-tool pkcs11-tool openssl
+# programs built with the driver that scenarios run (OPENCCID_KERNEL_BINS:
+# space-separated paths; the simulator scenarios' tests/kernel/pcsc-steps)
+for b in ${OPENCCID_KERNEL_BINS:-}; do
+	[ -x "$b" ] || die "$b (OPENCCID_KERNEL_BINS) missing: make tests/kernel/pcsc-steps"
+	copy_lib "$b"
+	ln -sf "$b" "$root/bin/$(basename "$b")"
+done
 copy_lib /lib/systemd/systemd-udevd /bin/udevadm
 multi=/usr/lib/x86_64-linux-gnu
 # dlopen()ed, so ldd does not name them: the PC/SC client library (OpenSC
@@ -111,6 +118,7 @@ for m in xhci-pci ehci-pci uhci-hcd ohci-pci usbmon; do addmod "$m"; done
 cp "$here/guest/init" "$root/init"
 cp "$here/guest/kstep.sh" "$root/kscen/kstep.sh"
 cp "$here"/scenarios/*.sh "$root/kscen/"
+cp "$here"/scenarios/*.inc "$root/kscen/"
 chmod 755 "$root/init"
 # a loader cache for the root, so that dlopen() finds the multiarch libraries
 printf '/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' >"$root/etc/ld.so.conf"

@@ -416,47 +416,71 @@ done:
 	return out;
 }
 
+/*
+ * A control connection: lines in, one reply line each. Connections stay
+ * open as long as the peer wants (the harness opens one per command; a QEMU
+ * guest's serial port, `-chardev socket,path=CONTROL -serial chardev:ID`,
+ * keeps one for the whole boot), each served from the main loop.
+ */
+struct control_conn {
+	int fd;
+	size_t len;
+	char buf[4096];
+};
+
+static gboolean on_control_data(gint fd, GIOCondition cond, gpointer user)
+{
+	struct control_conn *c = user;
+	ssize_t r;
+	char *nl;
+
+	(void)cond;
+	r = read(fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len);
+	if (r <= 0)
+		goto out;
+	c->len += (size_t)r;
+	while ((nl = memchr(c->buf, '\n', c->len))) {
+		char *reply;
+		bool ok;
+
+		*nl = '\0';
+		/* a serial line may carry CR */
+		if (nl > c->buf && nl[-1] == '\r')
+			nl[-1] = '\0';
+		reply = control_command(c->buf);
+		ok = write(fd, reply, strlen(reply)) >= 0 && write(fd, "\n", 1) == 1;
+		g_free(reply);
+		if (!ok)
+			goto out;
+		c->len -= (size_t)(nl + 1 - c->buf);
+		memmove(c->buf, nl + 1, c->len);
+	}
+	if (c->len < sizeof(c->buf) - 1)
+		return G_SOURCE_CONTINUE;
+out: /* peer gone, or a line longer than the buffer */
+	close(fd);
+	g_free(c);
+	return G_SOURCE_REMOVE;
+}
+
 static gboolean on_control(gint lfd, GIOCondition cond, gpointer user)
 {
-	char buf[4096];
-	size_t len = 0;
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	struct control_conn *c;
 
 	(void)cond;
 	(void)user;
 	if (fd < 0)
 		return G_SOURCE_CONTINUE;
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		char *nl;
-		ssize_t r;
-
-		while ((nl = memchr(buf, '\n', len))) {
-			char *reply;
-
-			*nl = '\0';
-			reply = control_command(buf);
-			if (write(fd, reply, strlen(reply)) < 0 || write(fd, "\n", 1) < 0) {
-				g_free(reply);
-				goto out;
-			}
-			g_free(reply);
-			len -= (size_t)(nl + 1 - buf);
-			memmove(buf, nl + 1, len);
-		}
-		if (len == sizeof(buf) - 1)
-			break;
-		/* a client that says nothing for 5 s is dropped */
-		if (poll(&p, 1, 5000) != 1)
-			break;
-		r = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-out:
-	close(fd);
+	c = g_new0(struct control_conn, 1);
+	c->fd = fd;
+	g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_control_data, c);
 	return G_SOURCE_CONTINUE;
+}
+
+void sim_quit(void)
+{
+	g_main_loop_quit(loop);
 }
 
 static gboolean on_signal(gpointer user)
@@ -474,6 +498,7 @@ static void usage(FILE *f)
 		"         [--card SPEC]... --control SOCKET --ready-file FILE [--log FILE]\n"
 		"         [--verbose]\n"
 		"   or: openccid-sim --usbredir ADDR --profile FILE... (one ADDR per profile)\n"
+		"         [--exit-with-peer] ...\n"
 		"  ADDR: unix:PATH | tcp:PORT (127.0.0.1), the socket QEMU's usb-redir\n"
 		"        chardev connects to\n"
 		"  SPEC: builtin[:atr=HEX][:proto=0|1] | cacard:NSSDBDIR | vicc:PORT | none\n");
@@ -489,6 +514,7 @@ int main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'l' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "usbredir", required_argument, NULL, 'u' },
+		{ "exit-with-peer", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -537,6 +563,7 @@ int main(int argc, char **argv)
 			redir[n_redir++] = optarg;
 			sim_backend = &usbredir_backend;
 			break;
+		case 'x': usbredir_exit_with_peer = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -484,6 +484,11 @@ struct sim_backend {
 };
 extern const struct sim_backend usbfs_backend;
 extern const struct sim_backend usbredir_backend;
+/* usbredir.c: --exit-with-peer (exit when QEMU's connection closes, or
+ * when none came within 120 s) */
+extern bool usbredir_exit_with_peer;
+/* main.c: leave the main loop (clean exit) */
+void sim_quit(void);
 /* main.c: the backend in use */
 extern const struct sim_backend *sim_backend;
 #define sim_kick() sim_backend->kick()

@@ -53,6 +53,8 @@ struct rdev {
 static struct rdev devs[SIM_MAX_DEVICES];
 static unsigned n_devs;
 static unsigned current_dev;
+bool usbredir_exit_with_peer;
+static bool ever_connected;
 
 static void redir_kick(void);
 static void flush_out(struct rdev *d);
@@ -582,6 +584,20 @@ static void conn_close(struct rdev *d, const char *why)
 	memset(d->intr_on, 0, sizeof(d->intr_on));
 	drop_pending(d);
 	usbdev_reset(&d->u);
+	if (usbredir_exit_with_peer && strcmp(why, "exit") != 0) {
+		sim_log("usbredir %u: --exit-with-peer: exiting", d->u.index);
+		sim_quit();
+	}
+}
+
+static gboolean no_peer_timeout(gpointer user)
+{
+	(void)user;
+	if (!ever_connected) {
+		sim_log("usbredir: --exit-with-peer: nobody connected within 120 s");
+		sim_quit();
+	}
+	return G_SOURCE_REMOVE;
 }
 
 static gboolean on_conn(gint fd, GIOCondition cond, gpointer user)
@@ -658,6 +674,7 @@ static gboolean on_accept(gint lfd, GIOCondition cond, gpointer user)
 		return G_SOURCE_CONTINUE;
 	}
 	d->fd = fd;
+	ever_connected = true;
 	d->p = parser_new(d);
 	sim_log("usbredir %u: peer connected on %s", d->u.index, d->addr);
 	flush_out(d); /* our hello */
@@ -738,6 +755,8 @@ static int redir_start(struct sim_device *dev, struct ccid_iface *ifaces, const 
 	d->u.present = true;
 	d->u.config = 0;
 	d->lsrc = g_unix_fd_add(d->lfd, G_IO_IN, on_accept, d);
+	if (usbredir_exit_with_peer && d->u.index == 0)
+		g_timeout_add_seconds(120, no_peer_timeout, NULL);
 	*ready_line = g_strdup(arg);
 	sim_log("usbredir %u: listening on %s", d->u.index, arg);
 	return 0;

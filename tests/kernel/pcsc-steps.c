@@ -1,6 +1,6 @@
 /*
  * pcsc-steps: the PC/SC client run inside the QEMU guest for the usb-redir
- * scenarios (tests/kernel/redir/README.md). Each command prints one line and
+ * scenarios sim-*.sh (tests/kernel/README.md). Each command prints one line and
  * exits 0 when what it checks holds, 1 otherwise (2: usage).
  *
  *   wait NAME present|absent|card|nocard SECS   reader / card state
