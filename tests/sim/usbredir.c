@@ -461,7 +461,7 @@ static void cb_control(void *priv, uint64_t id, struct usb_redir_control_packet_
 		sim_log("usbredir %u: control %02x %02x %04x %04x %u", d->u.index,
 			h->requesttype, h->request, h->value, h->index, h->length);
 	n = d->u.present ? usbdev_control(&d->u, setup, buf) : -EPIPE;
-	h->status = n < 0 ? usb_redir_stall : usb_redir_success;
+	h->status = n < 0 ? redir_status(n) : usb_redir_success;
 	h->length = (uint16_t)(n < 0 ? 0 : n);
 	usbredirparser_send_control_packet(d->p, id, h, in && n > 0 ? buf : NULL,
 					   in && n > 0 ? n : 0);
