@@ -5,6 +5,7 @@
  *
  *   wait NAME present|absent|card|nocard SECS   reader / card state
  *   sweep NAME MAX STEP      echo APDUs (built-in card 80 01) of 0..MAX bytes
+ *   lens NAME N...           echo APDUs of exactly these lengths
  *   loop NAME N              N short echo APDUs: ms per APDU
  *   apdu NAME HEX EXPECT     one APDU; the answer must be EXPECT (hex)
  *   fail NAME HEX            one APDU that must fail (unplug during it)
@@ -266,6 +267,24 @@ static int cmd_sweep(const char *want, size_t max, size_t step)
 	return 0;
 }
 
+static int cmd_lens(const char *want, char **lens, int n)
+{
+	SCARDHANDLE h;
+	DWORD proto;
+	char why[256];
+
+	if (connect_to(want, &h, &proto) < 0)
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (echo(h, proto, strtoul(lens[i], NULL, 0), why, sizeof(why)) < 0) {
+			printf("%s\n", why);
+			return 1;
+		}
+	printf("%d echo APDUs of the given lengths OK\n", n);
+	SCardDisconnect(h, SCARD_LEAVE_CARD);
+	return 0;
+}
+
 static int cmd_loop(const char *want, unsigned n)
 {
 	SCARDHANDLE h;
@@ -459,6 +478,8 @@ int main(int argc, char **argv)
 		return cmd_wait(argv[2], argv[3], atoi(argv[4]));
 	if (!strcmp(argv[1], "sweep") && argc == 5)
 		return cmd_sweep(argv[2], strtoul(argv[3], NULL, 0), strtoul(argv[4], NULL, 0));
+	if (!strcmp(argv[1], "lens") && argc >= 4)
+		return cmd_lens(argv[2], argv + 3, argc - 3);
 	if (!strcmp(argv[1], "loop") && argc == 4)
 		return cmd_loop(argv[2], (unsigned)strtoul(argv[3], NULL, 0));
 	if (!strcmp(argv[1], "apdu") && argc == 5)
