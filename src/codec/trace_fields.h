@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec/trace_fmt.h"
+#include "codec/trace_types.h"
 
 /* The most fields a line has (the device header line: 11). */
 #define TRACE_MAX_TOKENS 12

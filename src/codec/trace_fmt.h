@@ -1,99 +1,13 @@
 /*
- * openccid - the trace format (L1 codec: formatting and parsing, no I/O).
- *
- * A trace is line-oriented text (tests/traces/README.md documents it):
- * "openccid-trace 1", a header describing the device as the driver saw
- * it at open, then one record per transport operation and per IFDH call,
- * each "<ms> <kind> key=value ...". Byte strings are hex, "??" being a
- * byte the recorder hid (a possible PIN) that matches any byte. The
- * parser takes untrusted files: every line, field and count is bounded
- * and anything unknown, repeated or out of range is refused with the
- * line number.
- *
- * trace_fmt.c writes (the recorder's side), trace_parse.c reads (the
- * replay's side); both take their words from trace_names.c so that they
- * cannot drift apart.
+ * openccid - writing the trace format (trace_fmt.c, the recorder's
+ * side); the format is trace_types.h.
  */
 #ifndef OPENCCID_TRACE_FMT_H
 #define OPENCCID_TRACE_FMT_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
-#define TRACE_VERSION 1
-#define TRACE_MAX_DATA 70000u       /* bytes in one record (64 KiB APDU+) */
-#define TRACE_MAX_LINE (2u * TRACE_MAX_DATA + 256u)
-#define TRACE_MAX_RECORDS 1000000u
-#define TRACE_MAX_FILE 67108864u      /* 64 MiB */
-#define TRACE_DESC_MAX 255u         /* bLength is one byte */
-#define TRACE_STR_MAX 127u          /* usb_info strings, NUL excluded */
-
-enum trace_kind {
-	TRACE_OUT,  /* bulk-OUT: data sent, rc */
-	TRACE_IN,   /* bulk-IN: data (maybe empty: ZLP) or an error rc */
-	TRACE_INTR, /* interrupt-IN: data or an error rc */
-	TRACE_CTL,  /* control request: type req value len, rc, data */
-	TRACE_HALT, /* clear_halt: ep in/out, rc */
-	TRACE_CALL, /* IFDH call begins: op slot a b cap, input data */
-	TRACE_RET,  /* IFDH call returns: op slot ifd, output data */
-};
-
-enum trace_op {
-	TRACE_OP_OPEN,
-	TRACE_OP_POWER,    /* a = Action, cap = *AtrLength */
-	TRACE_OP_PROTO,    /* a = Protocol, b = Flags | PTS1..3 << 8.. */
-	TRACE_OP_TRANSMIT, /* a = SendPci.Protocol, cap = *RxLength */
-	TRACE_OP_CONTROL,  /* a = dwControlCode, cap = RxLength */
-	TRACE_OP_GETCAP,   /* a = Tag, cap = *Length */
-	TRACE_OP_SETCAP,   /* a = Tag */
-	TRACE_OP_PRESENCE,
-	TRACE_OP_CLOSE,
-	TRACE_OP_COUNT
-};
-
-struct trace_record {
-	enum trace_kind kind;
-	uint64_t ms;          /* since the trace began */
-	int rc;               /* OC_E* of a transport record */
-	long ifd;             /* RESPONSECODE of a ret */
-	uint8_t type, req;    /* ctl: bmRequestType, bRequest */
-	uint16_t value;       /* ctl: wValue */
-	uint32_t len;         /* ctl: wLength asked */
-	bool ep_in;           /* halt */
-	enum trace_op op;     /* call, ret */
-	uint32_t slot, a, b, cap;
-	/* known[i] == 0: byte i is a wildcard ("??"); NULL: all known */
-	const uint8_t *data;
-	const uint8_t *known;
-	size_t data_len;
-	bool has_data;        /* "data=" present (an empty one is a ZLP) */
-	unsigned line;        /* parser: 1-based line number */
-};
-
-struct trace_device {
-	uint16_t vid, pid, bcdDevice;
-	uint8_t bus, addr, interface, bInterfaceProtocol, bInterfaceClass;
-	bool has_intr, desc_after_endpoints;
-	uint32_t driver_options;
-	uint8_t desc[TRACE_DESC_MAX];
-	size_t desc_len;
-	char manufacturer[TRACE_STR_MAX + 1];
-	char product[TRACE_STR_MAX + 1];
-	char serial[TRACE_STR_MAX + 1];
-};
-
-struct trace {
-	struct trace_device dev;
-	struct trace_record *rec;
-	size_t n;
-};
-
-/* "out", "transmit", ...; "?" when out of range. */
-const char *trace_kind_name(enum trace_kind k);
-const char *trace_op_name(enum trace_op op);
-/* "ok", "ETIMEDOUT", ...: the names used for rc= */
-const char *trace_rc_name(int rc);
+#include "codec/trace_types.h"
 
 /*
  * The header lines (version, device, desc, strings) into buf, NUL
@@ -104,20 +18,5 @@ int trace_fmt_header(const struct trace_device *d, char *buf, size_t cap,
 /* One record as one '\n'-terminated line (r->line is ignored). */
 int trace_fmt_record(const struct trace_record *r, char *buf, size_t cap,
     size_t *len);
-
-/*
- * Parse a whole trace. On failure *t is empty and err holds
- * "line N: why". Free a parsed trace with trace_free().
- */
-int trace_parse(const char *text, size_t len, struct trace *t, char *err,
-    size_t errcap);
-void trace_free(struct trace *t);
-
-/*
- * Does buf[0..len) match the record's data, wildcards matching any byte?
- * *at gets the first differing offset (len mismatch: the shorter length).
- */
-bool trace_data_match(const struct trace_record *r, const uint8_t *buf,
-    size_t len, size_t *at);
 
 #endif

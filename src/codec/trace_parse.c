@@ -11,7 +11,7 @@
 #include "config.h"
 #endif
 
-#include "codec/trace_fmt.h"
+#include "codec/trace_parse.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "reader/reader.h"
-#include "codec/trace_fmt.h"
+#include "codec/trace_types.h"
 #include "transport/trace_rec.h"
 
 struct trace_call {

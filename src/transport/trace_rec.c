@@ -24,6 +24,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "codec/redact.h"
+#include "codec/trace_fmt.h"
 
 #define TRACE_PATH_MAX 4096
 #define TRACE_LINE_BUF (TRACE_MAX_LINE + 64)

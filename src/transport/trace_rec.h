@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "codec/trace_fmt.h"
+#include "codec/trace_types.h"
 #include "transport/transport.h"
 #include "transport/usb.h"
 

@@ -17,6 +17,8 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "codec/trace_names.h"
+#include "codec/trace_parse.h"
 
 struct trace_replay {
 	const struct trace *t;

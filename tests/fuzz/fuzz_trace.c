@@ -10,6 +10,7 @@
 
 #include "base/err.h"
 #include "codec/trace_fmt.h"
+#include "codec/trace_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -19,6 +19,7 @@
 #include "log_stub.h"
 #include "codec/redact.h"
 #include "codec/trace_fmt.h"
+#include "codec/trace_parse.h"
 #include "transport/trace_rec.h"
 #include "transport/trace_replay.h"
 #include "transport/usb.h"

@@ -27,7 +27,7 @@
 #include "base/log.h"
 #include "log_stub.h"
 #include "ifd/pcsc_features.h"
-#include "codec/trace_fmt.h"
+#include "codec/trace_parse.h"
 #include "transport/trace_rec.h"
 #include "transport/usb.h"
 

@@ -30,9 +30,6 @@ ONLY = {
 # Cycles present when this test was written, each to be opened by its
 # owner (issue 18, item 3); listing one that no longer exists fails.
 KNOWN_CYCLES = [
-    # the trace format: one header for the writer, parser and names
-    "codec/trace_fields.c codec/trace_fmt.c codec/trace_names.c "
-    "codec/trace_names.h codec/trace_parse.c",
     # quirks.h declares the functions of five files
     "quirks/quirks.c quirks/quirks_describe.c quirks/quirks_keys.c "
     "quirks/quirks_keys.h quirks/quirks_load.c quirks/quirks_parse.c",
