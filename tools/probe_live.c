@@ -28,6 +28,8 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "quirks/quirks.h"
+#include "quirks/quirks_describe.h"
+#include "quirks/quirks_load.h"
 #include "quirks/reader_notes.h"
 #include "transport/usb.h"
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "quirks/discovery.h"
+#include "quirks/quirks_describe.h"
 #include "transport/usb.h"
 
 #define ICCD_A_PROTOCOL 1 /* bInterfaceProtocol of ICCD version A */

@@ -16,6 +16,8 @@
 
 #include "base/err.h"
 #include "quirks/quirks.h"
+#include "quirks/quirks_describe.h"
+#include "quirks/quirks_parse.h"
 
 static struct quirk_table table;
 static char text[QUIRKS_MAX_FILE_SIZE + 1];

@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "quirks/quirks.h"
+#include "quirks/quirks_describe.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
 /*
- * openccid - the quirk key definitions, private to src/quirks/quirks*.c.
+ * openccid - the quirk key definitions (quirks_keys.c); the table is
+ * private to src/quirks/quirks*.c, the key names and types are for all.
  *
  * The parser (quirks_parse.c) checks values against them, the table
  * accessors (quirks.c) check the type a caller asks for, and the
@@ -13,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "quirks/quirks.h"
+#include "quirks/quirks_types.h"
 
 struct quirk_key_def {
 	const char *name;
@@ -28,6 +29,9 @@ extern const char *const quirk_level_names[QUIRK_LEVEL_COUNT];
 
 /* Indexed by enum quirk_key. */
 extern const struct quirk_key_def quirk_keys[QUIRK_KEY_COUNT];
+
+const char *quirks_key_name(enum quirk_key key);
+enum quirk_type quirks_key_type(enum quirk_key key);
 
 /*
  * Byte strings and lists do not fit a uint32_t: their setting holds

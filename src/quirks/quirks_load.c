@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "quirks/quirks.h"
+#include "quirks/quirks_load.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "quirks/quirks.h"
+#include "quirks/quirks_parse.h"
 
 #define SUFFIX       ".quirks"
 #define NAME_MAX_LEN 64 /* longer names are reported and skipped */

@@ -8,7 +8,7 @@
  */
 #include "config.h"
 
-#include "quirks/quirks.h"
+#include "quirks/quirks_parse.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -12,6 +12,8 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "quirks/quirks_describe.h"
+#include "quirks/quirks_load.h"
 
 #define DESCRIBE_MAX 8192 /* QUIRK_KEY_COUNT lines of ~100 bytes */
 #define ICCD_A_PROTOCOL 1 /* bInterfaceProtocol of ICCD version A */

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ifd/capabilities.h"
+#include "ifd/ifd_err.h"
 #include "ccid/ccid_cmd.h"
 #include "ifd/drvconf.h"
 #include "base/err.h"
@@ -23,6 +23,7 @@
 #include "ifd/pcsc_features.h"
 #include "reader/pinpad.h"
 #include "quirks/quirks.h"
+#include "quirks/quirks_parse.h"
 #include "reader/xfr_tpdu.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

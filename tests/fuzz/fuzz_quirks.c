@@ -8,6 +8,8 @@
 
 #include "base/err.h"
 #include "quirks/quirks.h"
+#include "quirks/quirks_describe.h"
+#include "quirks/quirks_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

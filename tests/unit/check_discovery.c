@@ -11,6 +11,7 @@
 
 #include "codec/ccid_desc.h"
 #include "quirks/discovery.h"
+#include "quirks/quirks_parse.h"
 #include "base/err.h"
 
 static uint8_t desc[CCID_DESC_LEN];

@@ -30,6 +30,7 @@
 #include "reader/negotiate.h"
 #include "reader/pinpad.h"
 #include "quirks/quirks.h"
+#include "quirks/quirks_parse.h"
 #include "transport/usb.h"
 
 #define LUN 0x30000UL

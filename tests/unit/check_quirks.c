@@ -12,6 +12,10 @@
 
 #include "base/err.h"
 #include "quirks/quirks.h"
+#include "quirks/quirks_describe.h"
+#include "quirks/quirks_keys.h"
+#include "quirks/quirks_load.h"
+#include "quirks/quirks_parse.h"
 
 static struct quirk_table tab;
 static char err[512];
