@@ -23,7 +23,7 @@ step_unplug() { sim unplug && pcsc-steps wait KAAN absent 30; }
 step_plug() {
 	sim plug && pcsc-steps first KAAN $ECHO16 $ECHO16_RSP 60 >first.out; _rc=$?
 	cat first.out
-	echo "KRESULT plug-to-first-APDU usb-redir xhci: $(cat first.out)"
+	echo "KRESULT plug-to-first-APDU usb-redir ${KS_HC:-?}: $(cat first.out)"
 	return $_rc
 }
 # the APDU must fail (no answer, the device is gone), the reader must leave

@@ -17,7 +17,7 @@ step_readers() { pcsc-steps wait KAAN card 60 && pcsc-steps wait Leo card 60; }
 step_ext_loop() {
 	pcsc-steps loop KAAN 200 >loop.out; _rc=$?
 	cat loop.out
-	echo "KRESULT ext-loop usb-redir xhci: $(cat loop.out)"
+	echo "KRESULT ext-loop usb-redir ${KS_HC:-?}: $(cat loop.out)"
 	return $_rc
 }
 step_ext_sweep() { pcsc-steps sweep KAAN 4000 97; }
