@@ -372,18 +372,61 @@ trace_rec_path(const struct trace_rec *t)
 }
 
 /*
- * <dir>/openccid-VVVV-PPPP-bBBB-aAAA-ifN-<UTC time>-<pid>-<n>.trace, n
- * the first number whose name is free (two opens in one second).
+ * The directory a trace may be written to: opened without following a
+ * link, owned by root or by pcscd's own user, not writable by group or
+ * others (anyone else could plant, swap or read files there). NULL why:
+ * accepted, *dfd open; else why names what is wrong.
  */
 static int
-create_file(struct trace_rec *t, const char *dir, const struct usb_info *u)
+open_trace_dir(const char *dir, int *dfd, const char **why)
+{
+	struct stat st;
+	int fd;
+
+	*why = NULL;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if ((errno == ENOTDIR || errno == ELOOP) &&
+		    lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)) {
+			*why = "a symbolic link";
+			return OC_EACCES;
+		}
+		return OC_EIO; /* errno tells */
+	}
+	if (fstat(fd, &st) != 0) {
+		(void)close(fd);
+		return OC_EIO;
+	}
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		*why = "not owned by root or by pcscd's user";
+	else if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		*why = "writable by group or others";
+	if (*why != NULL) {
+		(void)close(fd);
+		return OC_EACCES;
+	}
+	*dfd = fd;
+	return OC_OK;
+}
+
+/*
+ * <dir>/openccid-VVVV-PPPP-bBBB-aAAA-ifN-<UTC time>-<pid>-<n>.trace, n
+ * the first number whose name is free (two opens in one second), created
+ * relative to the checked directory (openat), never through a link.
+ */
+static int
+create_file(struct trace_rec *t, const char *dir, const struct usb_info *u,
+    const char **why)
 {
 	char stamp[32] = "unknown";
+	const char *name;
 	struct tm tm;
 	time_t now = time(NULL);
 	unsigned seq;
-	int n;
+	int n, dfd = -1, rc;
 
+	if ((rc = open_trace_dir(dir, &dfd, why)) != OC_OK)
+		return rc;
 	if (gmtime_r(&now, &tm) != NULL)
 		(void)strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	for (seq = 0; seq < TRACE_NAME_TRIES; seq++) {
@@ -391,14 +434,18 @@ create_file(struct trace_rec *t, const char *dir, const struct usb_info *u)
 		    "%s/openccid-%04x-%04x-b%03u-a%03u-if%u-%s-%ld-%u.trace",
 		    dir, u->vid, u->pid, u->bus, u->addr, u->interface, stamp,
 		    (long)getpid(), seq);
-		if (n < 0 || (size_t)n >= sizeof(t->path))
+		if (n < 0 || (size_t)n >= sizeof(t->path)) {
+			(void)close(dfd);
 			return OC_ERANGE;
+		}
+		name = t->path + strlen(dir) + 1;
 		/* Never follow a planted link, never reuse a planted file. */
-		t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL |
+		t->fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
 			O_NOFOLLOW | O_CLOEXEC, S_IRUSR | S_IWUSR);
 		if (t->fd >= 0 || errno != EEXIST)
 			break;
 	}
+	(void)close(dfd);
 	if (t->fd < 0)
 		return OC_EIO;
 	/* The umask may only have removed bits; make it exactly 0600. */
@@ -457,13 +504,18 @@ trace_rec_start(const char *dir, struct transport *tr,
 	struct trace_record call = {.kind = TRACE_CALL, .op = TRACE_OP_OPEN};
 	struct trace_device *d = NULL;
 	struct trace_rec *t;
+	const char *why = NULL;
 	size_t len;
 
 	if (dir == NULL || dir[0] == '\0' || (t = rec_new()) == NULL)
 		return NULL;
-	if (create_file(t, dir, info) != OC_OK) {
-		OC_LOG_CRIT("cannot create a trace file in %s (%s): reader "
-			    "not traced", dir, strerror(errno));
+	if (create_file(t, dir, info, &why) != OC_OK) {
+		if (why != NULL)
+			OC_LOG_CRIT("trace directory %s refused (%s): reader "
+				    "not traced", dir, why);
+		else
+			OC_LOG_CRIT("cannot create a trace file in %s (%s): "
+				    "reader not traced", dir, strerror(errno));
 		trace_rec_unref(t);
 		return NULL;
 	}

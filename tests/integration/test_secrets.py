@@ -315,3 +315,31 @@ def test_opt_in_needs_its_exact_value(lab, tmp_path):
     assert "OPENCCID_SHOW_SECRETS is not %s; secrets stay hidden" % SHOW in log
     bad = leaks(rows, log, traces)
     assert not bad, "secrets shown: %s" % bad
+
+
+@pytest.mark.parametrize("case", ["group-writable", "other-owner", "symlink"])
+def test_trace_dir_refused(lab, tmp_path, case):
+    """OPENCCID_TRACE_DIR is used only if owned by root or pcscd's user
+    and not writable by group or others, and never through a link: else
+    one critical line names what is wrong and the reader works untraced."""
+    real = tmp_path / "traces"
+    real.mkdir(mode=0o700)
+    tdir = real
+    if case == "group-writable":
+        os.chmod(str(real), 0o770)
+        want = "trace directory %s refused (writable by group or others)" % real
+    elif case == "other-owner":
+        os.chown(str(real), 65534, 65534)
+        want = "trace directory %s refused (not owned by root or by pcscd's user)" % real
+    else:
+        tdir = tmp_path / "link"
+        os.symlink(str(real), str(tdir))
+        want = "trace directory %s refused (a symbolic link)" % tdir
+    lb = lab.start(profile="GemPCKey", cards=["builtin:proto=1"],
+                   pcscd_env={"OPENCCID_TRACE_DIR": str(tdir)})
+    card = lb.connect(protocols=T1)
+    resp, sw = card.exchange(harness.echo_apdu(b"\x05"))
+    assert (resp, sw) == (b"\x05", 0x9000)
+    assert lb.pcscd.stop() is None
+    assert want in lb.log.text(), lb.log.text()[-2000:]
+    assert os.listdir(str(real)) == []
