@@ -28,7 +28,9 @@ Endpoints are synthesized: interface i gets bulk-OUT 1+3i, bulk-IN
 0x80|(2+3i), interrupt-IN 0x80|(3+3i). An ICCD interface (bInterfaceProtocol
 1 or 2) has no bulk endpoints: its commands go on the control pipe
 (tests/sim/iccd.c); bNumEndpoints is the dump's (0, or 1: the interrupt-IN,
-address 0x80|(3+3i) assumed: the dumps give no endpoint addresses).
+address 0x80|(3+3i) assumed: the dumps give no endpoint addresses). A
+comment line per interface says which endpoint facts are the dump's and
+which are assumed.
 """
 import argparse
 import json
@@ -114,6 +116,7 @@ def profile(r, contactless=()):
                 p + "bInterfaceSubClass = %d" % i["bInterfaceSubClass"],
                 p + "bInterfaceProtocol = %d" % i["bInterfaceProtocol"],
                 p + "bNumEndpoints = %d" % num_endpoints(i),
+                "# " + p + "endpoints: " + endpoint_facts(i),
                 p + "iInterface = %s" % iface_string(i.get("iInterface"))]
         for k in FIELDS:
             v = c[k]
@@ -139,6 +142,17 @@ def num_endpoints(i):
     if i.get("bInterfaceProtocol") in (1, 2):
         return n if n in (0, 1) else 1
     return 2 if n == 2 else 3
+
+
+def endpoint_facts(i):
+    """What of the endpoint list is the dump's and what is assumed."""
+    if i.get("bInterfaceProtocol") in (1, 2):
+        if num_endpoints(i) == 0:
+            return "none (the dump's): ICCD on the control pipe"
+        return ("interrupt-IN (the dump's count); address and wMaxPacketSize "
+                "assumed (the dump lists no endpoints); ICCD on the control pipe")
+    return ("assumed: bulk-OUT, bulk-IN%s synthesized, wMaxPacketSize 64"
+            % ("" if num_endpoints(i) == 2 else ", interrupt-IN"))
 
 
 def main():
