@@ -123,10 +123,18 @@ struct want {
  * like, section 6.2.6) counts as success: the reader works anyway.
  */
 static int
-finish_param(const struct ccid_reply *r, struct ccid_status *st,
-    const struct want *w)
+finish_param(struct ccid_io *io, const struct ccid_reply *r,
+    struct ccid_status *st, const struct want *w)
 {
 	int rc = finish(r, st, w->dst, w->cap, w->out_len);
+
+	/* Accepted by the codec (ccid_msg.c); worth one line per reader. */
+	if (r->type == RDR_TO_PC_PARAMETERS && r->dwLength != r->data_len &&
+	    !atomic_exchange(&io->param_len_logged, true))
+		OC_LOG_INFO("%s: RDR_to_PC_Parameters dwLength %u, %zu bytes "
+			    "follow: field dwLength ignored (logged once)",
+		    io->name[0] != '\0' ? io->name : "reader",
+		    (unsigned)r->dwLength, r->data_len);
 
 	if (rc == OC_EINVAL && w->param_err_ok && st->bError >= 1 &&
 	    st->bError <= 127) {
@@ -188,7 +196,7 @@ run_ext(struct ccid_io *io, struct ccid_cmd *c, const struct want *w,
 	if (rc == OC_OK && w->status_only)
 		status_from(&r, st);
 	else if (rc == OC_OK)
-		rc = finish_param(&r, st, w);
+		rc = finish_param(io, &r, st, w);
 	path_end(io, mux, c->slot);
 	return rc;
 }

@@ -32,6 +32,7 @@ ccid_io_init(struct ccid_io *io, const struct transport *tr, size_t max_msg,
 	pthread_mutex_init(&io->busy_lock, NULL);
 	pthread_cond_init(&io->busy_cond, NULL);
 	atomic_init(&io->gone, false);
+	atomic_init(&io->param_len_logged, false);
 	atomic_init(&io->hide_out_slots, 0u);
 	atomic_init(&io->hide_in_slots, 0u);
 }

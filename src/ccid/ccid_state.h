@@ -91,6 +91,9 @@ struct ccid_io {
 	pthread_cond_t busy_cond;
 	unsigned busy, max_busy;
 	atomic_bool gone;        /* device removed: fail at once */
+	/* A Parameters reply's dwLength was off: logged once per reader. */
+	atomic_bool param_len_logged;
+	char name[12];           /* "vvvv:pppp" for log lines; may be "" */
 	struct ccid_mux *mux;    /* concurrent slots; NULL: one at a time */
 	/*
 	 * Another exchange path than bulk CCID, for every command (NULL:

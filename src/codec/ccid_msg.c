@@ -208,10 +208,19 @@ ccid_msg_decode_reply(
 	avail = cur_remaining(&c);
 	if (r.dwLength > avail)
 		return OC_ETRUNC;
-	/* Bytes past dwLength: the reader framed the message wrongly. */
-	if (r.dwLength < avail)
+	/*
+	 * Bytes past dwLength: the reader framed the message wrongly. Not
+	 * so for RDR_to_PC_Parameters, whose protocol data structure has the
+	 * size bProtocolNum gives it (6.2.3): QEMU 7.2's usb-ccid sends it
+	 * with dwLength 0 (17 bytes for T=1). Its length field cannot change
+	 * what a client gets, so the bytes that came are the structure; the
+	 * caller sees dwLength != data_len and may log it.
+	 */
+	if (r.dwLength < avail && r.type != RDR_TO_PC_PARAMETERS)
 		return OC_EPROTO;
-	r.data_len = r.dwLength;
+	if (avail > max_len)
+		return OC_ERANGE;
+	r.data_len = avail;
 	r.data = NULL;
 	if (r.data_len > 0 && (rc = cur_get_view(&c, &r.data, r.data_len)) != 0)
 		return rc;

@@ -106,7 +106,11 @@ void ccid_cmd_abort(struct ccid_cmd *c, uint8_t slot, uint8_t seq);
 void ccid_cmd_set_rate_clock(
     struct ccid_cmd *c, uint8_t slot, uint8_t seq, const uint8_t data[8]);
 
-/* A decoded bulk-IN reply. data points into the decoded buffer. */
+/*
+ * A decoded bulk-IN reply. data points into the decoded buffer. data_len
+ * is dwLength, except for an RDR_to_PC_Parameters whose dwLength is below
+ * the bytes that follow it: then data_len is what followed.
+ */
 struct ccid_reply {
 	uint8_t type;
 	uint32_t dwLength;

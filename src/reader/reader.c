@@ -180,6 +180,8 @@ reader_new(const struct transport *tr, const struct usb_info *info)
 	r->slots = calloc(r->nslots, sizeof(*r->slots));
 	r->msg_buf = malloc(max_msg);
 	ccid_io_init(&r->io, tr, max_msg, info->desc.level, r->msg_buf);
+	(void)snprintf(r->io.name, sizeof(r->io.name), "%04x:%04x",
+	    (unsigned)info->vid, (unsigned)info->pid);
 	events_init(&r->ev, r->nslots);
 	if (r->slots == NULL || r->msg_buf == NULL ||
 	    ccid_io_set_slots(&r->io, r->nslots,

@@ -85,6 +85,13 @@ SCENARIOS = [
     # A card with TA1 = 13 (Fi 372, Di 4) makes the TPDU driver send a PPS.
     ("pps-reject", "GemPCKey", "builtin:atr=3B9A138131FE454F50454E43434944303122:proto=1",
      ["pps-reject"], "connect", "either"),
+    # QEMU 7.2's usb-ccid: RDR_to_PC_Parameters with dwLength 0 and the
+    # T=1 structure following (issue 24). The length field cannot change
+    # what the client gets: the connect (PTS -> SetParameters) must work,
+    # once and with the reader answering so every time (persistent).
+    ("params-len0", "GemPCKey", "builtin:proto=1", ["params-len0"], "connect", "exact"),
+    ("params-len0-persistent", "GemPCKey", "builtin:proto=1", ["params-len0 until-clear"],
+     "connect", "exact"),
     # Delivery faults on the bulk-IN transfer itself: babble (-EOVERFLOW),
     # a protocol (bit-stuff) error, a CRC error. The answer is lost.
     ("babble", "default", "builtin", ["in-error babble cmd=XfrBlock"], "xfr", "error"),
@@ -260,6 +267,9 @@ def test_fault(lab, monkeypatch, request, profile, cardspec, faults, phase, outc
         rv, got = _transmit(card.handle, card.protocol, harness.echo_apdu(FAULT_DATA))
     dt = time.monotonic() - t0
     fired = lb.sim.stats().get("faults_fired", {})
+    if scenario.startswith("params-len0"):
+        # the connect must have met the fault, not dodged it
+        assert fired.get("params-len0", 0) >= 1, fired
     rl = _serves(lb) if outcome != "unplug" else None
 
     ok = rv == scard.SCARD_S_SUCCESS
@@ -465,3 +475,23 @@ def table(path):
 
 if __name__ == "__main__":
     print(table(sys.argv[1]))
+
+
+def test_params_len0_every_connect(lab):
+    """QEMU 7.2's usb-ccid answers every SetParameters with dwLength 0 and
+    the T=1 structure following (persistent, as the real implementation):
+    three connects in a row work with the byte-exact answer, each met the
+    fault, and the driver names the field once at INFO, not per reply."""
+    lb = lab.start(profile="GemPCKey", cards=["builtin:proto=1"])
+    lb.sim.control("fault params-len0 until-clear")
+    for i in range(3):
+        card = lb.connect(protocols=ANY)
+        data = b"params %d" % i
+        assert card.exchange(harness.echo_apdu(data)) == (data, 0x9000)
+        card.disconnect(scard.SCARD_UNPOWER_CARD)
+    fired = lb.sim.stats().get("faults_fired", {})
+    assert fired.get("params-len0", 0) >= 3, fired
+    lines = [t for _l, t in lb.log.lines() if "RDR_to_PC_Parameters dwLength 0" in t]
+    assert len(lines) == 1, "want one INFO line naming the field:\n%s" % "\n".join(lines)
+    assert "08e6:3438: RDR_to_PC_Parameters dwLength 0, 7 bytes follow" in lines[0], lines[0]
+    lb.sim.control("fault clear")

@@ -1442,6 +1442,9 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 			rdata = -1;
 		if (!fault_take(FAULT_IN_ERROR, type, &inerr))
 			inerr = -1;
+		/* only commands answered by RDR_to_PC_Parameters use it up */
+		bool plen0 = (type == 0x61 || type == 0x6c || type == 0x6d) &&
+			     fault_take(FAULT_PARAMS_LEN0, type, NULL);
 		while ((m = fresh)) {
 			fresh = m->next;
 			m->next = NULL;
@@ -1464,6 +1467,8 @@ void ccid_handle_out(struct ccid_iface *ci, const uint8_t *msg, size_t len)
 				inerr = -1;
 			}
 			if (m->len >= 10) {
+				if (plen0 && m->data[0] == 0x82)
+					put_le32(m->data + 1, 0);
 				if (wseq)
 					m->data[6]++;
 				if (wslot)

@@ -122,6 +122,8 @@ static const struct fault_def {
 		"ICCD-B: the next DATA_BLOCK answer is a status without an error (40 00 00) instead of the data" },
 	[FAULT_ICCD_BUSY] = { "iccd-busy", A_NONE, 0, 0, 0, NULL, 0,
 		"ICCD-A: the next GET_ICC_STATUS answers busy (40); count=K: K of them" },
+	[FAULT_PARAMS_LEN0] = { "params-len0", A_NONE, 0, 0, 0, NULL, 0,
+		"the next RDR_to_PC_Parameters (SetParameters, GetParameters, ResetParameters) carries dwLength 0 with its protocol data structure still following, as QEMU 7.2's usb-ccid sends it" },
 };
 
 static struct {

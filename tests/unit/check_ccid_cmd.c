@@ -8,6 +8,7 @@
 #endif
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,6 +394,47 @@ START_TEST(test_other_commands)
 }
 END_TEST
 
+/*
+ * QEMU 7.2's usb-ccid: RDR_to_PC_Parameters with dwLength 0 and the T=1
+ * structure following (17 bytes): SetParameters succeeds, and the field
+ * is named at INFO once per reader, not per command.
+ */
+START_TEST(test_set_parameters_qemu_reply)
+{
+	static const uint8_t t1[7] = {0x11, 0x10, 0x00, 0x15, 0x00, 0xFE,
+	    0x00};
+	struct ccid_status st;
+
+	(void)snprintf(io.name, sizeof(io.name), "08e6:4433");
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 15 00 FE 00");
+	ft_in(&ft, "82 00000000 00 ?? 00 00 01 11 10 00 15 00 FE 00");
+	ck_assert_int_eq(ccid_run_set_parameters(&io, 0, 1, t1, 7, &st),
+	    OC_OK);
+	ck_assert(log_stub_contains("08e6:4433: RDR_to_PC_Parameters "
+				    "dwLength 0, 7 bytes follow"));
+	ft_done(&ft);
+	log_stub_reset();
+	ft_out(&ft, "61 07000000 00 ?? 01 0000 11 10 00 15 00 FE 00");
+	ft_in(&ft, "82 00000000 00 ?? 00 00 01 11 10 00 15 00 FE 00");
+	ck_assert_int_eq(ccid_run_set_parameters(&io, 0, 1, t1, 7, &st),
+	    OC_OK);
+	ck_assert(!log_stub_contains("RDR_to_PC_Parameters dwLength"));
+	ft_done(&ft);
+	/* a DataBlock framed so is still refused */
+	ft_out(&ft, "6F 01000000 00 ?? 00 0000 00");
+	ft_in(&ft, "80 00000000 00 ?? 00 00 00 90 00");
+	{
+		uint8_t rx[8];
+		size_t n = 0;
+
+		ck_assert_int_ne(ccid_run_xfr_block(&io, 0, 0, 0,
+				     (const uint8_t *)"\x00", 1, rx,
+				     sizeof(rx), &n, &st),
+		    OC_OK);
+	}
+}
+END_TEST
+
 START_TEST(test_pin_redacted_in_log)
 {
 	static const uint8_t verify[] = {0x00, 0x20, 0x00, 0x81, 0x06, 0x31,
@@ -438,6 +480,7 @@ ccid_cmd_suite(void)
 	tcase_add_test(tc, test_stall_out_retried_once);
 	tcase_add_test(tc, test_power_on_errors);
 	tcase_add_test(tc, test_other_commands);
+	tcase_add_test(tc, test_set_parameters_qemu_reply);
 	tcase_add_test(tc, test_pin_redacted_in_log);
 	suite_add_tcase(s, tc);
 	return s;

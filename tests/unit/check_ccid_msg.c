@@ -245,6 +245,50 @@ START_TEST(test_decode_full_datablock)
 }
 END_TEST
 
+/*
+ * QEMU 7.2's usb-ccid answers SetParameters (T=1) with dwLength 0 and the
+ * 7-byte structure after the header: accepted, data_len what followed,
+ * dwLength kept for the caller's log line. Only for Parameters replies.
+ */
+START_TEST(test_decode_parameters_length_off)
+{
+	uint8_t msg[] = {0x82, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00,
+	    0x01, 0x11, 0x10, 0x00, 0x15, 0x00, 0xFE, 0x00};
+	struct ccid_reply r;
+	uint8_t *copy = malloc(sizeof(msg));
+
+	ck_assert_ptr_nonnull(copy);
+	memcpy(copy, msg, sizeof(msg));
+	ck_assert_int_eq(ccid_msg_decode_reply(copy, sizeof(msg), MAX_DATA, &r),
+	    OC_OK);
+	ck_assert_uint_eq(r.type, RDR_TO_PC_PARAMETERS);
+	ck_assert_uint_eq(r.dwLength, 0);
+	ck_assert_uint_eq(r.data_len, 7);
+	ck_assert_uint_eq(r.data[0], 0x11);
+	ck_assert_uint_eq(r.data[6], 0x00);
+	ck_assert_uint_eq(r.specific, 0x01);
+	/* dwLength 5, 7 bytes: the same */
+	copy[1] = 0x05;
+	ck_assert_int_eq(ccid_msg_decode_reply(copy, sizeof(msg), MAX_DATA, &r),
+	    OC_OK);
+	ck_assert_uint_eq(r.data_len, 7);
+	/* what followed must still fit the reader's message size */
+	ck_assert_int_eq(ccid_msg_decode_reply(copy, sizeof(msg), 6, &r),
+	    OC_ERANGE);
+	/* any other reply framed so stays an error */
+	copy[0] = RDR_TO_PC_DATABLOCK;
+	ck_assert_int_eq(ccid_msg_decode_reply(copy, sizeof(msg), MAX_DATA, &r),
+	    OC_EPROTO);
+	copy[0] = RDR_TO_PC_SLOTSTATUS;
+	ck_assert_int_eq(ccid_msg_decode_reply(copy, sizeof(msg), MAX_DATA, &r),
+	    OC_EPROTO);
+	copy[0] = RDR_TO_PC_ESCAPE;
+	ck_assert_int_eq(ccid_msg_decode_reply(copy, sizeof(msg), MAX_DATA, &r),
+	    OC_EPROTO);
+	free(copy);
+}
+END_TEST
+
 START_TEST(test_decode_bad_lengths)
 {
 	uint8_t msg[40];
@@ -417,6 +461,7 @@ ccid_msg_suite(void)
 	    tc, test_decode_every_truncation, 0, (int)sizeof(datablock));
 	tcase_add_test(tc, test_decode_full_datablock);
 	tcase_add_test(tc, test_decode_bad_lengths);
+	tcase_add_test(tc, test_decode_parameters_length_off);
 	tcase_add_loop_test(tc, test_decode_unknown_types, 0, 256);
 	suite_add_tcase(s, tc);
 
