@@ -55,6 +55,12 @@ need() {
 }
 
 cp /bin/busybox "$root/bin/busybox"
+# programs of the tests themselves (run.py --extra-bin), e.g. kbench
+for b in ${OPENCCID_KERNEL_EXTRA_BIN:-}; do
+	[ -x "$b" ] || die "$b is not an executable"
+	copy_lib "$b"
+	ln -s "$b" "$root/usr/bin/$(basename "$b")"
+done
 need pcscd pcsc_scan opensc-tool pkcs11-tool openssl
 # programs built with the driver that scenarios run (OPENCCID_KERNEL_BINS:
 # space-separated paths; the simulator scenarios' tests/kernel/pcsc-steps)

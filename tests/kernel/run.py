@@ -71,7 +71,8 @@ class Scenario:
         self.work = work
 
     def sh(self, body, check=True):
-        env = dict(os.environ, KS_SRC=SRC, KS_WORK=self.work)
+        env = dict(os.environ, KS_SRC=SRC, KS_WORK=self.work,
+                   KS_SCEN_DIR=os.path.dirname(self.path))
         r = subprocess.run(["sh", "-c", '. "$1"; ' + body, "scenario", self.path],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, timeout=300)
@@ -219,6 +220,8 @@ def main():
     ap.add_argument("--work", help="work directory (default: a temporary one)")
     ap.add_argument("--vm-timeout", type=int, default=300, help="seconds per guest")
     ap.add_argument("--loglevel", default="0x07", help="OPENCCID_LOG_LEVEL in the guest")
+    ap.add_argument("--extra-bin", action="append", default=[],
+                    help="a program to copy into the guest's /usr/bin (with its libraries)")
     ap.add_argument("--qemu-arg", action="append", default=[],
                     help="one more QEMU argument (e.g. -trace usb_ohci_td_*): repeat for each")
     ap.add_argument("--out", help="write the results as JSON here")
@@ -247,6 +250,9 @@ def main():
         sw = os.path.join(args.work, n)
         os.makedirs(sw, exist_ok=True)
         s = Scenario(path, sw)
+        # benchmarks (KS_BY_NAME=1) run only when named
+        if not args.scenario and s.var("KS_BY_NAME") == "1":
+            continue
         s.prepare()
         scens.append(s)
 
@@ -254,7 +260,8 @@ def main():
     mk = [os.path.join(HERE, "mkinitramfs.sh"), initrd, args.bundle]
     if args.alt_bundle:
         mk.append(args.alt_bundle)
-    r = subprocess.run(mk, env=dict(os.environ, OPENCCID_KERNEL_VERSION=kv))
+    r = subprocess.run(mk, env=dict(os.environ, OPENCCID_KERNEL_VERSION=kv,
+                                    OPENCCID_KERNEL_EXTRA_BIN=" ".join(args.extra_bin)))
     if r.returncode != 0:
         die("mkinitramfs.sh failed")
     print("kernel: initramfs %d KiB, kernel %s, prepared in %.1f s" % (
