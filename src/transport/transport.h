@@ -33,6 +33,13 @@ struct transport_ops {
 	/* Make a pending intr_in return OC_ECANCELED soon; thread-safe. */
 	void (*cancel_intr)(void *ctx);
 	void (*close)(void *ctx);
+	/*
+	 * USB port reset and the interface claimed again (the last rung of
+	 * the recovery ladder, issue 23); OC_ENODEV when the device is gone
+	 * or came back as another device. NULL: the transport has none
+	 * (tests, replay, the trace recorder).
+	 */
+	int (*reset)(void *ctx);
 };
 
 struct transport {

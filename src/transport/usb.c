@@ -281,6 +281,18 @@ usb_clear_halt(void *ctx, int in)
 	return map_err(libusb_clear_halt(d->h, in ? d->ep_in : d->ep_out));
 }
 
+static int
+usb_reset(void *ctx)
+{
+	struct usb_dev *d = ctx;
+
+	/*
+	 * libusb re-claims the claimed interface afterwards; a device whose
+	 * descriptors changed is re-enumerated instead (NOT_FOUND: gone).
+	 */
+	return map_err(libusb_reset_device(d->h));
+}
+
 static void
 usb_close(void *ctx)
 {
@@ -306,24 +318,65 @@ static const struct transport_ops usb_ops = {
 	.clear_halt = usb_clear_halt,
 	.cancel_intr = usb_cancel_intr,
 	.close = usb_close,
+	.reset = usb_reset,
 };
 
-/* The extra bytes after the interface's last endpoint (libccid D2). */
-static void
-last_endpoint_extra(const struct libusb_interface_descriptor *alt,
-    const unsigned char **p, size_t *n)
-{
-	const struct libusb_endpoint_descriptor *ep;
+/*
+ * One alternate setting as libusb handed it over, every pointer and count
+ * checked. libusb 1.0.26 parses a truncated configuration partially (a
+ * class descriptor whose bLength runs past the bytes, a wTotalLength that
+ * ends inside it): an alternate setting can then say bNumEndpoints 3 with
+ * `endpoint` NULL, or carry `extra` shorter than the descriptor in it
+ * (issue 23: indexing endpoint[] crashed pcscd). Lengths are what the
+ * pointers really hold (0 when a pointer is NULL or a length negative).
+ */
+struct usb_alt {
+	const struct libusb_interface_descriptor *d;
+	const struct libusb_endpoint_descriptor *ep; /* nep of them */
+	uint8_t nep;
+	const unsigned char *extra; /* after the interface descriptor */
+	size_t extra_len;
+	const unsigned char *ep_extra; /* after the last endpoint */
+	size_t ep_extra_len;
+};
 
-	*p = NULL;
-	*n = 0;
-	if (alt->bNumEndpoints == 0)
-		return;
-	ep = &alt->endpoint[alt->bNumEndpoints - 1];
-	if (ep->extra != NULL && ep->extra_length > 0) {
-		*p = ep->extra;
-		*n = (size_t)ep->extra_length;
+static size_t
+extra_len(const unsigned char *p, int len)
+{
+	return p != NULL && len > 0 ? (size_t)len : 0;
+}
+
+/* First alternate setting of itf; false (why set) when unusable. */
+static bool
+alt_checked(const struct libusb_interface *itf, struct usb_alt *a,
+    char *why, size_t whylen)
+{
+	const struct libusb_endpoint_descriptor *last;
+
+	memset(a, 0, sizeof(*a));
+	if (itf->altsetting == NULL || itf->num_altsetting < 1) {
+		(void)snprintf(why, whylen, "no alternate setting");
+		return false;
 	}
+	a->d = &itf->altsetting[0];
+	if (a->d->bNumEndpoints > 0 && a->d->endpoint == NULL) {
+		(void)snprintf(why, whylen,
+		    "bNumEndpoints %u but no endpoint descriptors "
+		    "(configuration truncated)",
+		    a->d->bNumEndpoints);
+		return false;
+	}
+	a->ep = a->d->endpoint;
+	a->nep = a->ep != NULL ? a->d->bNumEndpoints : 0;
+	a->extra_len = extra_len(a->d->extra, a->d->extra_length);
+	a->extra = a->extra_len > 0 ? a->d->extra : NULL;
+	/* The bytes after the last endpoint (libccid D2). */
+	if (a->nep > 0) {
+		last = &a->ep[a->nep - 1];
+		a->ep_extra_len = extra_len(last->extra, last->extra_length);
+		a->ep_extra = a->ep_extra_len > 0 ? last->extra : NULL;
+	}
+	return true;
 }
 
 /*
@@ -332,25 +385,27 @@ last_endpoint_extra(const struct libusb_interface_descriptor *alt,
  * interface is not a usable CCID interface.
  */
 static bool
-find_class_desc(const struct libusb_interface_descriptor *alt,
-    const struct usb_discovery *q, struct usb_info *info, char *why,
-    size_t whylen)
+find_class_desc(const struct usb_alt *a, const struct usb_discovery *q,
+    struct usb_info *info, char *why, size_t whylen)
 {
+	const struct libusb_interface_descriptor *alt = a->d;
 	bool vendor = alt->bInterfaceClass == DISCOVERY_CLASS_VENDOR;
-	const unsigned char *ep_extra, *run;
-	size_t ep_len, if_len, run_len, off, n;
+	const unsigned char *run;
+	size_t run_len, off, n;
 	uint8_t fixed[UINT8_MAX];
 	bool from_ep;
 	int rc;
 
-	if_len = alt->extra != NULL && alt->extra_length > 0
-	    ? (size_t)alt->extra_length : 0;
-	last_endpoint_extra(alt, &ep_extra, &ep_len);
-	if (discovery_classify(alt->bInterfaceClass, alt->extra, if_len,
-		ep_extra, ep_len, q, &off, &from_ep, why, whylen) != OC_OK)
+	if (discovery_classify(alt->bInterfaceClass, a->extra, a->extra_len,
+		a->ep_extra, a->ep_extra_len, q, &off, &from_ep, why,
+		whylen) != OC_OK)
 		return false;
-	run = from_ep ? ep_extra : alt->extra;
-	run_len = from_ep ? ep_len : if_len;
+	run = from_ep ? a->ep_extra : a->extra;
+	run_len = from_ep ? a->ep_extra_len : a->extra_len;
+	if (run == NULL || off >= run_len) {
+		(void)snprintf(why, whylen, "no class descriptor bytes");
+		return false;
+	}
 	n = discovery_fix_desc(q, run + off, run_len - off, fixed,
 	    sizeof(fixed));
 	if (q->desc_protocols != 0)
@@ -379,14 +434,13 @@ find_class_desc(const struct libusb_interface_descriptor *alt,
 }
 
 static bool
-find_endpoints(const struct libusb_interface_descriptor *alt,
-    struct usb_found *f)
+find_endpoints(const struct usb_alt *a, struct usb_found *f)
 {
 	bool in = false, out = false;
 	uint8_t i;
 
-	for (i = 0; i < alt->bNumEndpoints; i++) {
-		const struct libusb_endpoint_descriptor *ep = &alt->endpoint[i];
+	for (i = 0; i < a->nep; i++) {
+		const struct libusb_endpoint_descriptor *ep = &a->ep[i];
 		uint8_t type = ep->bmAttributes & LIBUSB_TRANSFER_TYPE_MASK;
 		bool dir_in = (ep->bEndpointAddress & LIBUSB_ENDPOINT_IN) != 0;
 
@@ -408,21 +462,20 @@ find_endpoints(const struct libusb_interface_descriptor *alt,
 #define USB_WHY_MAX 200
 
 static bool
-interface_is_ccid(const struct libusb_interface_descriptor *alt,
-    const struct usb_discovery *q, struct usb_info *info,
-    struct usb_found *f, char *why, size_t whylen)
+interface_is_ccid(const struct usb_alt *a, const struct usb_discovery *q,
+    struct usb_info *info, struct usb_found *f, char *why, size_t whylen)
 {
-	if (!find_class_desc(alt, q, info, why, whylen))
+	if (!find_class_desc(a, q, info, why, whylen))
 		return false;
 	memset(f, 0, sizeof(*f));
 	/* An ICCD token (protocol 1: version A, 2: B) takes its commands on
 	 * the control pipe; an interrupt-IN is optional. */
-	if (!find_endpoints(alt, f) && alt->bInterfaceProtocol != 1 &&
-	    alt->bInterfaceProtocol != 2) {
+	if (!find_endpoints(a, f) && a->d->bInterfaceProtocol != 1 &&
+	    a->d->bInterfaceProtocol != 2) {
 		(void)snprintf(why, whylen, "no bulk-IN and bulk-OUT endpoints");
 		return false;
 	}
-	f->alt = alt;
+	f->alt = a->d;
 	return true;
 }
 
@@ -449,15 +502,31 @@ find_interface(const struct libusb_config_descriptor *cfg,
 {
 	char why[USB_WHY_MAX];
 	struct usb_discovery q;
+	struct usb_alt a;
 	uint8_t i;
 
-	for (i = 0; i < cfg->bNumInterfaces; i++) {
-		const struct libusb_interface *itf = &cfg->interface[i];
+	if (cfg->interface == NULL && cfg->bNumInterfaces > 0) {
+		OC_LOG_CRIT("usb:%04x/%04x: bNumInterfaces %u but no interface "
+			    "descriptors (configuration truncated)",
+		    info->vid, info->pid, cfg->bNumInterfaces);
+		return false;
+	}
+	for (i = 0; cfg->interface != NULL && i < cfg->bNumInterfaces; i++) {
 		const struct libusb_interface_descriptor *alt;
 
-		if (itf->num_altsetting < 1)
+		if (!alt_checked(&cfg->interface[i], &a, why, sizeof(why))) {
+			/* Other classes (HID, storage): not worth a line. */
+			if (a.d == NULL ||
+			    a.d->bInterfaceClass == DISCOVERY_CLASS_CCID ||
+			    a.d->bInterfaceClass == DISCOVERY_CLASS_VENDOR)
+				OC_LOG_CRIT("usb:%04x/%04x interface %u not "
+					    "used: %s",
+				    info->vid, info->pid,
+				    a.d != NULL ? a.d->bInterfaceNumber : i,
+				    why);
 			continue;
-		alt = &itf->altsetting[0];
+		}
+		alt = a.d;
 		if (dn->has_interface && alt->bInterfaceNumber != dn->interface)
 			continue;
 		if (hooks != NULL && hooks->in_use != NULL &&
@@ -466,7 +535,7 @@ find_interface(const struct libusb_config_descriptor *cfg,
 			continue;
 		discovery_of(hooks, info, alt->bInterfaceNumber, &q);
 		why[0] = '\0';
-		if (interface_is_ccid(alt, &q, info, f, why, sizeof(why))) {
+		if (interface_is_ccid(&a, &q, info, f, why, sizeof(why))) {
 			info->interface = alt->bInterfaceNumber;
 			info->bInterfaceProtocol = alt->bInterfaceProtocol;
 			info->has_intr = f->has_intr;
@@ -485,6 +554,22 @@ find_interface(const struct libusb_config_descriptor *cfg,
 			    info->vid, info->pid, alt->bInterfaceNumber, why);
 	}
 	return false;
+}
+
+int
+usb_config_find(const struct libusb_config_descriptor *cfg,
+    const struct devname *dn, const struct usb_hooks *hooks,
+    struct usb_info *info, struct usb_endpoints *eps)
+{
+	struct usb_found f;
+
+	if (cfg == NULL || !find_interface(cfg, dn, hooks, info, &f))
+		return OC_ENODEV;
+	eps->in = f.ep_in;
+	eps->out = f.ep_out;
+	eps->intr = f.ep_intr;
+	eps->has_intr = f.has_intr;
+	return OC_OK;
 }
 
 static bool
@@ -690,52 +775,72 @@ probe_strings(libusb_device *dev, const struct libusb_device_descriptor *dd,
 
 /* Verdict with the quirks, then what a reader without them needs. */
 static void
-probe_iface(const struct libusb_interface_descriptor *alt,
-    const struct usb_hooks *hooks, struct usb_probe_iface *it)
+probe_iface(const struct usb_alt *a, const struct usb_hooks *hooks,
+    struct usb_probe_iface *it)
 {
 	static const struct usb_discovery all = {
 	    .vendor_class_ccid = true,
 	    .vendor_class_any_len54 = true,
 	    .class_desc_after_endpoints = true,
 	};
+	const struct libusb_interface_descriptor *alt = a->d;
 	struct usb_discovery q;
-	const unsigned char *ep_extra, *run;
-	size_t ep_len, if_len, off, n;
+	const unsigned char *run;
+	size_t run_len, off, n;
 	uint8_t fixed[UINT8_MAX];
 	bool from_ep;
 	struct usb_found f;
 
 	discovery_of(hooks, &it->info, alt->bInterfaceNumber, &q);
-	it->info.interface = alt->bInterfaceNumber;
-	it->info.bInterfaceProtocol = alt->bInterfaceProtocol;
-	it->bInterfaceClass = alt->bInterfaceClass;
-	it->accepted = interface_is_ccid(alt, &q, &it->info, &f, it->why,
+	it->accepted = interface_is_ccid(a, &q, &it->info, &f, it->why,
 	    sizeof(it->why));
 	it->info.has_intr = it->accepted && f.has_intr;
-	if_len = alt->extra != NULL && alt->extra_length > 0
-	    ? (size_t)alt->extra_length : 0;
-	last_endpoint_extra(alt, &ep_extra, &ep_len);
-	if (discovery_classify(alt->bInterfaceClass, alt->extra, if_len,
-		ep_extra, ep_len, &all, &off, &from_ep, NULL, 0) != OC_OK)
+	if (discovery_classify(alt->bInterfaceClass, a->extra, a->extra_len,
+		a->ep_extra, a->ep_extra_len, &all, &off, &from_ep, NULL,
+		0) != OC_OK)
 		return;
-	run = from_ep ? ep_extra : alt->extra;
-	if_len = from_ep ? ep_len : if_len;
-	if (run == NULL || off >= if_len)
+	run = from_ep ? a->ep_extra : a->extra;
+	run_len = from_ep ? a->ep_extra_len : a->extra_len;
+	if (run == NULL || off >= run_len)
 		return; /* classify() never says yes to an empty run */
 	/* The device's own desc_protocols applies: it fixes a field. */
-	n = discovery_fix_desc(&q, run + off, if_len - off, fixed,
+	n = discovery_fix_desc(&q, run + off, run_len - off, fixed,
 	    sizeof(fixed));
 	it->desc_ok = ccid_desc_parse(fixed, n,
 			  alt->bInterfaceClass == DISCOVERY_CLASS_VENDOR,
 			  &it->info.desc, &it->info.desc_warnings) == OC_OK;
-	it->raw_len = if_len - off < sizeof(it->raw) ? if_len - off
-						     : sizeof(it->raw);
+	it->raw_len = run_len - off < sizeof(it->raw) ? run_len - off
+						      : sizeof(it->raw);
 	memcpy(it->raw, run + off, it->raw_len);
 	it->info.desc_after_endpoints = from_ep;
 	/* What it takes without any discovery quirk. */
 	it->needs_after_endpoints = from_ep;
 	it->needs_vendor_class =
 	    alt->bInterfaceClass == DISCOVERY_CLASS_VENDOR;
+}
+
+/* One interface of dev for the probe's callback (alt_checked() ran). */
+static void
+probe_one(libusb_device *dev, const struct libusb_device_descriptor *dd,
+    const struct usb_alt *a, bool usable, const struct usb_hooks *hooks,
+    struct usb_probe_iface *it)
+{
+	char why[sizeof(it->why)];
+
+	(void)snprintf(why, sizeof(why), "%s", it->why);
+	memset(it, 0, sizeof(*it));
+	it->info.vid = dd->idVendor;
+	it->info.pid = dd->idProduct;
+	it->info.bcdDevice = dd->bcdDevice;
+	it->info.bus = libusb_get_bus_number(dev);
+	it->info.addr = libusb_get_device_address(dev);
+	it->info.interface = a->d->bInterfaceNumber;
+	it->info.bInterfaceProtocol = a->d->bInterfaceProtocol;
+	it->bInterfaceClass = a->d->bInterfaceClass;
+	if (usable)
+		probe_iface(a, hooks, it);
+	else
+		(void)snprintf(it->why, sizeof(it->why), "%s", why);
 }
 
 static int
@@ -745,7 +850,8 @@ probe_device(libusb_device *dev, const struct devname *dn,
 	struct libusb_device_descriptor dd;
 	struct libusb_config_descriptor *cfg = NULL;
 	struct usb_probe_iface *it;
-	bool strings = false;
+	struct usb_alt a;
+	bool usable;
 	int n = 0;
 
 	if (!device_matches(dev, dn, &dd))
@@ -757,29 +863,20 @@ probe_device(libusb_device *dev, const struct devname *dn,
 		libusb_free_config_descriptor(cfg);
 		return OC_ENOMEM;
 	}
-	for (uint8_t i = 0; i < cfg->bNumInterfaces; i++) {
-		const struct libusb_interface *itf = &cfg->interface[i];
-		const struct libusb_interface_descriptor *alt;
-
-		if (itf->num_altsetting < 1)
+	for (uint8_t i = 0; cfg->interface != NULL && i < cfg->bNumInterfaces;
+	    i++) {
+		usable = alt_checked(&cfg->interface[i], &a, it->why,
+		    sizeof(it->why));
+		if (a.d == NULL ||
+		    (a.d->bInterfaceClass != DISCOVERY_CLASS_CCID &&
+			a.d->bInterfaceClass != DISCOVERY_CLASS_VENDOR))
 			continue;
-		alt = &itf->altsetting[0];
-		if (alt->bInterfaceClass != DISCOVERY_CLASS_CCID &&
-		    alt->bInterfaceClass != DISCOVERY_CLASS_VENDOR)
+		if (dn->has_interface && a.d->bInterfaceNumber != dn->interface)
 			continue;
-		if (dn->has_interface && alt->bInterfaceNumber != dn->interface)
-			continue;
-		memset(it, 0, sizeof(*it));
-		it->info.vid = dd.idVendor;
-		it->info.pid = dd.idProduct;
-		it->info.bcdDevice = dd.bcdDevice;
-		it->info.bus = libusb_get_bus_number(dev);
-		it->info.addr = libusb_get_device_address(dev);
-		if (!strings) {
+		probe_one(dev, &dd, &a, usable, hooks, it);
+		/* The device's strings, with its first interface only. */
+		if (n == 0)
 			probe_strings(dev, &dd, &it->info);
-			strings = true;
-		}
-		probe_iface(alt, hooks, it);
 		cb(arg, it);
 		n++;
 	}

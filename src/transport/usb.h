@@ -67,6 +67,29 @@ int usb_open(const struct devname *dn, const struct usb_hooks *hooks,
     struct transport *tr, struct usb_info *info)
     __attribute__((warn_unused_result));
 
+/* Declared here, defined by <libusb.h>, which only usb.c includes. */
+struct libusb_config_descriptor;
+
+/* The endpoints of the interface usb_config_find() chose. */
+struct usb_endpoints {
+	uint8_t in, out, intr;
+	bool has_intr;
+};
+
+/*
+ * usb_open()'s choice of interface over a configuration as libusb parsed
+ * it (dn's interface filter, hooks' in_use and discovery quirks), every
+ * pointer and count in *cfg checked before use: libusb hands truncated
+ * configurations over partially parsed (issue 23). info's ids (vid, pid,
+ * bcdDevice, bus, addr) are the caller's, the rest is filled. OC_OK, or
+ * OC_ENODEV with the reason logged. For usb_open(), its tests and the
+ * discovery fuzzer (tests/fuzz/fuzz_usb_config.c).
+ */
+int usb_config_find(const struct libusb_config_descriptor *cfg,
+    const struct devname *dn, const struct usb_hooks *hooks,
+    struct usb_info *info, struct usb_endpoints *eps)
+    __attribute__((warn_unused_result));
+
 /* One class 0x0B or 0xFF interface, as openccid-probe reports it. */
 struct usb_probe_iface {
 	struct usb_info info;        /* ids, strings, desc when desc_ok */

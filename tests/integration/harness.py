@@ -695,6 +695,10 @@ class Lab:
                 return None  # no service (yet)
         try:
             rv, rl = scard.SCardListReaders(ctx, [])
+        except SystemError:
+            # pyscard 2.0.5 while pcscd's reader list changes (a reader
+            # going away): UnicodeDecodeError inside, raised as this
+            return None
         finally:
             if own:
                 scard.SCardReleaseContext(ctx)

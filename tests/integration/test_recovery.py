@@ -278,12 +278,7 @@ DESC_SCENARIOS = [
     ("desc-cut20-single", "default", ["builtin"], "cut20"),
     ("desc-total-cut20-single", "default", ["builtin"], "total-cut20"),
 ]
-DESC_KNOWN_FAILURES = {
-    "desc-cut20": "pcscd dies (SIGSEGV): libusb hands bNumEndpoints 3 with endpoint NULL",
-    "desc-total-cut20": "as desc-cut20",
-    "desc-cut20-single": "as desc-cut20",
-    "desc-total-cut20-single": "as desc-cut20",
-}
+DESC_KNOWN_FAILURES = {}
 
 
 def _readers_now(lb):

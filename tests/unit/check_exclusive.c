@@ -132,6 +132,7 @@ if_close(void *ctx)
 
 static const struct transport_ops if_ops = {
 	if_out, if_in, if_intr, if_control, if_clear_halt, if_cancel, if_close,
+	NULL,
 };
 
 static struct iface ifs[3];

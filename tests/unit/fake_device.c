@@ -236,7 +236,7 @@ fd_close(void *ctx)
 
 static const struct transport_ops fd_ops = {
 	fd_bulk_out, fd_bulk_in, fd_intr_in, fd_control, fd_clear_halt,
-	fd_cancel_intr, fd_close,
+	fd_cancel_intr, fd_close, NULL,
 };
 
 void
