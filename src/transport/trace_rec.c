@@ -7,6 +7,7 @@
 
 #include "transport/trace_rec.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -410,6 +411,38 @@ open_trace_dir(const char *dir, int *dfd, const char **why)
 }
 
 /*
+ * Bytes of the trace files (openccid-*.trace, regular) already in the
+ * checked directory: the bound on all files together (README).
+ */
+static uint64_t
+dir_trace_bytes(int dfd)
+{
+	uint64_t sum = 0;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int fd = dup(dfd);
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			(void)close(fd);
+		return UINT64_MAX; /* unknown: no room */
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (strncmp(e->d_name, "openccid-", 9) != 0 || n < 6 ||
+		    strcmp(e->d_name + n - 6, ".trace") != 0)
+			continue;
+		if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_size > 0)
+			sum += (uint64_t)st.st_size;
+	}
+	(void)closedir(d);
+	return sum;
+}
+
+/*
  * <dir>/openccid-VVVV-PPPP-bBBB-aAAA-ifN-<UTC time>-<pid>-<n>.trace, n
  * the first number whose name is free (two opens in one second), created
  * relative to the checked directory (openat), never through a link.
@@ -423,10 +456,19 @@ create_file(struct trace_rec *t, const char *dir, const struct usb_info *u,
 	struct tm tm;
 	time_t now = time(NULL);
 	unsigned seq;
+	uint64_t used;
 	int n, dfd = -1, rc;
 
 	if ((rc = open_trace_dir(dir, &dfd, why)) != OC_OK)
 		return rc;
+	used = dir_trace_bytes(dfd);
+	if (used >= TRACE_REC_TOTAL_BYTES) {
+		*why = "its trace files reach the total bound";
+		(void)close(dfd);
+		return OC_ENOSPC;
+	}
+	if (t->cap > TRACE_REC_TOTAL_BYTES - used)
+		t->cap = TRACE_REC_TOTAL_BYTES - used;
 	if (gmtime_r(&now, &tm) != NULL)
 		(void)strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	for (seq = 0; seq < TRACE_NAME_TRIES; seq++) {
@@ -509,6 +551,7 @@ trace_rec_start(const char *dir, struct transport *tr,
 
 	if (dir == NULL || dir[0] == '\0' || (t = rec_new()) == NULL)
 		return NULL;
+	t->cap = cap_bytes; /* create_file() lowers it to the total's rest */
 	if (create_file(t, dir, info, &why) != OC_OK) {
 		if (why != NULL)
 			OC_LOG_CRIT("trace directory %s refused (%s): reader "
@@ -519,7 +562,6 @@ trace_rec_start(const char *dir, struct transport *tr,
 		trace_rec_unref(t);
 		return NULL;
 	}
-	t->cap = cap_bytes;
 	t->t0_ms = oc_clock_ms();
 	if ((d = malloc(sizeof(*d))) != NULL) {
 		device_of(info, driver_options, d);

@@ -28,6 +28,11 @@
 
 /* 64 MiB per file, the cap comment included (what replay reads). */
 #define TRACE_REC_CAP_BYTES (TRACE_MAX_FILE - 4096u)
+/*
+ * All trace files of the directory together: a new file is opened only
+ * while those already there total less, and stops at what is left.
+ */
+#define TRACE_REC_TOTAL_BYTES (256ull << 20)
 
 struct trace_rec;
 

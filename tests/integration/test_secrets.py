@@ -343,3 +343,35 @@ def test_trace_dir_refused(lab, tmp_path, case):
     assert lb.pcscd.stop() is None
     assert want in lb.log.text(), lb.log.text()[-2000:]
     assert os.listdir(str(real)) == []
+
+
+TOTAL = 256 << 20  # TRACE_REC_TOTAL_BYTES (trace_rec.h)
+
+
+@pytest.mark.parametrize("left", [0, 3000], ids=["full", "nearly-full"])
+def test_trace_total_bound(lab, tmp_path, left):
+    """The trace files of the directory together stay within 256 MiB: a
+    full directory is refused, a nearly full one gets what is left."""
+    tdir = tmp_path / "traces"
+    tdir.mkdir(mode=0o700)
+    old = tdir / "openccid-0000-0000-old.trace"
+    with open(str(old), "wb") as f:
+        f.truncate(TOTAL - left)  # sparse: counts its size, takes no disk
+    lb = lab.start(profile="GemPCKey", cards=["builtin:proto=1"],
+                   pcscd_env={"OPENCCID_TRACE_DIR": str(tdir)})
+    card = lb.connect(protocols=T1)
+    for i in range(40):
+        resp, sw = card.exchange(harness.echo_apdu(bytes([i]) * 100))
+        assert sw == 0x9000
+    assert lb.pcscd.stop() is None
+    new = [p for p in traces_in(str(tdir)) if p != str(old)]
+    if left == 0:
+        assert "trace directory %s refused (its trace files reach the total bound)" \
+            % tdir in lb.log.text()
+        assert new == []
+    else:
+        assert len(new) == 1, new
+        size = os.path.getsize(new[0])
+        assert size <= left + 64, size  # the closing line may pass it
+        with open(new[0]) as f:
+            assert f.read().endswith("# trace stopped: size cap reached\n")
